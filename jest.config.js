@@ -1,0 +1,20 @@
+/** Unit specs live beside the code (lib/**), end-to-end specs in test/. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/lib', '<rootDir>/test'],
+  testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      {
+        jsc: {
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          target: 'es2022',
+        },
+        module: { type: 'commonjs' },
+      },
+    ],
+  },
+  testTimeout: 60000,
+};

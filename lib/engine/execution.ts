@@ -1,0 +1,355 @@
+import { backoffMs } from './backoff';
+import { decode, encode } from './codec';
+import { toMs, type Duration } from './duration';
+import { errorInfo } from './error-info';
+import {
+  DuplicateStepKeyError,
+  GoTickError,
+  LeaseLostError,
+  NonRetriableError,
+  PayloadTooLargeError,
+  StepFailedError,
+  StepTimeoutError,
+} from './errors';
+import type { FlowContext, Future, StatusSetter } from './flow-context';
+import type { RunRecord, RunStore, StepRecord, StepWrite } from './ports';
+import type { Backoff, FlowFailure, MemoOptions, StepKind, TaskContext } from './types';
+
+/** Why an execution stopped before the flow returned. */
+export type Interrupt =
+  | { kind: 'suspend'; wakeAt: number }
+  | { kind: 'fatal'; error: Error; stepKey?: string }
+  | { kind: 'lease-lost' }
+  | { kind: 'infra'; error: Error };
+
+// Later kinds win: losing the lease or Redis outranks a failure, which outranks a suspension.
+const RANK: Record<Interrupt['kind'], number> = { suspend: 0, fatal: 1, infra: 2, 'lease-lost': 3 };
+
+export interface ExecutionSettings {
+  store: RunStore;
+  token: string;
+  leaseMs: number;
+  retries: number;
+  backoff: Backoff;
+  maxPayloadBytes: number;
+  /** Called after every failed step attempt (the OnFlowError hook). */
+  onStepError: (failure: FlowFailure) => Promise<void>;
+}
+
+type TaskFn<T> = (task: TaskContext) => T | Promise<T>;
+
+/** What an attempt returns when the execution stopped under it. */
+const PARK = Symbol('park');
+
+/** A promise that never settles: how a flow is parked without an exception a user could catch. */
+function parked<T>(): Promise<T> {
+  return new Promise<T>(() => undefined);
+}
+
+/**
+ * One execution of one run: the FlowContext the flow method sees, plus the
+ * bookkeeping the runner needs afterwards (why it stopped, what is unwritten).
+ *
+ * Suspension never throws. A step that must wait records why and returns a
+ * promise that never settles, so user try/catch/finally blocks around it are
+ * neither entered nor skipped; the runner notices through `interrupted` and
+ * ends the job. The parked promise chain is garbage once the job ends.
+ */
+export class Execution<TInput = unknown> implements FlowContext<TInput> {
+  readonly runId: string;
+  readonly flowId: string;
+  /** The lease token every write of this execution carries. */
+  readonly token: string;
+  interrupt?: Interrupt;
+  readonly interrupted: Promise<void>;
+  /** Aborts every running task's signal when the lease is lost or the run fails. */
+  readonly abort = new AbortController();
+
+  private readonly seen = new Set<string>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private pending: StepWrite[] = [];
+  private nextSeq: number;
+  private signalInterrupt!: () => void;
+
+  constructor(
+    run: RunRecord,
+    readonly input: TInput,
+    private readonly steps: Map<string, StepRecord>,
+    private readonly settings: ExecutionSettings,
+  ) {
+    this.runId = run.runId;
+    this.flowId = run.flowId;
+    this.token = settings.token;
+    let maxSeq = -1;
+    for (const step of steps.values()) maxSeq = Math.max(maxSeq, step.seq);
+    this.nextSeq = maxSeq + 1;
+    this.interrupted = new Promise((resolve) => (this.signalInterrupt = resolve));
+  }
+
+  // ---- FlowContext -------------------------------------------------------
+
+  task(key: string, fn: TaskFn<unknown>, options?: MemoOptions<unknown>): Promise<void> {
+    this.claimKey(key);
+    return this.runStep('task', key, fn, options) as Promise<void>;
+  }
+
+  memo<T>(key: string, fn: TaskFn<T>, options?: MemoOptions<T>): Promise<T> {
+    this.claimKey(key);
+    return this.runStep('memo', key, fn, options);
+  }
+
+  array<T>(key: string, fn: TaskFn<T[]>, options?: MemoOptions<T[]>): Promise<T[]> {
+    this.claimKey(key);
+    return this.runStep('array', key, fn, options);
+  }
+
+  async<T>(key: string, fn: TaskFn<T>, options?: MemoOptions<T>): Future<T> {
+    // The key is claimed now, where the flow names it, so a duplicate is caught even if the future never runs.
+    this.claimKey(key);
+    return { key, start: () => this.runStep('async', key, fn, options) };
+  }
+
+  asyncArray<I, T>(
+    key: string,
+    items: readonly I[],
+    fn: (task: TaskContext, item: I, index: number) => T | Promise<T>,
+    options?: MemoOptions<T>,
+  ): Future<T>[] {
+    return items.map((item, index) => this.async(`${key}:${index}`, (task) => fn(task, item, index), options));
+  }
+
+  async wait<T extends readonly Future<unknown>[]>(
+    futures: T,
+    options?: { concurrency?: number },
+  ): Promise<{ [K in keyof T]: T[K] extends Future<infer V> ? V : never }> {
+    const limit = Math.max(1, Math.floor(options?.concurrency ?? futures.length));
+    const results: unknown[] = new Array(futures.length);
+    let next = 0;
+    let failure: { error: unknown } | undefined;
+    // Each lane takes the next future when its current one ends; after a
+    // failure no new future starts, but the ones running finish and are recorded.
+    const lane = async () => {
+      while (!failure && next < futures.length) {
+        const index = next++;
+        try {
+          results[index] = await futures[index].start();
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, futures.length) }, lane));
+    if (failure) throw failure.error;
+    return results as { [K in keyof T]: T[K] extends Future<infer V> ? V : never };
+  }
+
+  async useStatus<T>(key: string, initial: T): Promise<[T, StatusSetter<T>]> {
+    this.claimKey(key);
+    if (this.interrupt) return parked();
+    const known = this.steps.get(key);
+    const seq = known?.seq ?? this.nextSeq++;
+    const value = known ? decode<T>(known.result) : initial;
+    const record = (v: T): StepRecord => ({
+      kind: 'status',
+      status: 'completed',
+      attempts: 0,
+      seq,
+      result: this.encodeChecked(v, `Status "${key}"`),
+      finishedAt: Date.now(),
+    });
+    if (!known) this.defer(key, record(initial));
+    const set: StatusSetter<T> = async (next) => {
+      if (!(await this.write(key, record(next)))) return parked();
+    };
+    return [value, set];
+  }
+
+  sleep(key: string, duration: Duration): Promise<void> {
+    this.claimKey(key);
+    const ms = toMs(duration, `sleep "${key}" duration`);
+    return this.sleepStep(key, () => Date.now() + ms);
+  }
+
+  sleepUntil(key: string, until: Date | number): Promise<void> {
+    this.claimKey(key);
+    const at = until instanceof Date ? until.getTime() : until;
+    if (!Number.isFinite(at)) throw new GoTickError(`sleepUntil "${key}": ${String(until)} is not a valid time.`);
+    return this.sleepStep(key, () => at);
+  }
+
+  // ---- for the runner ----------------------------------------------------
+
+  /** Steps recorded in memory but not yet written; the runner writes them with its final call. */
+  takePending(): StepWrite[] {
+    const batch = this.pending;
+    this.pending = [];
+    return batch;
+  }
+
+  /** Waits until no step is running, so nothing writes after the runner's last word. */
+  async settle(): Promise<void> {
+    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Stops the execution from the outside (lease lost on heartbeat, Redis gone). */
+  stop(interrupt: Interrupt): Promise<never> {
+    if (!this.interrupt || RANK[interrupt.kind] > RANK[this.interrupt.kind]) this.interrupt = interrupt;
+    if (interrupt.kind === 'suspend' && this.interrupt.kind === 'suspend') {
+      this.interrupt = { kind: 'suspend', wakeAt: Math.min(this.interrupt.wakeAt, interrupt.wakeAt) };
+    }
+    if (interrupt.kind !== 'suspend') this.abort.abort();
+    this.signalInterrupt();
+    return parked();
+  }
+
+  // ---- steps -------------------------------------------------------------
+
+  private claimKey(key: string): void {
+    if (typeof key !== 'string' || key.length === 0) {
+      throw new GoTickError(`Step keys must be non-empty strings; got ${JSON.stringify(key)} in flow "${this.flowId}".`);
+    }
+    if (this.seen.has(key)) {
+      void this.stop({ kind: 'fatal', error: new DuplicateStepKeyError(key, this.flowId), stepKey: key });
+      return;
+    }
+    this.seen.add(key);
+  }
+
+  private runStep<T>(kind: StepKind, key: string, fn: TaskFn<T>, options?: MemoOptions<T>): Promise<T> {
+    if (this.interrupt) return parked();
+    const known = this.steps.get(key);
+    if (known?.status === 'completed') return Promise.resolve(this.replayed(kind, known, options));
+    if (known?.status === 'failed') {
+      const last = known.errors?.[known.errors.length - 1] ?? { name: 'Error', message: 'unknown error' };
+      return Promise.reject(new StepFailedError(key, known.attempts, last));
+    }
+    if (known?.status === 'retrying' && known.wakeAt! > Date.now()) return this.stop({ kind: 'suspend', wakeAt: known.wakeAt! });
+    // Only the attempt itself counts as in flight: a step that parks must not keep settle() waiting.
+    const running = this.attempt(kind, key, fn, options, known);
+    this.inflight.add(running);
+    const forget = () => this.inflight.delete(running);
+    running.then(forget, forget);
+    return running.then((value) => (value === PARK ? parked<T>() : value));
+  }
+
+  private replayed<T>(kind: StepKind, record: StepRecord, options?: MemoOptions<T>): T {
+    return (kind === 'task' ? undefined : decode(record.result, options?.type as never)) as T;
+  }
+
+  private async attempt<T>(
+    kind: StepKind,
+    key: string,
+    fn: TaskFn<T>,
+    options: MemoOptions<T> | undefined,
+    known?: StepRecord,
+  ): Promise<T | typeof PARK> {
+    const retries = options?.retries ?? this.settings.retries;
+    const seq = known?.seq ?? this.nextSeq++;
+    let attempts = known?.attempts ?? 0;
+    let errors = known?.errors ?? [];
+    for (;;) {
+      if (this.interrupt) return PARK;
+      attempts++;
+      let value: T;
+      try {
+        value = await this.invoke(key, fn, attempts, options?.timeout);
+        if (kind === 'array' && !Array.isArray(value)) {
+          throw new NonRetriableError(`ctx.array("${key}") must return an array; got ${typeof value}.`);
+        }
+      } catch (err) {
+        // Narrowing from the loop's top does not survive the await: read the field afresh.
+        const interrupt = this.interrupt as Interrupt | undefined;
+        if (interrupt && interrupt.kind !== 'suspend') return PARK;
+        const info = errorInfo(err);
+        errors = [...errors, { ...info, attempt: attempts, at: Date.now() }].slice(-10);
+        await this.settings.onStepError({ error: info, stepKey: key, attempt: attempts });
+        if (err instanceof NonRetriableError || attempts > retries) {
+          if (!(await this.write(key, { kind, status: 'failed', attempts, seq, errors, finishedAt: Date.now() }))) return PARK;
+          throw new StepFailedError(key, attempts, info);
+        }
+        const delay = backoffMs(options?.backoff ?? this.settings.backoff, attempts);
+        if (delay <= 0) continue;
+        const wakeAt = Date.now() + delay;
+        this.defer(key, { kind, status: 'retrying', attempts, seq, errors, wakeAt });
+        void this.stop({ kind: 'suspend', wakeAt });
+        return PARK;
+      }
+      // A result that cannot be stored is the flow's bug, not a transient
+      // failure: retrying would not help, so it surfaces to the flow at once.
+      const result = this.encodeChecked(value, `Result of step "${key}"`);
+      const record: StepRecord = { kind, status: 'completed', attempts, seq, result, finishedAt: Date.now() };
+      if (errors.length) record.errors = errors;
+      if (!(await this.write(key, record))) return PARK;
+      return kind === 'task' ? (undefined as T) : decode<T>(result, options?.type as never);
+    }
+  }
+
+  private async invoke<T>(key: string, fn: TaskFn<T>, attempt: number, timeout?: Duration): Promise<T> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(this.abort.signal.reason);
+    this.abort.signal.addEventListener('abort', onAbort);
+    const task: TaskContext = { attempt, runId: this.runId, flowId: this.flowId, key, signal: controller.signal };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      if (timeout === undefined) return await fn(task);
+      const ms = toMs(timeout, `timeout of step "${key}"`);
+      return await Promise.race([
+        Promise.resolve().then(() => fn(task)),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const error = new StepTimeoutError(key, ms);
+            controller.abort(error);
+            reject(error);
+          }, ms);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      this.abort.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async sleepStep(key: string, dueAt: () => number): Promise<void> {
+    if (this.interrupt) return parked();
+    const known = this.steps.get(key);
+    if (known?.status === 'completed') return;
+    const now = Date.now();
+    const wakeAt = known?.wakeAt ?? dueAt();
+    const seq = known?.seq ?? this.nextSeq++;
+    if (wakeAt <= now) {
+      // Written with the next step, not on its own: a lost marker only means the sleep is passed again.
+      this.defer(key, { kind: 'sleep', status: 'completed', attempts: 1, seq, wakeAt, finishedAt: now });
+      return;
+    }
+    if (!known) this.defer(key, { kind: 'sleep', status: 'sleeping', attempts: 0, seq, wakeAt });
+    return this.stop({ kind: 'suspend', wakeAt });
+  }
+
+  private encodeChecked(value: unknown, what: string): string | undefined {
+    const text = encode(value, what);
+    // A UTF-8 char is at most 3 bytes per UTF-16 unit: short strings skip the byte count.
+    if (text !== undefined && text.length * 3 > this.settings.maxPayloadBytes) {
+      const bytes = Buffer.byteLength(text);
+      if (bytes > this.settings.maxPayloadBytes) throw new PayloadTooLargeError(what, bytes, this.settings.maxPayloadBytes);
+    }
+    return text;
+  }
+
+  private defer(key: string, record: StepRecord): void {
+    this.steps.set(key, record);
+    this.pending.push([key, record]);
+  }
+
+  /** Writes the step (and anything deferred); false when the execution had to stop instead. */
+  private async write(key: string, record: StepRecord): Promise<boolean> {
+    this.defer(key, record);
+    const batch = this.takePending();
+    try {
+      await this.settings.store.saveSteps(this.runId, this.settings.token, this.settings.leaseMs, batch);
+      return true;
+    } catch (err) {
+      void this.stop(err instanceof LeaseLostError ? { kind: 'lease-lost' } : { kind: 'infra', error: err as Error });
+      return false;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import type { Duration } from './duration';
+import type { MemoOptions, StepOptions, TaskContext } from './types';
+
+/** A lazy step made by ctx.async / ctx.asyncArray; ctx.wait starts it. @public */
+export interface Future<T> {
+  readonly key: string;
+  /** @internal runs (or replays) the step; call ctx.wait instead. */
+  readonly start: () => Promise<T>;
+}
+
+/** Sets a durable status value; resolves once it is stored. @public */
+export type StatusSetter<T> = (value: T) => Promise<void>;
+
+/**
+ * What a flow method receives. Every call takes a key that must be unique
+ * within the run: the key is how a replay finds the step's recorded result.
+ * @public
+ */
+export interface FlowContext<TInput = unknown> {
+  readonly input: TInput;
+  readonly runId: string;
+  readonly flowId: string;
+
+  /** Runs `fn` once; retried on error until it succeeds or retries run out. */
+  task(key: string, fn: (task: TaskContext) => unknown, options?: StepOptions): Promise<void>;
+
+  /** Like task, and its result is stored: every replay gets the same value back. */
+  memo<T>(key: string, fn: (task: TaskContext) => T | Promise<T>, options?: MemoOptions<T>): Promise<T>;
+
+  /**
+   * Durable state: the stored value (or `initial`, stored on first use) and a
+   * setter. The value on replay is the last one set.
+   */
+  useStatus<T>(key: string, initial: T): Promise<[T, StatusSetter<T>]>;
+
+  /** A durable timer: survives restarts and crashes. */
+  sleep(key: string, duration: Duration): Promise<void>;
+
+  /** A durable timer that ends at a fixed time. */
+  sleepUntil(key: string, until: Date | number): Promise<void>;
+
+  /** A memo whose result must be an array, for fan-out with asyncArray. */
+  array<T>(key: string, fn: (task: TaskContext) => T[] | Promise<T[]>, options?: MemoOptions<T[]>): Promise<T[]>;
+
+  /** A lazy step: nothing runs until it is passed to ctx.wait. */
+  async<T>(key: string, fn: (task: TaskContext) => T | Promise<T>, options?: MemoOptions<T>): Future<T>;
+
+  /** Runs futures in parallel, at most `concurrency` at a time; resolves to their values in order. */
+  wait<T extends readonly Future<unknown>[]>(
+    futures: T,
+    options?: { concurrency?: number },
+  ): Promise<{ [K in keyof T]: T[K] extends Future<infer V> ? V : never }>;
+
+  /** One future per item, keyed `key:0`, `key:1`, ... */
+  asyncArray<I, T>(
+    key: string,
+    items: readonly I[],
+    fn: (task: TaskContext, item: I, index: number) => T | Promise<T>,
+    options?: MemoOptions<T>,
+  ): Future<T>[];
+}

@@ -1,0 +1,78 @@
+import type { ErrorInfo, RunStatus, StepKind, StepStatus } from './types';
+
+/** A run as stored: payloads stay encoded strings until someone reads them. */
+export interface RunRecord {
+  runId: string;
+  flowId: string;
+  status: RunStatus;
+  input?: string;
+  output?: string;
+  error?: ErrorInfo & { stepKey?: string };
+  createdAt: number;
+  updatedAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  wakeAt?: number;
+  executions: number;
+}
+
+/** A step as stored, one JSON value per step key. */
+export interface StepRecord {
+  kind: StepKind;
+  status: StepStatus;
+  attempts: number;
+  /** Order of first appearance in the run, so views list steps as the flow ran them. */
+  seq: number;
+  result?: string;
+  errors?: Array<ErrorInfo & { attempt: number; at: number }>;
+  wakeAt?: number;
+  finishedAt?: number;
+}
+
+export type ClaimResult =
+  | { kind: 'claimed'; run: RunRecord; steps: Map<string, StepRecord> }
+  | { kind: 'missing' }
+  | { kind: 'finished'; status: RunStatus }
+  | { kind: 'busy'; retryInMs: number };
+
+export type RunOutcome =
+  | { status: 'completed'; output?: string }
+  | { status: 'failed'; error: ErrorInfo & { stepKey?: string } };
+
+export type StepWrite = readonly [key: string, record: StepRecord];
+
+/**
+ * Durable state of runs. Every write made during an execution carries the
+ * execution's lease token and is refused (LeaseLostError) once another
+ * execution holds the run: that is what keeps two executions from writing
+ * over each other.
+ */
+export interface RunStore {
+  /** false when the run id exists already (idempotent trigger). */
+  create(run: { runId: string; flowId: string; input?: string; createdAt: number }): Promise<boolean>;
+  claim(runId: string, token: string, leaseMs: number): Promise<ClaimResult>;
+  saveSteps(runId: string, token: string, leaseMs: number, steps: readonly StepWrite[]): Promise<void>;
+  /** Extends the lease; throws LeaseLostError when it is gone. */
+  touch(runId: string, token: string, leaseMs: number): Promise<void>;
+  suspend(runId: string, token: string, wakeAt: number, steps: readonly StepWrite[]): Promise<void>;
+  finish(runId: string, token: string, outcome: RunOutcome, steps: readonly StepWrite[]): Promise<void>;
+  /** Gives the run back (status queued) so another worker can take it at once. */
+  release(runId: string, token: string): Promise<void>;
+  get(runId: string): Promise<{ run: RunRecord; steps: Map<string, StepRecord> } | null>;
+  status(runId: string): Promise<RunStatus | null>;
+  list(query: { flowId?: string; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }>;
+  close(): Promise<void>;
+}
+
+/**
+ * The work queue. New runs and resumes share one queue in two lanes: a resume
+ * is always taken before a new run, so work already started finishes first.
+ */
+export interface RunQueue {
+  enqueueNew(runId: string, delayMs: number): Promise<void>;
+  enqueueResume(runId: string, atMs: number): Promise<void>;
+  /** Starts consuming; `process` runs one execution of a run. */
+  startWorker(process: (runId: string) => Promise<void>): Promise<void>;
+  /** Stops taking jobs and waits for the ones in hand (up to the shutdown timeout). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,25 @@
+--[[
+  Takes the lease of a run for one execution and returns its whole state, so
+  an execution costs one round trip to load however many steps are done.
+  KEYS[1] run hash  KEYS[2] steps hash
+  ARGV[1] token  ARGV[2] now (ms)  ARGV[3] lease (ms)
+  Returns {1, runFields, stepFields} claimed
+          {0}                       no such run
+          {2, status}               run already finished
+          {3, msLeft}               another execution holds an unexpired lease
+]]
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {0} end
+if status == 'completed' or status == 'failed' or status == 'cancelled' then return {2, status} end
+local now = tonumber(ARGV[2])
+local holder = redis.call('HGET', KEYS[1], 'lease')
+local leaseEnd = tonumber(redis.call('HGET', KEYS[1], 'leaseUntil') or '0')
+if holder and holder ~= '' and holder ~= ARGV[1] and leaseEnd > now then
+  return {3, leaseEnd - now}
+end
+redis.call('HSET', KEYS[1], 'lease', ARGV[1], 'leaseUntil', now + tonumber(ARGV[3]),
+  'status', 'running', 'updatedAt', ARGV[2])
+redis.call('HSETNX', KEYS[1], 'startedAt', ARGV[2])
+redis.call('HDEL', KEYS[1], 'wakeAt')
+redis.call('HINCRBY', KEYS[1], 'executions', 1)
+return {1, redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}

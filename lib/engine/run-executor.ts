@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import { decode, encode } from './codec';
+import { errorInfo } from './error-info';
+import { LeaseLostError, StepFailedError } from './errors';
+import { Execution, type ExecutionSettings } from './execution';
+import type { EngineLogger, FlowDefinition } from './flow-definition';
+import type { RunQueue, RunStore } from './ports';
+import type { Backoff, FlowFailure } from './types';
+
+export interface RunExecutorSettings {
+  store: RunStore;
+  queue: RunQueue;
+  flows: ReadonlyMap<string, FlowDefinition>;
+  leaseMs: number;
+  retries: number;
+  backoff: Backoff;
+  maxPayloadBytes: number;
+  logger: EngineLogger;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+// A worker that does not know a run's flow (say, mid rolling deploy) hands the run back for a node that does.
+const UNKNOWN_FLOW_RETRY_MS = 5000;
+
+/**
+ * Executes one run once: claim it (one round trip for the whole state),
+ * replay the flow from the top, run new steps inline, and end by finishing,
+ * failing or parking the run. Called by the queue worker per job.
+ */
+export class RunExecutor {
+  constructor(private readonly settings: RunExecutorSettings) {}
+
+  async execute(runId: string): Promise<void> {
+    const { store, queue, leaseMs, logger } = this.settings;
+    const token = randomUUID();
+    const claim = await store.claim(runId, token, leaseMs);
+    if (claim.kind === 'missing') {
+      logger.warn(`Dropped a job for run "${runId}": no such run (expired or deleted).`);
+      return;
+    }
+    if (claim.kind === 'finished') return;
+    if (claim.kind === 'busy') {
+      // Another execution holds the run; look again when its lease would run out.
+      await queue.enqueueResume(runId, Date.now() + claim.retryInMs + 1);
+      return;
+    }
+    const flow = this.settings.flows.get(claim.run.flowId);
+    if (!flow) {
+      logger.warn(`Run "${runId}" is of flow "${claim.run.flowId}", which this node does not have; handed back.`);
+      await store.release(runId, token);
+      await queue.enqueueResume(runId, Date.now() + UNKNOWN_FLOW_RETRY_MS);
+      return;
+    }
+    const defaults = flow.options?.defaults;
+    let ctx: Execution;
+    const settings: ExecutionSettings = {
+      store,
+      token,
+      leaseMs,
+      retries: defaults?.retries ?? this.settings.retries,
+      backoff: defaults?.backoff ?? this.settings.backoff,
+      maxPayloadBytes: this.settings.maxPayloadBytes,
+      onStepError: (failure) => this.callHooks(flow.hooks?.onError, ctx, failure),
+    };
+    ctx = new Execution(claim.run, decode(claim.run.input), claim.steps, settings);
+    const heartbeat = setInterval(() => {
+      store.touch(runId, token, leaseMs).catch((err) => {
+        if (err instanceof LeaseLostError) void ctx.stop({ kind: 'lease-lost' });
+      });
+    }, Math.max(100, Math.floor(leaseMs / 3)));
+    try {
+      const outcome = await Promise.race<Outcome | undefined>([
+        Promise.resolve()
+          .then(() => flow.handler(ctx))
+          .then(
+            (value) => ({ ok: true, value }),
+            (error) => ({ ok: false, error }),
+          ),
+        ctx.interrupted.then(() => undefined),
+      ]);
+      await ctx.settle();
+      await this.conclude(ctx, flow, outcome);
+    } catch (err) {
+      if (!(err instanceof LeaseLostError)) throw err;
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async conclude(ctx: Execution, flow: FlowDefinition, outcome: Outcome | undefined): Promise<void> {
+    const interrupt = ctx.interrupt;
+    if (interrupt?.kind === 'lease-lost') return;
+    if (interrupt?.kind === 'infra') throw interrupt.error;
+    if (interrupt?.kind === 'suspend') {
+      await this.settings.store.suspend(ctx.runId, ctx.token, interrupt.wakeAt, ctx.takePending());
+      await this.settings.queue.enqueueResume(ctx.runId, interrupt.wakeAt);
+      return;
+    }
+    if (interrupt?.kind === 'fatal') return this.fail(ctx, flow, interrupt.error, interrupt.stepKey);
+    if (outcome!.ok) return this.complete(ctx, flow, outcome!.value);
+    return this.fail(ctx, flow, outcome!.error);
+  }
+
+  private async complete(ctx: Execution, flow: FlowDefinition, value: unknown): Promise<void> {
+    let output: string | undefined;
+    try {
+      output = encode(value, `Output of flow "${flow.id}"`);
+    } catch (err) {
+      return this.fail(ctx, flow, err);
+    }
+    await this.settings.store.finish(ctx.runId, ctx.token, { status: 'completed', output }, ctx.takePending());
+    await this.callHooks(flow.hooks?.onSuccess, ctx, decode(output));
+  }
+
+  private async fail(ctx: Execution, flow: FlowDefinition, error: unknown, stepKey?: string): Promise<void> {
+    const failure: FlowFailure = { error: errorInfo(error) };
+    if (error instanceof StepFailedError) {
+      failure.stepKey = error.stepKey;
+      failure.attempt = error.attempts;
+      failure.error = { name: error.name, message: error.message };
+    } else if (stepKey) {
+      failure.stepKey = stepKey;
+    }
+    await this.settings.store.finish(
+      ctx.runId,
+      ctx.token,
+      { status: 'failed', error: { ...failure.error, stepKey: failure.stepKey } },
+      ctx.takePending(),
+    );
+    await this.callHooks(flow.hooks?.onFail, ctx, failure);
+  }
+
+  /** Hooks are the user's code: their errors are logged, never allowed to change the run's outcome. */
+  private async callHooks<A>(hooks: Array<(ctx: Execution, arg: A) => unknown> | undefined, ctx: Execution, arg: A): Promise<void> {
+    for (const hook of hooks ?? []) {
+      try {
+        await hook(ctx, arg);
+      } catch (err) {
+        this.settings.logger.error(`A hook of flow "${ctx.flowId}" threw (run "${ctx.runId}"): ${(err as Error)?.message}`, (err as Error)?.stack);
+      }
+    }
+  }
+}

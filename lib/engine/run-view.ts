@@ -1,0 +1,49 @@
+import { decode } from './codec';
+import type { RunRecord, StepRecord } from './ports';
+import type { RunSummary, RunView, StepView } from './types';
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+/** Drops undefined fields so views print (and serialise) without noise. */
+function compact<T extends object>(value: T): T {
+  for (const key of Object.keys(value) as (keyof T)[]) if (value[key] === undefined) delete value[key];
+  return value;
+}
+
+export function toRunSummary(run: RunRecord): RunSummary {
+  return compact({
+    runId: run.runId,
+    flowId: run.flowId,
+    status: run.status,
+    error: run.error,
+    createdAt: iso(run.createdAt)!,
+    updatedAt: iso(run.updatedAt)!,
+    startedAt: iso(run.startedAt),
+    finishedAt: iso(run.finishedAt),
+    wakeAt: iso(run.wakeAt),
+    executions: run.executions,
+  });
+}
+
+function toStepView(key: string, step: StepRecord): StepView {
+  return compact({
+    key,
+    kind: step.kind,
+    status: step.status,
+    attempts: step.attempts,
+    result: decode(step.result),
+    errors: step.errors?.map(({ at, ...error }) => ({ ...error, at: iso(at)! })),
+    wakeAt: iso(step.wakeAt),
+    finishedAt: iso(step.finishedAt),
+  });
+}
+
+export function toRunView(run: RunRecord, steps: Map<string, StepRecord>): RunView {
+  const ordered = [...steps.entries()].sort(([, a], [, b]) => a.seq - b.seq);
+  return compact({
+    ...toRunSummary(run),
+    input: decode(run.input),
+    output: decode(run.output),
+    steps: ordered.map(([key, step]) => toStepView(key, step)),
+  });
+}

@@ -1,0 +1,140 @@
+import type { ClassConstructor } from 'class-transformer';
+import type { Duration } from './duration';
+
+/** @public */
+export type RunStatus = 'queued' | 'running' | 'sleeping' | 'completed' | 'failed' | 'cancelled';
+/** @public */
+export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'sleeping', 'completed', 'failed', 'cancelled'];
+export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
+
+/** @public */
+export type StepKind = 'task' | 'memo' | 'status' | 'sleep' | 'array' | 'async';
+/** `retrying` = failed, waiting for its backoff; `sleeping` = a timer not yet due. @public */
+export type StepStatus = 'completed' | 'failed' | 'retrying' | 'sleeping';
+
+/** How long to wait before a retry: a fixed Duration, or exponential growth. @public */
+export type Backoff = Duration | { type: 'fixed' | 'exponential'; delay: Duration; maxDelay?: Duration };
+
+/** Options for task-like steps. @public */
+export interface StepOptions {
+  /** Retries after the first attempt (default: module option `defaults.retries`). */
+  retries?: number;
+  /** Wait between attempts (default: module option `defaults.backoff`). */
+  backoff?: Backoff;
+  /** Abort an attempt that runs longer than this; it counts as a failed attempt. */
+  timeout?: Duration;
+}
+
+/** Options of ctx.memo / ctx.array: `type` rebuilds class instances on replay. @public */
+export interface MemoOptions<T> extends StepOptions {
+  type?: ClassConstructor<T extends Array<infer E> ? E : T>;
+}
+
+/** What a task function receives. @public */
+export interface TaskContext {
+  /** 1 on the first attempt. */
+  attempt: number;
+  runId: string;
+  flowId: string;
+  key: string;
+  /** Aborted when the step times out or the execution loses its lease. */
+  signal: AbortSignal;
+}
+
+/** An error as stored and shown: name and message, never a stack. @public */
+export interface ErrorInfo {
+  name: string;
+  message: string;
+}
+
+/** One failed attempt of a step. @public */
+export interface StepErrorView extends ErrorInfo {
+  attempt: number;
+  at: string;
+}
+
+/** One step of a run, as getRun shows it. @public */
+export interface StepView {
+  key: string;
+  kind: StepKind;
+  status: StepStatus;
+  attempts: number;
+  result?: unknown;
+  errors?: StepErrorView[];
+  /** When a sleeping step or a retry backoff is due. */
+  wakeAt?: string;
+  finishedAt?: string;
+}
+
+/** A run as TickService.getRun and GET /runs/:runId show it. @public */
+export interface RunView<TInput = unknown, TOutput = unknown> {
+  runId: string;
+  flowId: string;
+  status: RunStatus;
+  input?: TInput;
+  output?: TOutput;
+  error?: ErrorInfo & { stepKey?: string };
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** When a sleeping run wakes up next. */
+  wakeAt?: string;
+  /** How many times a worker picked the run up (first run, resumes, crash recovery). */
+  executions: number;
+  steps: StepView[];
+}
+
+/** A page of runs, newest first; pass `nextCursor` back to read on. @public */
+export interface RunPage {
+  runs: RunSummary[];
+  nextCursor?: string;
+}
+
+/** A run without its steps, for lists. @public */
+export type RunSummary = Omit<RunView, 'steps' | 'input' | 'output'>;
+
+/** @public */
+export interface TriggerOptions {
+  /** Start the run later: milliseconds or '10s', '5m', ... */
+  delay?: Duration;
+  /** Your own id: triggering twice with one runId starts one run (idempotent). */
+  runId?: string;
+}
+
+/** @public */
+export interface TriggerResult {
+  runId: string;
+  /** false when a run with this runId already existed (nothing new started). */
+  created: boolean;
+}
+
+/** @public */
+export interface ListRunsQuery {
+  flowId?: string;
+  status?: RunStatus;
+  /** 1-200, default 50. */
+  limit?: number;
+  cursor?: string;
+}
+
+/** @public */
+export interface WaitForRunOptions {
+  /** Give up after this long (default 30s) with WaitForRunTimeoutError. */
+  timeout?: Duration;
+}
+
+/** Why a run failed, or why one attempt of a step failed, as hooks receive it. @public */
+export interface FlowFailure {
+  error: ErrorInfo;
+  /** The step that failed, when a step did. */
+  stepKey?: string;
+  /** The attempt that failed (OnFlowError), or the attempts spent (OnFlowFail). */
+  attempt?: number;
+}
+
+/** Per-flow options given to @Flow. @public */
+export interface FlowOptions {
+  /** Step defaults for this flow, over the module's `defaults`. */
+  defaults?: StepOptions;
+}
