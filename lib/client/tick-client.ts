@@ -1,0 +1,116 @@
+import type { ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from '../engine/types';
+import { toMs } from '../engine/duration';
+
+/** @public */
+export interface TickClientOptions {
+  /** Where the routes are mounted, e.g. 'http://orders:3000/gotick'. */
+  baseUrl: string;
+  /** Bearer token, when the server uses `http.token`. */
+  token?: string;
+  /** Extra headers on every request (e.g. for your own guard). */
+  headers?: Record<string, string>;
+  /** Per-request timeout. Default '10s'. */
+  timeout?: number | string;
+  /** A fetch implementation; default the global fetch of Node 18+. */
+  fetch?: typeof fetch;
+}
+
+/** An HTTP call that did not succeed: carries the status and the server's message. @public */
+export class TickClientError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body?: unknown,
+  ) {
+    super(message);
+    this.name = 'TickClientError';
+  }
+}
+
+/**
+ * Triggers and reads runs of a remote app over its GoTick REST routes, for
+ * services that do not share its Redis. Plain fetch, no Nest.
+ * @public
+ */
+export class TickClient {
+  private readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly options: TickClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.timeoutMs = toMs(options.timeout ?? '10s', 'timeout');
+    this.fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  trigger<TInput = unknown>(flowId: string, input?: TInput, options: TriggerOptions = {}): Promise<TriggerResult> {
+    return this.request('POST', `/flows/${encodeURIComponent(flowId)}/runs`, { input, ...options });
+  }
+
+  /** The run, or null when the server answers 404. */
+  async getRun<TInput = unknown, TOutput = unknown>(runId: string): Promise<RunView<TInput, TOutput> | null> {
+    try {
+      return await this.request('GET', `/runs/${encodeURIComponent(runId)}`);
+    } catch (err) {
+      if (err instanceof TickClientError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  listRuns(query: ListRunsQuery = {}): Promise<RunPage> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+    const search = params.size ? `?${params}` : '';
+    return this.request('GET', `/runs${search}`);
+  }
+
+  async listFlows(): Promise<string[]> {
+    const { flows } = await this.request<{ flows: Array<{ id: string }> }>('GET', '/flows');
+    return flows.map((flow) => flow.id);
+  }
+
+  /** Polls the run until it has finished; TickClientError with status 408 after `timeout` (default 30s). */
+  async waitForRun<TInput = unknown, TOutput = unknown>(runId: string, options: WaitForRunOptions = {}): Promise<RunView<TInput, TOutput>> {
+    const timeoutMs = toMs(options.timeout ?? '30s', 'timeout');
+    const deadline = Date.now() + timeoutMs;
+    for (let pause = 20; ; pause = Math.min(pause * 2, 500)) {
+      const run = await this.getRun<TInput, TOutput>(runId);
+      if (!run) throw new TickClientError(404, `Run "${runId}" not found.`);
+      if (run.status === 'completed' || run.status === 'failed' || run.status === 'cancelled') return run;
+      if (Date.now() >= deadline) {
+        throw new TickClientError(408, `Run "${runId}" did not finish within ${timeoutMs} ms (status: ${run.status}).`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(1, deadline - Date.now()))));
+    }
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers };
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await this.fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw new TickClientError(0, `${method} ${this.baseUrl}${path} failed: ${(err as Error).message}`);
+    }
+    const text = await response.text();
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = text;
+    }
+    if (!response.ok) {
+      const message = (parsed as { message?: unknown })?.message;
+      const detail = Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : response.statusText;
+      throw new TickClientError(response.status, `${method} ${path} -> ${response.status}: ${detail}`, parsed);
+    }
+    return parsed as T;
+  }
+}

@@ -1,0 +1,26 @@
+import { FLOW_HOOKS_METADATA } from '../gotick.constants';
+
+export type FlowHookKind = 'success' | 'fail' | 'error';
+
+export interface FlowHookMetadata {
+  kind: FlowHookKind;
+  flowId: string;
+}
+
+// A list, not a single value: one method may serve several flows or hook kinds.
+const hook =
+  (kind: FlowHookKind) =>
+  (flowId: string): MethodDecorator =>
+  (_target, _key, descriptor) => {
+    const method = descriptor.value as object;
+    const hooks: FlowHookMetadata[] = Reflect.getMetadata(FLOW_HOOKS_METADATA, method) ?? [];
+    Reflect.defineMetadata(FLOW_HOOKS_METADATA, [...hooks, { kind, flowId }], method);
+    return descriptor;
+  };
+
+/** Called once when a run of the flow completes: `(ctx, output)`. @public */
+export const OnFlowSuccess = hook('success');
+/** Called once when a run fails for good (retries spent, non-retriable error): `(ctx, failure)`. @public */
+export const OnFlowFail = hook('fail');
+/** Called after every failed step attempt of a run: `(ctx, failure)`. @public */
+export const OnFlowError = hook('error');

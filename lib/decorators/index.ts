@@ -1,0 +1,2 @@
+export { Flow } from './flow.decorator';
+export { OnFlowSuccess, OnFlowFail, OnFlowError } from './flow-hooks.decorator';

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { FlowExplorer } from './flow.explorer';
+import { FlowMetadataAccessor } from './flow-metadata.accessor';
+import { goTickEngineProvider } from './gotick-engine.provider';
+import { GoTickLifecycle } from './gotick.lifecycle';
+import { GoTickConfigurableModule } from './gotick.module-definition';
+import { TickService } from './tick.service';
+
+/**
+ * Durable flows for the app: `GoTickModule.forRoot({ connection, ... })` or
+ * `GoTickModule.forRootAsync({ imports, inject, useFactory })`.
+ * @public
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [goTickEngineProvider, FlowMetadataAccessor, FlowExplorer, GoTickLifecycle, TickService],
+  exports: [TickService],
+})
+export class GoTickModule extends GoTickConfigurableModule {}

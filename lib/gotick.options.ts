@@ -1,0 +1,24 @@
+import type { CanActivate, Type } from '@nestjs/common';
+import type { GoTickEngineOptions } from './engine';
+
+/** The REST routes: where they mount and who may call them. @public */
+export interface GoTickHttpOptions {
+  /** Route prefix. Default 'gotick'. */
+  path?: string;
+  /** Bearer token callers must send (`Authorization: Bearer <token>`). */
+  token?: string;
+  /** A Nest guard (class or instance) that decides instead of the token. */
+  guard?: Type<CanActivate> | CanActivate;
+  /** Mount with no auth at all. Without token, guard or this, bootstrap refuses to mount the routes. */
+  public?: boolean;
+}
+
+/** Options of GoTickModule.forRoot / the factory of forRootAsync. @public */
+export interface GoTickModuleOptions extends GoTickEngineOptions {
+  /**
+   * REST routes. With forRoot, `http` present mounts them. With forRootAsync,
+   * pass `http` next to `useFactory` to mount them; the factory may still
+   * supply the token or guard.
+   */
+  http?: GoTickHttpOptions;
+}

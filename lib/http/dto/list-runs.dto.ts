@@ -1,0 +1,25 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { RUN_STATUSES, type RunStatus } from '../../engine/types';
+
+/** Query of GET /runs. @public */
+export class ListRunsDto {
+  @IsOptional()
+  @IsString()
+  flowId?: string;
+
+  @IsOptional()
+  @IsIn(RUN_STATUSES)
+  status?: RunStatus;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+
+  @IsOptional()
+  @Matches(/^\d+(\.\d+)?$/, { message: 'cursor must be the nextCursor of a previous page' })
+  cursor?: string;
+}

@@ -1,0 +1,36 @@
+import { Allow, IsOptional, IsString, Matches, MaxLength, Validate, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
+import { toMs } from '../../engine/duration';
+
+@ValidatorConstraint({ name: 'isDuration' })
+class IsDuration implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (typeof value !== 'number' && typeof value !== 'string') return false;
+    try {
+      toMs(value);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  defaultMessage(): string {
+    return "delay must be milliseconds (a number >= 0) or a duration string like '30s', '5m', '2h'";
+  }
+}
+
+/** Body of POST /flows/:flowId/runs. @public */
+export class TriggerRunDto {
+  /** The flow's input: any JSON value. */
+  @Allow()
+  input?: unknown;
+
+  @IsOptional()
+  @Validate(IsDuration)
+  delay?: number | string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'runId may only contain A-Z a-z 0-9 _ . -' })
+  runId?: string;
+}

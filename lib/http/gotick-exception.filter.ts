@@ -1,0 +1,27 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpStatus } from '@nestjs/common';
+import {
+  GoTickError,
+  InvalidRunIdError,
+  NotSerializableError,
+  PayloadTooLargeError,
+  RedisUnavailableError,
+  RunNotFoundError,
+  UnknownFlowError,
+} from '../engine';
+
+function statusOf(error: GoTickError): number {
+  if (error instanceof UnknownFlowError || error instanceof RunNotFoundError) return HttpStatus.NOT_FOUND;
+  if (error instanceof PayloadTooLargeError) return HttpStatus.PAYLOAD_TOO_LARGE;
+  if (error instanceof RedisUnavailableError) return HttpStatus.SERVICE_UNAVAILABLE;
+  if (error instanceof InvalidRunIdError || error instanceof NotSerializableError) return HttpStatus.BAD_REQUEST;
+  return HttpStatus.BAD_REQUEST;
+}
+
+/** Turns the engine's named errors into HTTP statuses; the body carries name and message, never a stack. */
+@Catch(GoTickError)
+export class GoTickExceptionFilter implements ExceptionFilter {
+  catch(error: GoTickError, host: ArgumentsHost): void {
+    const status = statusOf(error);
+    host.switchToHttp().getResponse().status(status).json({ statusCode: status, error: error.name, message: error.message });
+  }
+}

@@ -1,0 +1,47 @@
+import { Body, Controller, Get, NotFoundException, Param, Post, Query, UseFilters, UseGuards, UsePipes, ValidationPipe, type Type } from '@nestjs/common';
+import type { RunPage, RunView, TriggerResult } from '../engine';
+import { TickService } from '../tick.service';
+import { ListRunsDto } from './dto/list-runs.dto';
+import { TriggerRunDto } from './dto/trigger-run.dto';
+import { GoTickAuthGuard } from './gotick-auth.guard';
+import { GoTickExceptionFilter } from './gotick-exception.filter';
+
+/**
+ * The REST face of TickService. Flow ids hold slashes ('orders/close'):
+ * send them URL-encoded (orders%2Fclose); TickClient does.
+ */
+@UseGuards(GoTickAuthGuard)
+@UseFilters(GoTickExceptionFilter)
+@UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }))
+export class TickController {
+  constructor(private readonly ticks: TickService) {}
+
+  @Post('flows/:flowId/runs')
+  trigger(@Param('flowId') flowId: string, @Body() body: TriggerRunDto): Promise<TriggerResult> {
+    return this.ticks.trigger(flowId, body.input, { delay: body.delay, runId: body.runId });
+  }
+
+  @Get('flows')
+  flows(): { flows: Array<{ id: string }> } {
+    return { flows: this.ticks.listFlows().map((id) => ({ id })) };
+  }
+
+  @Get('runs/:runId')
+  async run(@Param('runId') runId: string): Promise<RunView> {
+    const run = await this.ticks.getRun(runId);
+    if (!run) throw new NotFoundException(`Run "${runId}" not found (unknown id, or finished and past its retention).`);
+    return run;
+  }
+
+  @Get('runs')
+  runs(@Query() query: ListRunsDto): Promise<RunPage> {
+    return this.ticks.listRuns(query);
+  }
+}
+
+/** A controller class mounted at `path`; a subclass per module so two apps' paths never clash. */
+export function createTickController(path: string): Type<TickController> {
+  class MountedTickController extends TickController {}
+  Controller(path)(MountedTickController);
+  return MountedTickController;
+}

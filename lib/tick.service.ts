@@ -1,0 +1,49 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type {
+  GoTickEngine,
+  ListRunsQuery,
+  RunPage,
+  RunView,
+  TriggerOptions,
+  TriggerResult,
+  WaitForRunOptions,
+} from './engine';
+import { GOTICK_ENGINE } from './gotick.constants';
+
+/**
+ * Starts and inspects runs. Inject it anywhere once GoTickModule is imported.
+ * @public
+ */
+@Injectable()
+export class TickService {
+  constructor(@Inject(GOTICK_ENGINE) private readonly engine: GoTickEngine) {}
+
+  /**
+   * Starts a run of `flowId` with `input`. `options.runId` makes the call
+   * idempotent; `options.delay` starts it later.
+   * @throws UnknownFlowError, InvalidRunIdError, NotSerializableError, PayloadTooLargeError, RedisUnavailableError
+   */
+  trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult> {
+    return this.engine.trigger(flowId, input, options);
+  }
+
+  /** The run with every step's state, or null if there is no such run. */
+  getRun<TInput = unknown, TOutput = unknown>(runId: string): Promise<RunView<TInput, TOutput> | null> {
+    return this.engine.getRun<TInput, TOutput>(runId);
+  }
+
+  /** Runs newest first, filtered by flow and status, `limit` per page (default 50). */
+  listRuns(query?: ListRunsQuery): Promise<RunPage> {
+    return this.engine.listRuns(query);
+  }
+
+  /** Resolves when the run has completed, failed or been cancelled; WaitForRunTimeoutError after `timeout` (default 30s). */
+  waitForRun<TInput = unknown, TOutput = unknown>(runId: string, options?: WaitForRunOptions): Promise<RunView<TInput, TOutput>> {
+    return this.engine.waitForRun<TInput, TOutput>(runId, options);
+  }
+
+  /** Ids of the flows this app registered. */
+  listFlows(): string[] {
+    return this.engine.flowIds();
+  }
+}
