@@ -16,5 +16,7 @@ module.exports = {
       },
     ],
   },
+  // The sample app imports the library by its package name, as a user would.
+  moduleNameMapper: { '^nestjs-gotick$': '<rootDir>/lib/index.ts' },
   testTimeout: 60000,
 };

@@ -22,6 +22,9 @@ class TeamGuard implements CanActivate {
 
 const TOKEN = 's3cret-token';
 
+/** The JSON body of a response, loosely typed for assertions. */
+const json = async (response: Response): Promise<any> => response.json();
+
 async function listen(redisUrl: string, prefix: string, http: GoTickModuleOptions['http'], extra: Partial<GoTickModuleOptions> = {}) {
   const moduleRef = await Test.createTestingModule({
     imports: [GoTickModule.forRoot({ connection: redisUrl, prefix, http, ...extra })],
@@ -62,11 +65,11 @@ describe('REST routes and TickClient over a real socket', () => {
 
     const fetched = await fetch(`${base}/runs/greet-1`, { headers: auth });
     expect(fetched.status).toBe(200);
-    expect((await fetched.json()).output).toBe('hello Ada');
+    expect((await json(fetched)).output).toBe('hello Ada');
 
     const list = await fetch(`${base}/runs?flowId=greet%2Fhello&status=completed&limit=5`, { headers: auth });
     expect(list.status).toBe(200);
-    expect((await list.json()).runs.map((r: { runId: string }) => r.runId)).toContain('greet-1');
+    expect((await json(list)).runs.map((r: { runId: string }) => r.runId)).toContain('greet-1');
 
     const flows = await fetch(`${base}/flows`, { headers: auth });
     expect(await flows.json()).toEqual({ flows: [{ id: 'greet/hello' }] });
@@ -82,7 +85,7 @@ describe('REST routes and TickClient over a real socket', () => {
   it('answers 404 for an unknown flow or run', async () => {
     const unknownFlow = await post('/flows/no%2Fsuch/runs', '{}');
     expect(unknownFlow.status).toBe(404);
-    expect((await unknownFlow.json()).message).toContain('Unknown flow "no/such"');
+    expect((await json(unknownFlow)).message).toContain('Unknown flow "no/such"');
     expect((await fetch(`${base}/runs/no-such-run`, { headers: auth })).status).toBe(404);
   });
 

@@ -1,0 +1,22 @@
+import 'reflect-metadata';
+import { Logger, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+
+async function bootstrap() {
+  const app = await NestFactory.create(AppModule);
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true }));
+  // SIGTERM/SIGINT close the app, which lets running steps finish first.
+  app.enableShutdownHooks();
+  const port = Number(process.env.PORT ?? 3000);
+  await app.listen(port);
+  const url = `http://127.0.0.1:${port}`;
+  new Logger('Sample').log(
+    `Listening on ${url}\n` +
+      `  create an order : curl -s -XPOST ${url}/orders -H 'content-type: application/json' -d '{"item":"book"}'\n` +
+      `  see the order   : curl -s ${url}/orders/<orderId>\n` +
+      `  see the run     : curl -s ${url}/gotick/runs/<runId> -H 'authorization: Bearer ${process.env.GOTICK_TOKEN ?? 'dev-token'}'`,
+  );
+}
+
+void bootstrap();
