@@ -59,6 +59,11 @@ export interface GoTickEngineOptions {
   };
   /** How long start() waits for Redis before failing. Default '10s'. */
   connectTimeout?: Duration;
+  /**
+   * How long close() lets running steps finish. Past it, their runs are
+   * handed back so another node resumes them at once. Default '10s'.
+   */
+  shutdownTimeout?: Duration;
   logger?: EngineLogger;
 }
 
@@ -77,9 +82,12 @@ export class GoTickEngine {
   private readonly clients: Redis[] = [];
   private store?: RunStore;
   private queue?: RunQueue;
+  private executor?: RunExecutor;
+  private sweeper?: NodeJS.Timeout;
   private readonly prefix: string;
   private readonly leaseMs: number;
   private readonly maxPayloadBytes: number;
+  private readonly retentionMs: number;
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
 
   constructor(private readonly options: GoTickEngineOptions = {}) {
@@ -93,6 +101,7 @@ export class GoTickEngine {
     }
     this.leaseMs = toMs(options.worker ? (options.worker.lease ?? '30s') : '30s', 'worker.lease');
     this.maxPayloadBytes = options.limits?.maxPayloadBytes ?? 1024 * 1024;
+    this.retentionMs = toMs(options.retention ?? '7d', 'retention');
   }
 
   /** Adds a flow. Must happen before start(). */
@@ -127,7 +136,7 @@ export class GoTickEngine {
       await connectOrExplain(producer, where, timeout);
       const worker = this.options.worker;
       const logger = this.options.logger ?? silentLogger;
-      const store = new RedisRunStore(storeClient, this.prefix, toMs(this.options.retention ?? '7d', 'retention'));
+      const store = new RedisRunStore(storeClient, this.prefix, this.retentionMs);
       const queue = new BullmqRunQueue({
         prefix: this.prefix,
         producer,
@@ -138,7 +147,7 @@ export class GoTickEngine {
       this.store = store;
       this.queue = queue;
       if (worker !== false) {
-        const executor = new RunExecutor({
+        const executor = (this.executor = new RunExecutor({
           store,
           queue,
           flows: this.flows,
@@ -147,8 +156,9 @@ export class GoTickEngine {
           backoff: this.options.defaults?.backoff ?? { type: 'exponential', delay: '1s', maxDelay: '5m' },
           maxPayloadBytes: this.maxPayloadBytes,
           logger,
-        });
+        }));
         await queue.startWorker((runId) => executor.execute(runId));
+        this.startSweeper(store, logger);
       }
       this.state = 'started';
     } catch (err) {
@@ -217,13 +227,46 @@ export class GoTickEngine {
     }
   }
 
-  /** Stops taking work, lets executions in hand finish, and closes every connection. */
+  /**
+   * Stops taking work, lets executions in hand finish (up to shutdownTimeout,
+   * then hands their runs back), and closes every connection.
+   */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    await this.queue?.close().catch(() => undefined);
+    clearInterval(this.sweeper);
+    if (this.queue) {
+      const stopped = this.queue.stopWorker().catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      const graceMs = toMs(this.options.shutdownTimeout ?? '10s', 'shutdownTimeout');
+      const inTime = await Promise.race([
+        stopped.then(() => true),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+      ]);
+      clearTimeout(timer);
+      if (!inTime) this.executor?.releaseAll();
+      await stopped;
+      await this.queue.close().catch(() => undefined);
+    }
     await this.store?.close().catch(() => undefined);
     await Promise.all(this.clients.map((client) => client.quit().catch(() => client.disconnect())));
+  }
+
+  /**
+   * Index entries outlive the runs they point to (run records expire on their
+   * own); a worker node sweeps them now and then so listing stays cheap and
+   * Redis returns to its baseline.
+   */
+  private startSweeper(store: RunStore, logger: EngineLogger): void {
+    const retentionMs = this.retentionMs;
+    if (retentionMs === 0) return;
+    const everyMs = Math.min(Math.max(retentionMs / 4, 1000), 60_000);
+    this.sweeper = setInterval(() => {
+      store.sweepIndexes(this.flowIds(), Date.now() - retentionMs).catch((err: Error) => {
+        logger.warn(`Index sweep failed (will retry): ${err.message}`);
+      });
+    }, everyMs);
+    this.sweeper.unref();
   }
 
   private started(): { store: RunStore; queue: RunQueue } {

@@ -20,10 +20,12 @@ export type Interrupt =
   | { kind: 'suspend'; wakeAt: number }
   | { kind: 'fatal'; error: Error; stepKey?: string }
   | { kind: 'lease-lost' }
-  | { kind: 'infra'; error: Error };
+  | { kind: 'infra'; error: Error }
+  | { kind: 'released' };
 
-// Later kinds win: losing the lease or Redis outranks a failure, which outranks a suspension.
-const RANK: Record<Interrupt['kind'], number> = { suspend: 0, fatal: 1, infra: 2, 'lease-lost': 3 };
+// Higher ranks win: losing the lease outranks a shutdown, which outranks Redis
+// trouble, which outranks a failure, which outranks a suspension.
+const RANK: Record<Interrupt['kind'], number> = { suspend: 0, fatal: 1, infra: 2, released: 3, 'lease-lost': 4 };
 
 export interface ExecutionSettings {
   store: RunStore;

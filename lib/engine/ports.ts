@@ -59,6 +59,8 @@ export interface RunStore {
   /** Gives the run back (status queued) so another worker can take it at once. */
   release(runId: string, token: string): Promise<void>;
   get(runId: string): Promise<{ run: RunRecord; steps: Map<string, StepRecord> } | null>;
+  /** Drops index entries of runs created before `cutoff` whose records have expired; returns how many. */
+  sweepIndexes(flowIds: readonly string[], cutoff: number): Promise<number>;
   status(runId: string): Promise<RunStatus | null>;
   list(query: { flowId?: string; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }>;
   close(): Promise<void>;
@@ -73,6 +75,8 @@ export interface RunQueue {
   enqueueResume(runId: string, atMs: number): Promise<void>;
   /** Starts consuming; `process` runs one execution of a run. */
   startWorker(process: (runId: string) => Promise<void>): Promise<void>;
-  /** Stops taking jobs and waits for the ones in hand (up to the shutdown timeout). */
+  /** Stops taking jobs; resolves once the jobs in hand have ended. */
+  stopWorker(): Promise<void>;
+  /** Closes the producer side (call after stopWorker). */
   close(): Promise<void>;
 }

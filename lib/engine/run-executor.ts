@@ -29,7 +29,18 @@ const UNKNOWN_FLOW_RETRY_MS = 5000;
  * failing or parking the run. Called by the queue worker per job.
  */
 export class RunExecutor {
+  private readonly active = new Set<Execution>();
+
   constructor(private readonly settings: RunExecutorSettings) {}
+
+  /**
+   * Shutdown past its grace period: stop every execution in hand and give its
+   * run back, so another node resumes it now rather than after the lease.
+   * The step that was running may run again there (at-least-once).
+   */
+  releaseAll(): void {
+    for (const ctx of this.active) void ctx.stop({ kind: 'released' });
+  }
 
   async execute(runId: string): Promise<void> {
     const { store, queue, leaseMs, logger } = this.settings;
@@ -64,6 +75,7 @@ export class RunExecutor {
       onStepError: (failure) => this.callHooks(flow.hooks?.onError, ctx, failure),
     };
     ctx = new Execution(claim.run, decode(claim.run.input), claim.steps, settings);
+    this.active.add(ctx);
     const heartbeat = setInterval(() => {
       store.touch(runId, token, leaseMs).catch((err) => {
         if (err instanceof LeaseLostError) void ctx.stop({ kind: 'lease-lost' });
@@ -79,12 +91,14 @@ export class RunExecutor {
           ),
         ctx.interrupted.then(() => undefined),
       ]);
-      await ctx.settle();
+      // A released run is handed over at once; the steps still running here cannot be waited for.
+      if (ctx.interrupt?.kind !== 'released') await ctx.settle();
       await this.conclude(ctx, flow, outcome);
     } catch (err) {
       if (!(err instanceof LeaseLostError)) throw err;
     } finally {
       clearInterval(heartbeat);
+      this.active.delete(ctx);
     }
   }
 
@@ -92,6 +106,11 @@ export class RunExecutor {
     const interrupt = ctx.interrupt;
     if (interrupt?.kind === 'lease-lost') return;
     if (interrupt?.kind === 'infra') throw interrupt.error;
+    if (interrupt?.kind === 'released') {
+      await this.settings.store.release(ctx.runId, ctx.token);
+      await this.settings.queue.enqueueResume(ctx.runId, Date.now());
+      return;
+    }
     if (interrupt?.kind === 'suspend') {
       await this.settings.store.suspend(ctx.runId, ctx.token, interrupt.wakeAt, ctx.takePending());
       await this.settings.queue.enqueueResume(ctx.runId, interrupt.wakeAt);

@@ -70,8 +70,11 @@ export class BullmqRunQueue implements RunQueue {
     await this.worker.waitUntilReady();
   }
 
-  async close(): Promise<void> {
+  async stopWorker(): Promise<void> {
     await this.worker?.close();
+  }
+
+  async close(): Promise<void> {
     await this.queue.close();
   }
 }

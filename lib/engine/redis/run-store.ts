@@ -178,6 +178,21 @@ export class RedisRunStore implements RunStore {
     };
   }
 
+  async sweepIndexes(flowIds: readonly string[], cutoff: number): Promise<number> {
+    let dropped = 0;
+    for (const index of [this.keys.allRuns(), ...flowIds.map((id) => this.keys.flowRuns(id))]) {
+      const ids = await guarded(this.redis.zrangebyscore(index, '-inf', cutoff * 1000, 'LIMIT', 0, 1000));
+      if (ids.length === 0) continue;
+      const pipeline = this.redis.pipeline();
+      for (const id of ids) pipeline.exists(this.keys.run(id));
+      const exists = (await guarded(pipeline.exec()))!;
+      // A run older than the cutoff may still be alive (a long sleep): only expired records lose their entry.
+      const gone = ids.filter((_, i) => exists[i][1] === 0);
+      if (gone.length) dropped += Number(await guarded(this.redis.zrem(index, ...gone)));
+    }
+    return dropped;
+  }
+
   async status(runId: string): Promise<RunStatus | null> {
     return (await guarded(this.redis.hget(this.keys.run(runId), 'status'))) as RunStatus | null;
   }
