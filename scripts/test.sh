@@ -9,7 +9,7 @@ report=$(mktemp)
 npx jest --runInBand --json --outputFile="$report" "$@"
 code=$?
 node -e '
-  const r = require(process.argv[1]);
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   console.log(`${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed`);
 ' "$report" 2>/dev/null || echo "0 passed, 1 failed"
 rm -f "$report"
