@@ -6,7 +6,12 @@ export type Duration = number | string;
 
 /** Turns a Duration into milliseconds, refusing anything negative or unreadable. */
 export function toMs(duration: Duration, what = 'duration'): number {
-  const value = typeof duration === 'number' ? duration : ms(duration as ms.StringValue);
+  let value: unknown;
+  try {
+    value = typeof duration === 'number' ? duration : ms(duration as ms.StringValue);
+  } catch {
+    value = undefined; // ms throws on '' and on non-strings; fall through to our own message
+  }
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new GoTickError(`Invalid ${what} ${JSON.stringify(duration)}: use milliseconds or a string like '3s', '5m', '1h', '2d'.`);
   }
