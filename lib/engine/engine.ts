@@ -107,8 +107,9 @@ export class GoTickEngine {
   /** Adds a flow. Must happen before start(). */
   register(flow: FlowDefinition): void {
     if (this.state !== 'new') throw new GoTickError(`Flow "${flow.id}" registered after start(); register every flow first.`);
-    if (typeof flow.id !== 'string' || !/^[^\s]{1,200}$/.test(flow.id)) {
-      throw new FlowDefinitionError(`Invalid flow id ${JSON.stringify(flow.id)}: 1-200 characters, no whitespace.`);
+    // Braces are refused because a flow id is part of an index key, where they would act as a Cluster hash tag.
+    if (typeof flow.id !== 'string' || !/^[^\s{}]{1,200}$/.test(flow.id)) {
+      throw new FlowDefinitionError(`Invalid flow id ${JSON.stringify(flow.id)}: 1-200 characters, no whitespace or braces.`);
     }
     if (this.flows.has(flow.id)) {
       throw new FlowDefinitionError(`Flow id "${flow.id}" is registered twice. Each @Flow id must be unique in the app.`);

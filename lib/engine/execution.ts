@@ -40,6 +40,9 @@ export interface ExecutionSettings {
 
 type TaskFn<T> = (task: TaskContext) => T | Promise<T>;
 
+/** Step keys are hash fields and appear in every view: long enough for any real name, short enough to stay cheap. */
+const MAX_STEP_KEY = 512;
+
 /** What an attempt returns when the execution stopped under it. */
 const PARK = Symbol('park');
 
@@ -207,8 +210,11 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   // ---- steps -------------------------------------------------------------
 
   private claimKey(key: string): void {
-    if (typeof key !== 'string' || key.length === 0) {
-      throw new GoTickError(`Step keys must be non-empty strings; got ${JSON.stringify(key)} in flow "${this.flowId}".`);
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_STEP_KEY) {
+      const shown = typeof key === 'string' && key.length > 60 ? `a ${key.length}-character string` : JSON.stringify(key);
+      const error = new GoTickError(`Step keys must be strings of 1-${MAX_STEP_KEY} characters; got ${shown} in flow "${this.flowId}".`);
+      void this.stop({ kind: 'fatal', error });
+      return;
     }
     if (this.seen.has(key)) {
       void this.stop({ kind: 'fatal', error: new DuplicateStepKeyError(key, this.flowId), stepKey: key });
