@@ -9,6 +9,7 @@ import {
   GoTickError,
   InvalidRunIdError,
   PayloadTooLargeError,
+  RedisUnavailableError,
   RunNotFoundError,
   UnknownFlowError,
   WaitForRunTimeoutError,
@@ -25,6 +26,7 @@ import {
   type Backoff,
   type ListRunsQuery,
   type RunPage,
+  type RunStatus,
   type RunView,
   type TriggerOptions,
   type TriggerResult,
@@ -220,9 +222,17 @@ export class GoTickEngine {
     // Polls one small HGET, backing off from 5 ms to 200 ms: cheap, and a
     // waiter never depends on having been connected when the run finished.
     for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
-      const status = await store.status(runId);
+      let status: string | null;
+      try {
+        status = await store.status(runId);
+      } catch (err) {
+        // A waiter outlives a Redis blip: keep polling while the client reconnects, up to the deadline.
+        if (!(err instanceof RedisUnavailableError) || Date.now() >= deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
       if (status === null) throw new RunNotFoundError(runId);
-      if (TERMINAL_STATUSES.has(status)) return (await this.getRun<TInput, TOutput>(runId))!;
+      if (TERMINAL_STATUSES.has(status as RunStatus)) return (await this.getRun<TInput, TOutput>(runId))!;
       if (Date.now() >= deadline) throw new WaitForRunTimeoutError(runId, timeoutMs, status);
       await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(1, deadline - Date.now()))));
     }

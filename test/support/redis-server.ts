@@ -13,7 +13,10 @@ export interface TestRedis {
   /** A plain client for assertions; closed by stop(). */
   client: Redis;
   stop(): Promise<void>;
-  /** Stops the server (keeping its data directory) and starts it again on the same port. */
+  /** Stops the server (SIGTERM: it writes its AOF out), keeping its data directory. */
+  shutdown(): Promise<void>;
+  /** Starts the server again on the same port and data directory. */
+  boot(): Promise<void>;
   restart(): Promise<void>;
 }
 
@@ -68,10 +71,16 @@ export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
       await stopProcess(redis.process);
       rmSync(dir, { recursive: true, force: true });
     },
-    async restart() {
+    async shutdown() {
       await stopProcess(redis.process);
+    },
+    async boot() {
       redis.process = launch(port, dir, extraArgs);
       await waitForPing(port, 10_000);
+    },
+    async restart() {
+      await redis.shutdown();
+      await redis.boot();
     },
   };
   await waitForPing(port, 10_000);
