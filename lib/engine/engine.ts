@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { BullmqRunQueue } from './bullmq/run-queue';
 import { encode } from './codec';
 import { toMs, type Duration } from './duration';
@@ -16,7 +15,7 @@ import {
 } from './errors';
 import type { EngineLogger, FlowDefinition } from './flow-definition';
 import type { RunQueue, RunStore } from './ports';
-import { connectOrExplain, createClient, describeConnection, type RedisConnection } from './redis/connection';
+import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient, type RedisConnection } from './redis/connection';
 import { RedisRunStore } from './redis/run-store';
 import { RunExecutor } from './run-executor';
 import { toRunSummary, toRunView } from './run-view';
@@ -35,8 +34,14 @@ import {
 
 /** Options of the engine; GoTickModule.forRoot takes the same. @public */
 export interface GoTickEngineOptions {
-  /** Redis: a URL, ioredis options or an ioredis instance. Default 127.0.0.1:6379. */
+  /** Redis: a URL, ioredis options, an ioredis instance, or a Cluster. Default 127.0.0.1:6379. */
   connection?: RedisConnection;
+  /**
+   * How many BullMQ queues the work is spread over (default 1). On a Redis
+   * Cluster each partition is its own hash slot, so more partitions spread
+   * the queue load over more shards.
+   */
+  partitions?: number;
   /** Every key and queue lives under this prefix. Default 'gotick'. */
   prefix?: string;
   /** `false` makes a trigger-only node (GoTick's client role): it starts runs but executes none. */
@@ -81,7 +86,7 @@ const silentLogger: EngineLogger = { log: () => undefined, warn: () => undefined
  */
 export class GoTickEngine {
   private readonly flows = new Map<string, FlowDefinition>();
-  private readonly clients: Redis[] = [];
+  private readonly clients: RedisClient[] = [];
   private store?: RunStore;
   private queue?: RunQueue;
   private executor?: RunExecutor;
@@ -90,6 +95,7 @@ export class GoTickEngine {
   private readonly leaseMs: number;
   private readonly maxPayloadBytes: number;
   private readonly retentionMs: number;
+  private readonly partitions: number;
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
 
   constructor(private readonly options: GoTickEngineOptions = {}) {
@@ -104,6 +110,10 @@ export class GoTickEngine {
     this.leaseMs = toMs(options.worker ? (options.worker.lease ?? '30s') : '30s', 'worker.lease');
     this.maxPayloadBytes = options.limits?.maxPayloadBytes ?? 1024 * 1024;
     this.retentionMs = toMs(options.retention ?? '7d', 'retention');
+    this.partitions = options.partitions ?? 1;
+    if (!Number.isInteger(this.partitions) || this.partitions < 1 || this.partitions > 1024) {
+      throw new GoTickConfigError(`Invalid partitions ${JSON.stringify(options.partitions)}: an integer from 1 to 1024.`);
+    }
   }
 
   /** Adds a flow. Must happen before start(). */
@@ -146,6 +156,8 @@ export class GoTickEngine {
         consumer: () => this.track(createClient(connection, { maxRetriesPerRequest: null })),
         concurrency: worker === false ? 1 : (worker?.concurrency ?? 10),
         lockMs: this.leaseMs,
+        partitions: this.partitions,
+        cluster: isCluster(connection),
       });
       this.store = store;
       this.queue = queue;
@@ -289,7 +301,7 @@ export class GoTickEngine {
     return { store: this.store, queue: this.queue };
   }
 
-  private track(client: Redis): Redis {
+  private track(client: RedisClient): RedisClient {
     this.clients.push(client);
     return client;
   }

@@ -1,17 +1,20 @@
 import { Queue, Worker, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { RunQueue } from '../ports';
+import type { RedisClient } from '../redis/connection';
 
 export interface BullmqRunQueueOptions {
-  /** Our key prefix: BullMQ keys become `<prefix>:runs:*`. */
+  /** Our key prefix: BullMQ keys become `<prefix>:runs:*` (or per partition, see bullPrefix). */
   prefix: string;
   /** Producer connection (fails fast when Redis is down). */
-  producer: Redis;
+  producer: RedisClient;
   /** Worker connection (maxRetriesPerRequest: null, as BullMQ requires); BullMQ duplicates it for blocking reads. */
-  consumer: () => Redis;
+  consumer: () => RedisClient;
+  /** Runs executed at once by this node, over all partitions. */
   concurrency: number;
   /** How long a job's lock lasts without renewal: a dead worker's job is retried after about this long. */
   lockMs: number;
+  partitions: number;
+  cluster: boolean;
 }
 
 export const QUEUE_NAME = 'runs';
@@ -24,28 +27,52 @@ const NEW_RUN_PRIORITY = 1;
 const BASE_JOB: JobsOptions = {
   removeOnComplete: true,
   removeOnFail: { count: 1000 },
-  // Job-level retries only cover infrastructure errors (Redis blips) while
-  // executing; a flow's own errors are handled by the engine and never reach BullMQ.
-  attempts: 20,
-  backoff: { type: 'exponential', delay: 500 },
+  // Job-level retries only cover infrastructure errors (Redis away) while
+  // executing; a flow's own errors are handled by the engine and never reach
+  // BullMQ. A job that ran out would strand its run, so they last for hours.
+  attempts: 1000,
+  backoff: { type: 'capped' },
 };
 
-/** The RunQueue on one BullMQ queue with two lanes (resume before new). */
+/** 0.5 s, 1 s, 2 s, ... up to 30 s between attempts of a job that met a Redis outage. */
+const cappedBackoff = (attemptsMade: number) => Math.min(30_000, 500 * 2 ** Math.max(0, attemptsMade - 1));
+
+/**
+ * A queue's keys must share one Cluster slot, so on a cluster (or with
+ * several partitions) each partition's prefix is a hash tag of its own.
+ */
+function bullPrefix(prefix: string, partition: number, options: BullmqRunQueueOptions): string {
+  if (options.partitions === 1) return options.cluster ? `{${prefix}}` : prefix;
+  return `{${prefix}:p${partition}}`;
+}
+
+/** FNV-1a: a stable, cheap spread of run ids over partitions (every node must agree). */
+function partitionOf(runId: string, partitions: number): number {
+  if (partitions === 1) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < runId.length; i++) hash = Math.imul(hash ^ runId.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % partitions;
+}
+
+/** The RunQueue on BullMQ: one queue per partition, each with two lanes (resume before new). */
 export class BullmqRunQueue implements RunQueue {
-  private readonly queue: Queue;
-  private worker?: Worker;
+  private readonly queues: Queue[];
+  private readonly workers: Worker[] = [];
 
   constructor(private readonly options: BullmqRunQueueOptions) {
-    this.queue = new Queue(QUEUE_NAME, { connection: options.producer, prefix: options.prefix });
+    this.queues = Array.from(
+      { length: options.partitions },
+      (_, i) => new Queue(QUEUE_NAME, { connection: options.producer, prefix: bullPrefix(options.prefix, i, options) }),
+    );
   }
 
   async enqueueNew(runId: string, delayMs: number): Promise<void> {
     // The job id dedupes a retried trigger while the first job still waits.
-    await this.queue.add('run', { runId }, { ...BASE_JOB, jobId: `t-${runId}`, priority: NEW_RUN_PRIORITY, delay: delayMs });
+    await this.queueOf(runId).add('run', { runId }, { ...BASE_JOB, jobId: `t-${runId}`, priority: NEW_RUN_PRIORITY, delay: delayMs });
   }
 
   async enqueueResume(runId: string, atMs: number): Promise<void> {
-    await this.queue.add(
+    await this.queueOf(runId).add(
       'resume',
       { runId },
       { ...BASE_JOB, jobId: `r-${runId}-${atMs}`, delay: Math.max(0, atMs - Date.now()) },
@@ -53,28 +80,37 @@ export class BullmqRunQueue implements RunQueue {
   }
 
   async startWorker(process: (runId: string) => Promise<void>): Promise<void> {
-    this.worker = new Worker<{ runId: string }>(QUEUE_NAME, (job) => process(job.data.runId), {
-      connection: this.options.consumer(),
-      prefix: this.options.prefix,
-      concurrency: this.options.concurrency,
-      lockDuration: this.options.lockMs,
-      stalledInterval: this.options.lockMs,
-      // A run's state lives in our store, not in the job: a job that stalled
-      // (its worker died) is always safe to run again, however many times.
-      maxStalledCount: Number.MAX_SAFE_INTEGER,
-      autorun: false,
-    });
-    // Errors here are connection hiccups BullMQ recovers from; without a listener Node would print them raw.
-    this.worker.on('error', () => undefined);
-    void this.worker.run();
-    await this.worker.waitUntilReady();
+    const perPartition = Math.max(1, Math.ceil(this.options.concurrency / this.options.partitions));
+    for (let i = 0; i < this.options.partitions; i++) {
+      const worker = new Worker<{ runId: string }>(QUEUE_NAME, (job) => process(job.data.runId), {
+        connection: this.options.consumer(),
+        prefix: bullPrefix(this.options.prefix, i, this.options),
+        concurrency: perPartition,
+        lockDuration: this.options.lockMs,
+        stalledInterval: this.options.lockMs,
+        // A run's state lives in our store, not in the job: a job that stalled
+        // (its worker died) is always safe to run again, however many times.
+        maxStalledCount: Number.MAX_SAFE_INTEGER,
+        settings: { backoffStrategy: cappedBackoff },
+        autorun: false,
+      });
+      // Errors here are connection hiccups BullMQ recovers from; without a listener Node would print them raw.
+      worker.on('error', () => undefined);
+      void worker.run();
+      this.workers.push(worker);
+    }
+    await Promise.all(this.workers.map((worker) => worker.waitUntilReady()));
   }
 
   async stopWorker(): Promise<void> {
-    await this.worker?.close();
+    await Promise.all(this.workers.map((worker) => worker.close()));
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    await Promise.all(this.queues.map((queue) => queue.close()));
+  }
+
+  private queueOf(runId: string): Queue {
+    return this.queues[partitionOf(runId, this.options.partitions)];
   }
 }

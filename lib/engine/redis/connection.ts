@@ -1,28 +1,62 @@
-import { Redis, RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { RedisUnavailableError } from '../errors';
 
-/** Where Redis is: a URL, ioredis options, or an ioredis instance you own. @public */
-export type RedisConnection = string | RedisOptions | Redis;
+/** A Redis Cluster: its startup nodes and, optionally, ioredis Cluster options. @public */
+export interface ClusterConnection {
+  cluster: ClusterNode[];
+  options?: ClusterOptions;
+}
+
+/**
+ * Where Redis is: a URL, ioredis options, an ioredis instance you own, or a
+ * Redis Cluster (`{ cluster: [{ host, port }, ...] }` or an ioredis Cluster).
+ * @public
+ */
+export type RedisConnection = string | RedisOptions | Redis | ClusterConnection | Cluster;
+
+/** One client, single node or cluster: the engine only uses commands both have. */
+export type RedisClient = Redis | Cluster;
+
+export function isCluster(connection: RedisConnection | undefined): boolean {
+  return connection instanceof Cluster || (typeof connection === 'object' && connection !== null && 'cluster' in connection);
+}
 
 /**
  * Makes a new client for one role. Given an instance, we duplicate it so our
  * settings (offline queue, retries) never change the caller's own client.
  */
-export function createClient(connection: RedisConnection | undefined, overrides: RedisOptions): Redis {
+export function createClient(connection: RedisConnection | undefined, overrides: RedisOptions): RedisClient {
   if (connection instanceof Redis) return connection.duplicate(overrides);
+  if (connection instanceof Cluster) {
+    return connection.duplicate(undefined, { lazyConnect: overrides.lazyConnect, redisOptions: { ...connection.options.redisOptions, ...overrides } });
+  }
   if (typeof connection === 'string') return new Redis(connection, overrides);
+  if (connection && 'cluster' in connection) {
+    const { lazyConnect, ...redisOptions } = overrides;
+    return new Cluster(connection.cluster, {
+      ...connection.options,
+      lazyConnect,
+      // Offline queueing is a per-node setting in a cluster client, and so are retries.
+      enableOfflineQueue: redisOptions.enableOfflineQueue ?? connection.options?.enableOfflineQueue,
+      redisOptions: { ...connection.options?.redisOptions, ...redisOptions },
+    });
+  }
   return new Redis({ ...(connection ?? {}), ...overrides });
 }
 
 /** Where the connection points, for error messages (no password). */
 export function describeConnection(connection: RedisConnection | undefined): string {
   if (connection instanceof Redis) return `${connection.options.host}:${connection.options.port}`;
+  if (connection instanceof Cluster) return 'a Redis Cluster';
   if (typeof connection === 'string') return connection.replace(/\/\/[^@/]*@/, '//***@');
+  if (connection && 'cluster' in connection) {
+    return `Redis Cluster ${connection.cluster.map((node) => (typeof node === 'object' ? `${node.host}:${node.port}` : String(node))).join(',')}`;
+  }
   return `${connection?.host ?? '127.0.0.1'}:${connection?.port ?? 6379}`;
 }
 
 /** Connects a lazy client, turning a refused connection into a message that says what to do. */
-export async function connectOrExplain(client: Redis, where: string, timeoutMs: number): Promise<void> {
+export async function connectOrExplain(client: RedisClient, where: string, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

@@ -1,18 +1,18 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { LeaseLostError, RedisUnavailableError } from '../errors';
 import type { ClaimResult, RunOutcome, RunRecord, RunStore, StepRecord, StepWrite } from '../ports';
 import type { RunStatus } from '../types';
+import type { RedisClient } from './connection';
 import { RunKeys } from './keys';
 
 type ScriptName = 'create' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release';
-type ScriptClient = Redis & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
+type ScriptClient = RedisClient & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
 
 const LUA_DIR = join(__dirname, 'lua');
 
 /** Loads lua/<name>-<numberOfKeys>.lua as ioredis commands (EVALSHA, with EVAL fallback). */
-function defineScripts(client: Redis): ScriptClient {
+function defineScripts(client: RedisClient): ScriptClient {
   for (const file of readdirSync(LUA_DIR)) {
     const match = /^(.+)-(\d+)\.lua$/.exec(file);
     if (!match) continue;
@@ -86,7 +86,7 @@ export class RedisRunStore implements RunStore {
   private sequence = 0;
 
   constructor(
-    client: Redis,
+    client: RedisClient,
     prefix: string,
     private readonly retentionMs: number,
   ) {
@@ -101,12 +101,12 @@ export class RedisRunStore implements RunStore {
     if (created !== 1) return false;
     // A sub-millisecond sequence keeps runs created in the same ms apart (and in order) for cursor paging.
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
+    // Two plain commands, not a MULTI: the index keys live in other Cluster slots than the run.
     await guarded(
-      this.redis
-        .multi()
-        .zadd(this.keys.allRuns(), 'NX', score, run.runId)
-        .zadd(this.keys.flowRuns(run.flowId), 'NX', score, run.runId)
-        .exec(),
+      Promise.all([
+        this.redis.zadd(this.keys.allRuns(), 'NX', score, run.runId),
+        this.redis.zadd(this.keys.flowRuns(run.flowId), 'NX', score, run.runId),
+      ]),
     );
     return true;
   }
@@ -183,11 +183,9 @@ export class RedisRunStore implements RunStore {
     for (const index of [this.keys.allRuns(), ...flowIds.map((id) => this.keys.flowRuns(id))]) {
       const ids = await guarded(this.redis.zrangebyscore(index, '-inf', cutoff * 1000, 'LIMIT', 0, 1000));
       if (ids.length === 0) continue;
-      const pipeline = this.redis.pipeline();
-      for (const id of ids) pipeline.exists(this.keys.run(id));
-      const exists = (await guarded(pipeline.exec()))!;
+      const exists = await guarded(Promise.all(ids.map((id) => this.redis.exists(this.keys.run(id)))));
       // A run older than the cutoff may still be alive (a long sleep): only expired records lose their entry.
-      const gone = ids.filter((_, i) => exists[i][1] === 0);
+      const gone = ids.filter((_, i) => exists[i] === 0);
       if (gone.length) dropped += Number(await guarded(this.redis.zrem(index, ...gone)));
     }
     return dropped;
@@ -208,12 +206,11 @@ export class RedisRunStore implements RunStore {
       const page = await guarded(this.redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch));
       if (page.length === 0) return { runs };
       const ids = page.filter((_, i) => i % 2 === 0);
-      const pipeline = this.redis.pipeline();
-      for (const id of ids) pipeline.hgetall(this.keys.run(id));
-      const records = (await guarded(pipeline.exec()))!;
+      // Concurrent commands go out back to back on one connection (per node), like a pipeline, but may span Cluster slots.
+      const records = await guarded(Promise.all(ids.map((id) => this.redis.hgetall(this.keys.run(id)))));
       const expired: string[] = [];
       for (let i = 0; i < ids.length; i++) {
-        const fields = records[i][1] as Record<string, string>;
+        const fields = records[i];
         max = `(${page[i * 2 + 1]}`;
         if (!fields.runId) {
           expired.push(ids[i]);
