@@ -1,0 +1,61 @@
+import type { FlowContext } from '../../lib/engine';
+import { EngineHarness } from '../support/engine-harness';
+import { startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
+
+/** Which master owns a key, by asking the cluster. */
+async function ownerOf(cluster: TestRedisCluster, key: string): Promise<string> {
+  const slot = (await cluster.client.cluster('KEYSLOT', key)) as number;
+  const ranges = (await cluster.client.cluster('SLOTS')) as Array<[number, number, [string, number]]>;
+  const range = ranges.find(([from, to]) => slot >= from && slot <= to)!;
+  return `${range[2][0]}:${range[2][1]}`;
+}
+
+describe('on a 3-master Redis Cluster', () => {
+  let cluster: TestRedisCluster;
+  let harness: EngineHarness;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster(3);
+  }, 60_000);
+  afterEach(() => harness?.closeAll());
+  afterAll(() => cluster?.stop());
+
+  it('runs flows with sleeps, retries and fan-out, each run in one slot, queue partitions spread over the shards', async () => {
+    harness = new EngineHarness('unused');
+    const engine = await harness.start(
+      [
+        {
+          id: 'cluster/flow',
+          handler: async (ctx: FlowContext<number>) => {
+            const parts = await ctx.array('split', () => [1, 2, 3].map((n) => n * ctx.input));
+            await ctx.sleep('nap', 50);
+            await ctx.task('flaky', (task) => {
+              if (task.attempt === 1) throw new Error('first attempt fails');
+            }, { backoff: 20 });
+            const done = await ctx.wait(ctx.asyncArray('part', parts, async (_t, part) => part + 1), { concurrency: 2 });
+            return done.reduce((a, b) => a + b, 0);
+          },
+        },
+      ],
+      { connection: { cluster: cluster.nodes }, prefix: 'gtc', partitions: 6, worker: { concurrency: 12 } },
+    );
+    const inputs = Array.from({ length: 60 }, (_, i) => i);
+    const ids = (await Promise.all(inputs.map((n) => engine.trigger('cluster/flow', n)))).map((t) => t.runId);
+    for (const [n, runId] of ids.entries()) {
+      const run = await engine.waitForRun<number, number>(runId, { timeout: '30s' });
+      expect(run.status).toBe('completed');
+      expect(run.output).toBe(6 * n + 3);
+    }
+    // A run's record and steps share a slot, so its scripts never cross shards.
+    const [sample] = ids;
+    expect(await cluster.client.cluster('KEYSLOT', `gtc:run:{${sample}}`)).toBe(await cluster.client.cluster('KEYSLOT', `gtc:run:{${sample}}:steps`));
+    // Six partitions, each its own hash tag, all of them used (their event streams exist),
+    // and together on more than one master.
+    const partitions = Array.from({ length: 6 }, (_, i) => `{gtc:p${i}}:runs:events`);
+    expect(await Promise.all(partitions.map((key) => cluster.client.exists(key)))).toEqual([1, 1, 1, 1, 1, 1]);
+    const owners = new Set(await Promise.all(partitions.map((key) => ownerOf(cluster, key))));
+    expect(owners.size).toBeGreaterThan(1);
+    const listed = await engine.listRuns({ flowId: 'cluster/flow', limit: 100 });
+    expect(listed.runs).toHaveLength(60);
+  });
+});

@@ -1,0 +1,165 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+
+/**
+ * A GoTick worker node in its own OS process (test/fixtures/worker-process.ts),
+ * so a test can SIGKILL it the way a host or container dies: no shutdown hook,
+ * no finally block, no lease handed back.
+ */
+
+const REPO_ROOT = join(__dirname, '..', '..');
+const FIXTURE = join(REPO_ROOT, 'test', 'fixtures', 'worker-process.ts');
+
+/** Flows the fixture registers; a trigger-only engine in the test registers the same ids. */
+export const WORKER_FLOWS = {
+  /** memo "reserve" -> task "charge" -> task "ship". */
+  checkout: 'crash/checkout',
+  /** task "before" -> sleep "nap" (input.napMs) -> task "after". */
+  nap: 'crash/nap',
+  /** task step-0 -> sleep nap-0 -> task step-1 -> sleep nap-1 -> task step-2, each task timed. */
+  pipeline: 'shared/pipeline',
+} as const;
+
+// The fixture's side-effect bookkeeping lives outside the engine's prefix, so
+// it can never be mistaken for (or collide with) engine state.
+
+/** Incremented once per attempt of a step's body: how many times the side effect happened. */
+export const effectKey = (prefix: string, runId: string, stepKey: string): string => `fx:${prefix}:${runId}:${stepKey}`;
+/** A list of JSON events the fixture pushes ("a step started"), for the test to BLPOP. */
+export const eventsKey = (prefix: string): string => `events:${prefix}`;
+/** One JSON interval per finished step body: which execution ran it, between which ticks. */
+export const intervalsKey = (prefix: string, runId: string): string => `iv:${prefix}:${runId}`;
+/** A global counter every step start and end increments: a total order of events across processes. */
+export const ticksKey = (prefix: string): string => `ticks:${prefix}`;
+
+export interface StepEvent {
+  type: 'step-started';
+  runId: string;
+  key: string;
+  attempt: number;
+  worker: string;
+}
+
+export interface StepInterval {
+  key: string;
+  worker: string;
+  /** One id per execution (per replay of the flow from the top), unique across processes. */
+  execution: string;
+  start: number;
+  end: number;
+}
+
+export interface WorkerOptions {
+  url: string;
+  prefix: string;
+  name: string;
+  concurrency?: number;
+  lease?: string;
+  /** Step keys whose body, once started, never returns in this process (a task "mid-flight" when the kill comes). */
+  hangOn?: string[];
+}
+
+export interface WorkerProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Resolves when the process has exited, with its code or the signal that ended it. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILL: the process dies at once, mid-whatever. */
+  kill(): Promise<void>;
+  /** SIGTERM: the fixture closes its engine gracefully, then exits. */
+  stop(): Promise<void>;
+}
+
+const alive = new Set<WorkerProcess>();
+
+/** Starts a worker process and resolves once its engine has started (its worker takes jobs). */
+export async function startWorkerProcess(options: WorkerOptions): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', FIXTURE], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      GOTICK_URL: options.url,
+      GOTICK_PREFIX: options.prefix,
+      WORKER_NAME: options.name,
+      WORKER_CONCURRENCY: String(options.concurrency ?? 5),
+      WORKER_LEASE: options.lease ?? '1500ms',
+      WORKER_HANG_ON: (options.hangOn ?? []).join(','),
+    },
+    // stdin stays a pipe so the fixture notices if this (parent) process dies and exits too.
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const worker: WorkerProcess = {
+    name: options.name,
+    child,
+    exited,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+      alive.delete(worker);
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+      alive.delete(worker);
+    },
+  };
+  alive.add(worker);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let stdout = '';
+      const timer = setTimeout(() => reject(new Error(`worker ${options.name} did not start within 20 s; stderr:\n${stderr}`)), 20_000);
+      child.stdout!.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('READY\n')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      void exited.then(({ code, signal }) => {
+        clearTimeout(timer);
+        reject(new Error(`worker ${options.name} exited (code ${code}, signal ${signal}) before it was ready; stderr:\n${stderr}`));
+      });
+    });
+  } catch (err) {
+    await worker.kill();
+    throw err;
+  }
+  return worker;
+}
+
+/** For afterEach/afterAll: SIGKILLs every worker process still alive, so a failed test leaves none behind. */
+export async function killAllWorkerProcesses(): Promise<void> {
+  await Promise.all([...alive].map((worker) => worker.kill()));
+}
+
+/**
+ * Takes events off the fixture's event list (BLPOP on a dedicated connection)
+ * until `count` of them match, or fails once `timeoutMs` has passed.
+ */
+export async function takeEvents(
+  blocking: Redis,
+  prefix: string,
+  match: (event: StepEvent) => boolean,
+  count: number,
+  timeoutMs = 15_000,
+): Promise<StepEvent[]> {
+  const deadline = Date.now() + timeoutMs;
+  const found: StepEvent[] = [];
+  while (found.length < count) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`Timed out after ${timeoutMs} ms: ${found.length} of ${count} expected events arrived`);
+    const reply = await blocking.blpop(eventsKey(prefix), Math.max(0.05, left / 1000));
+    if (!reply) continue;
+    const event = JSON.parse(reply[1]) as StepEvent;
+    if (match(event)) found.push(event);
+  }
+  return found;
+}
