@@ -2,7 +2,9 @@
   Takes the lease of a run for one execution and returns its whole state, so
   an execution costs one round trip to load however many steps are done.
   KEYS[1] run hash  KEYS[2] steps hash
-  ARGV[1] token  ARGV[2] now (ms)  ARGV[3] lease (ms)
+  ARGV[1] token  ARGV[2] now (ms, for timestamps)  ARGV[3] lease (ms)
+  Lease times use the Redis server's clock, so workers' clock skew cannot
+  shorten or stretch another worker's lease.
   Returns {1, runFields, stepFields} claimed
           {0}                       no such run
           {2, status}               run already finished
@@ -11,7 +13,8 @@
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {0} end
 if status == 'completed' or status == 'failed' or status == 'cancelled' then return {2, status} end
-local now = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local holder = redis.call('HGET', KEYS[1], 'lease')
 local leaseEnd = tonumber(redis.call('HGET', KEYS[1], 'leaseUntil') or '0')
 if holder and holder ~= '' and holder ~= ARGV[1] and leaseEnd > now then
