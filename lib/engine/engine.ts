@@ -222,7 +222,9 @@ export class GoTickEngine {
     if (query.cursor !== undefined && !/^\d+(\.\d+)?$/.test(query.cursor)) {
       throw new GoTickError(`listRuns: malformed cursor "${query.cursor}"; pass back the nextCursor of a previous page.`);
     }
-    const page = await this.started().store.list({ ...query, limit });
+    // Without a flow id the list spans every flow this node knows.
+    const flowIds = query.flowId !== undefined ? [query.flowId] : this.flowIds();
+    const page = await this.started().store.list({ flowIds, status: query.status, cursor: query.cursor, limit });
     return { runs: page.runs.map(toRunSummary), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
   }
 

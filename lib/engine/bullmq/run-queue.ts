@@ -24,9 +24,8 @@ export const QUEUE_NAME = 'runs';
 // way (waking from a sleep or a retry backoff) goes ahead of the backlog of new runs.
 const NEW_RUN_PRIORITY = 1;
 
+// Kept small: every option is stored in every job hash, and a sleeping run's resume job is most of its Redis memory.
 const BASE_JOB: JobsOptions = {
-  removeOnComplete: true,
-  removeOnFail: { count: 1000 },
   // Job-level retries only cover infrastructure errors (Redis away) while
   // executing; a flow's own errors are handled by the engine and never reach
   // BullMQ. A job that ran out would strand its run, so they last for hours.
@@ -75,6 +74,8 @@ export class BullmqRunQueue implements RunQueue {
     await this.queueOf(runId).add(
       'resume',
       { runId },
+      // A job id of our own: with BullMQ's counter ids, a resume added just as
+      // redis-server restarted was seen to vanish (test/engine/redis-faults).
       { ...BASE_JOB, jobId: `r-${runId}-${atMs}`, delay: Math.max(0, atMs - Date.now()) },
     );
   }
@@ -91,6 +92,8 @@ export class BullmqRunQueue implements RunQueue {
         // A run's state lives in our store, not in the job: a job that stalled
         // (its worker died) is always safe to run again, however many times.
         maxStalledCount: Number.MAX_SAFE_INTEGER,
+        removeOnComplete: { count: 0 },
+        removeOnFail: { count: 1000 },
         settings: { backoffStrategy: cappedBackoff },
         autorun: false,
       });

@@ -1,6 +1,7 @@
 /**
- * Every Redis key the store uses, built in one place. A run's two keys share
- * the hash tag {runId}, so each run's scripts touch a single Cluster slot.
+ * Every Redis key the store uses, built in one place. A run is one hash
+ * (its fields and, as 's:<key>', its steps) tagged {runId}, so each run's
+ * scripts touch a single Cluster slot.
  */
 export class RunKeys {
   constructor(private readonly prefix: string) {}
@@ -9,16 +10,11 @@ export class RunKeys {
     return `${this.prefix}:run:{${runId}}`;
   }
 
-  steps(runId: string): string {
-    return `${this.prefix}:run:{${runId}}:steps`;
-  }
-
-  /** Every run, scored by creation time: the index behind listRuns. */
-  allRuns(): string {
-    return `${this.prefix}:runs`;
-  }
-
+  /** The runs of one flow, scored by creation time: the index behind listRuns. */
   flowRuns(flowId: string): string {
     return `${this.prefix}:flow:${flowId}:runs`;
   }
 }
+
+/** Steps share the run's hash under this field prefix; no run field starts with it. */
+export const STEP_FIELD = 's:';

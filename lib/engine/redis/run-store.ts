@@ -4,12 +4,15 @@ import { LeaseLostError, RedisUnavailableError } from '../errors';
 import type { ClaimResult, RunOutcome, RunRecord, RunStore, StepRecord, StepWrite } from '../ports';
 import type { RunStatus } from '../types';
 import type { RedisClient } from './connection';
-import { RunKeys } from './keys';
+import { RunKeys, STEP_FIELD } from './keys';
 
 type ScriptName = 'create' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release';
 type ScriptClient = RedisClient & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
 
 const LUA_DIR = join(__dirname, 'lua');
+
+/** The run fields a list needs: never the input, output or steps, however large they are. */
+const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error'] as const;
 
 /** Loads lua/<name>-<numberOfKeys>.lua as ioredis commands (EVALSHA, with EVAL fallback). */
 function defineScripts(client: RedisClient): ScriptClient {
@@ -22,26 +25,20 @@ function defineScripts(client: RedisClient): ScriptClient {
   return client as ScriptClient;
 }
 
-function flatSteps(steps: readonly StepWrite[]): string[] {
+function stepFields(steps: readonly StepWrite[]): string[] {
   const flat: string[] = [];
-  for (const [key, record] of steps) flat.push(key, JSON.stringify(record));
+  for (const [key, record] of steps) flat.push(STEP_FIELD + key, JSON.stringify(record));
   return flat;
 }
 
-function pairs(flat: string[]): Map<string, string> {
-  const map = new Map<string, string>();
-  for (let i = 0; i < flat.length; i += 2) map.set(flat[i], flat[i + 1]);
-  return map;
+function num(value: string | undefined | null): number | undefined {
+  return value === undefined || value === null || value === '' ? undefined : Number(value);
 }
 
-function num(value: string | undefined): number | undefined {
-  return value === undefined || value === '' ? undefined : Number(value);
-}
-
-function toRun(fields: Map<string, string>): RunRecord {
+function toRun(runId: string, fields: Map<string, string>): RunRecord {
   const error = fields.get('error');
   return {
-    runId: fields.get('runId')!,
+    runId,
     flowId: fields.get('flowId')!,
     status: fields.get('status') as RunStatus,
     input: fields.get('input'),
@@ -56,10 +53,19 @@ function toRun(fields: Map<string, string>): RunRecord {
   };
 }
 
-function toSteps(flat: string[]): Map<string, StepRecord> {
+/** Splits one run hash (as field/value pairs) into the run and its steps. */
+function split(runId: string, pairs: Iterable<[string, string]>): { run: RunRecord; steps: Map<string, StepRecord> } {
+  const fields = new Map<string, string>();
   const steps = new Map<string, StepRecord>();
-  for (let i = 0; i < flat.length; i += 2) steps.set(flat[i], JSON.parse(flat[i + 1]) as StepRecord);
-  return steps;
+  for (const [field, value] of pairs) {
+    if (field.startsWith(STEP_FIELD)) steps.set(field.slice(STEP_FIELD.length), JSON.parse(value) as StepRecord);
+    else fields.set(field, value);
+  }
+  return { run: toRun(runId, fields), steps };
+}
+
+function* flatPairs(flat: string[]): Iterable<[string, string]> {
+  for (let i = 0; i < flat.length; i += 2) yield [flat[i], flat[i + 1]];
 }
 
 /** Redis calls fail with ioredis' own wording; say it in ours, and keep the original as cause. */
@@ -68,7 +74,7 @@ async function guarded<T>(call: Promise<T>): Promise<T> {
     return await call;
   } catch (err) {
     const message = (err as Error).message ?? String(err);
-    if (/enableOfflineQueue|Connection is closed|ECONNREFUSED|ETIMEDOUT|max retries|Stream isn't writeable/i.test(message)) {
+    if (/enableOfflineQueue|Connection is closed|ECONNREFUSED|ETIMEDOUT|max retries|Stream isn't writeable|CLUSTERDOWN/i.test(message)) {
       throw Object.assign(new RedisUnavailableError(message), { cause: err });
     }
     throw err;
@@ -76,9 +82,9 @@ async function guarded<T>(call: Promise<T>): Promise<T> {
 }
 
 /**
- * The RunStore on Redis: a hash per run, a hash of steps per run (one JSON
- * value per step, so a step write never rewrites the others), and sorted-set
- * indexes for listing. Every multi-field change is one Lua script.
+ * The RunStore on Redis: one hash per run holding its fields and its steps
+ * (one JSON value per step, so a step write never rewrites the others), and
+ * a sorted set per flow for listing. Every multi-field change is one Lua script.
  */
 export class RedisRunStore implements RunStore {
   private readonly redis: ScriptClient;
@@ -95,26 +101,16 @@ export class RedisRunStore implements RunStore {
   }
 
   async create(run: { runId: string; flowId: string; input?: string; createdAt: number }): Promise<boolean> {
-    const created = await guarded(
-      this.redis.create(this.keys.run(run.runId), run.runId, run.flowId, run.input ?? '', run.createdAt),
-    );
+    const created = await guarded(this.redis.create(this.keys.run(run.runId), run.flowId, run.input ?? '', run.createdAt));
     if (created !== 1) return false;
     // A sub-millisecond sequence keeps runs created in the same ms apart (and in order) for cursor paging.
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
-    // Two plain commands, not a MULTI: the index keys live in other Cluster slots than the run.
-    await guarded(
-      Promise.all([
-        this.redis.zadd(this.keys.allRuns(), 'NX', score, run.runId),
-        this.redis.zadd(this.keys.flowRuns(run.flowId), 'NX', score, run.runId),
-      ]),
-    );
+    await guarded(this.redis.zadd(this.keys.flowRuns(run.flowId), 'NX', score, run.runId));
     return true;
   }
 
   async claim(runId: string, token: string, leaseMs: number): Promise<ClaimResult> {
-    const reply = (await guarded(
-      this.redis.claim(this.keys.run(runId), this.keys.steps(runId), token, Date.now(), leaseMs),
-    )) as [number, ...unknown[]];
+    const reply = (await guarded(this.redis.claim(this.keys.run(runId), token, Date.now(), leaseMs))) as [number, ...unknown[]];
     switch (reply[0]) {
       case 0:
         return { kind: 'missing' };
@@ -123,14 +119,12 @@ export class RedisRunStore implements RunStore {
       case 3:
         return { kind: 'busy', retryInMs: Number(reply[1]) };
       default:
-        return { kind: 'claimed', run: toRun(pairs(reply[1] as string[])), steps: toSteps(reply[2] as string[]) };
+        return { kind: 'claimed', ...split(runId, flatPairs(reply[1] as string[])) };
     }
   }
 
-  async saveSteps(runId: string, token: string, leaseMs: number, steps: readonly StepWrite[]): Promise<void> {
-    const ok = await guarded(
-      this.redis.saveSteps(this.keys.run(runId), this.keys.steps(runId), token, Date.now(), leaseMs, ...flatSteps(steps)),
-    );
+  async saveSteps(runId: string, token: string, _leaseMs: number, steps: readonly StepWrite[]): Promise<void> {
+    const ok = await guarded(this.redis.saveSteps(this.keys.run(runId), token, ...stepFields(steps)));
     if (ok !== 1) throw new LeaseLostError(runId);
   }
 
@@ -140,9 +134,7 @@ export class RedisRunStore implements RunStore {
   }
 
   async suspend(runId: string, token: string, wakeAt: number, steps: readonly StepWrite[]): Promise<void> {
-    const ok = await guarded(
-      this.redis.suspend(this.keys.run(runId), this.keys.steps(runId), token, Date.now(), wakeAt, ...flatSteps(steps)),
-    );
+    const ok = await guarded(this.redis.suspend(this.keys.run(runId), token, Date.now(), wakeAt, ...stepFields(steps)));
     if (ok !== 1) throw new LeaseLostError(runId);
   }
 
@@ -150,14 +142,13 @@ export class RedisRunStore implements RunStore {
     const ok = await guarded(
       this.redis.finish(
         this.keys.run(runId),
-        this.keys.steps(runId),
         token,
         Date.now(),
         outcome.status,
         outcome.status === 'completed' ? (outcome.output ?? '') : '',
         outcome.status === 'failed' ? JSON.stringify(outcome.error) : '',
         this.retentionMs,
-        ...flatSteps(steps),
+        ...stepFields(steps),
       ),
     );
     if (ok !== 1) throw new LeaseLostError(runId);
@@ -168,19 +159,58 @@ export class RedisRunStore implements RunStore {
   }
 
   async get(runId: string): Promise<{ run: RunRecord; steps: Map<string, StepRecord> } | null> {
-    const [[, run], [, steps]] = (await guarded(
-      this.redis.multi().hgetall(this.keys.run(runId)).hgetall(this.keys.steps(runId)).exec(),
-    )) as [[null, Record<string, string>], [null, Record<string, string>]];
-    if (!run || !run.runId) return null;
-    return {
-      run: toRun(new Map(Object.entries(run))),
-      steps: new Map(Object.entries(steps).map(([key, json]) => [key, JSON.parse(json) as StepRecord])),
-    };
+    const fields = await guarded(this.redis.hgetall(this.keys.run(runId)));
+    if (!fields.flowId) return null;
+    return split(runId, Object.entries(fields));
+  }
+
+  async status(runId: string): Promise<RunStatus | null> {
+    return (await guarded(this.redis.hget(this.keys.run(runId), 'status'))) as RunStatus | null;
+  }
+
+  async list(query: { flowIds: readonly string[]; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }> {
+    const indexes = query.flowIds.map((flowId) => this.keys.flowRuns(flowId));
+    const runs: RunRecord[] = [];
+    // The cursor is the score of the last run returned; the next page starts strictly below it.
+    let max = query.cursor ? `(${query.cursor}` : '+inf';
+    // A status filter may skip many entries: read in batches, bounded so one call stays cheap.
+    const batch = Math.max(query.limit, 100);
+    for (let scanned = 0; scanned < 5000; scanned += batch) {
+      const pages = await guarded(Promise.all(indexes.map((index) => this.redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch))));
+      // Newest first across every flow's index; cut at `batch` so no index is read past what it returned.
+      const entries = pages
+        .flatMap((page, i) => [...flatPairs(page)].map(([runId, score]) => ({ runId, score, index: indexes[i] })))
+        .sort((a, b) => Number(b.score) - Number(a.score))
+        .slice(0, batch);
+      if (entries.length === 0) return { runs };
+      // Concurrent commands go out back to back on one connection (per node), like a pipeline, but may span Cluster slots.
+      const records = await guarded(Promise.all(entries.map((e) => this.redis.hmget(this.keys.run(e.runId), ...SUMMARY_FIELDS))));
+      const expired: Array<{ index: string; runId: string }> = [];
+      for (let i = 0; i < entries.length; i++) {
+        max = `(${entries[i].score}`;
+        const values = records[i];
+        if (!values[0]) {
+          expired.push(entries[i]);
+          continue;
+        }
+        const fields = new Map(SUMMARY_FIELDS.flatMap((name, j) => (values[j] === null ? [] : [[name, values[j]!] as [string, string]])));
+        if (query.status && fields.get('status') !== query.status) continue;
+        runs.push(toRun(entries[i].runId, fields));
+        if (runs.length === query.limit) {
+          const more = i + 1 < entries.length || pages.some((page) => page.length === batch * 2);
+          return { runs, nextCursor: more ? entries[i].score : undefined };
+        }
+      }
+      // Runs past their retention leave their index entry behind; drop those lazily here.
+      await guarded(Promise.all(expired.map((e) => this.redis.zrem(e.index, e.runId))));
+      if (pages.every((page) => page.length < batch * 2)) return { runs };
+    }
+    return { runs, nextCursor: max.slice(1) };
   }
 
   async sweepIndexes(flowIds: readonly string[], cutoff: number): Promise<number> {
     let dropped = 0;
-    for (const index of [this.keys.allRuns(), ...flowIds.map((id) => this.keys.flowRuns(id))]) {
+    for (const index of flowIds.map((id) => this.keys.flowRuns(id))) {
       const ids = await guarded(this.redis.zrangebyscore(index, '-inf', cutoff * 1000, 'LIMIT', 0, 1000));
       if (ids.length === 0) continue;
       const exists = await guarded(Promise.all(ids.map((id) => this.redis.exists(this.keys.run(id)))));
@@ -189,44 +219,6 @@ export class RedisRunStore implements RunStore {
       if (gone.length) dropped += Number(await guarded(this.redis.zrem(index, ...gone)));
     }
     return dropped;
-  }
-
-  async status(runId: string): Promise<RunStatus | null> {
-    return (await guarded(this.redis.hget(this.keys.run(runId), 'status'))) as RunStatus | null;
-  }
-
-  async list(query: { flowId?: string; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }> {
-    const index = query.flowId ? this.keys.flowRuns(query.flowId) : this.keys.allRuns();
-    const runs: RunRecord[] = [];
-    // The cursor is the score of the last run returned; the next page starts strictly below it.
-    let max = query.cursor ? `(${query.cursor}` : '+inf';
-    // A status filter may skip many entries: read in batches, bounded so one call stays cheap.
-    const batch = Math.max(query.limit, 100);
-    for (let scanned = 0; runs.length < query.limit && scanned < 5000; scanned += batch) {
-      const page = await guarded(this.redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch));
-      if (page.length === 0) return { runs };
-      const ids = page.filter((_, i) => i % 2 === 0);
-      // Concurrent commands go out back to back on one connection (per node), like a pipeline, but may span Cluster slots.
-      const records = await guarded(Promise.all(ids.map((id) => this.redis.hgetall(this.keys.run(id)))));
-      const expired: string[] = [];
-      for (let i = 0; i < ids.length; i++) {
-        const fields = records[i];
-        max = `(${page[i * 2 + 1]}`;
-        if (!fields.runId) {
-          expired.push(ids[i]);
-          continue;
-        }
-        if (query.status && fields.status !== query.status) continue;
-        runs.push(toRun(new Map(Object.entries(fields))));
-        if (runs.length === query.limit) {
-          return { runs, nextCursor: i + 1 < ids.length || page.length === batch * 2 ? page[i * 2 + 1] : undefined };
-        }
-      }
-      // Runs past their retention leave their index entry behind; drop those lazily here.
-      if (expired.length) await guarded(this.redis.zrem(index, ...expired));
-      if (page.length < batch * 2) return { runs };
-    }
-    return { runs, nextCursor: max.slice(1) };
   }
 
   async close(): Promise<void> {

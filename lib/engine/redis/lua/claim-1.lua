@@ -1,14 +1,15 @@
 --[[
-  Takes the lease of a run for one execution and returns its whole state, so
+  Takes the lease of a run for one execution and returns its whole state
+  (run fields and every step, which live in the same hash as 's:<key>'), so
   an execution costs one round trip to load however many steps are done.
-  KEYS[1] run hash  KEYS[2] steps hash
+  KEYS[1] run hash
   ARGV[1] token  ARGV[2] now (ms, for timestamps)  ARGV[3] lease (ms)
   Lease times use the Redis server's clock, so workers' clock skew cannot
   shorten or stretch another worker's lease.
-  Returns {1, runFields, stepFields} claimed
-          {0}                       no such run
-          {2, status}               run already finished
-          {3, msLeft}               another execution holds an unexpired lease
+  Returns {1, fields}  claimed
+          {0}          no such run
+          {2, status}  run already finished
+          {3, msLeft}  another execution holds an unexpired lease
 ]]
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {0} end
@@ -17,12 +18,11 @@ local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local holder = redis.call('HGET', KEYS[1], 'lease')
 local leaseEnd = tonumber(redis.call('HGET', KEYS[1], 'leaseUntil') or '0')
-if holder and holder ~= '' and holder ~= ARGV[1] and leaseEnd > now then
+if holder and holder ~= ARGV[1] and leaseEnd > now then
   return {3, leaseEnd - now}
 end
-redis.call('HSET', KEYS[1], 'lease', ARGV[1], 'leaseUntil', now + tonumber(ARGV[3]),
-  'status', 'running', 'updatedAt', ARGV[2])
+redis.call('HSET', KEYS[1], 'lease', ARGV[1], 'leaseUntil', now + tonumber(ARGV[3]), 'status', 'running', 'updatedAt', ARGV[2])
 redis.call('HSETNX', KEYS[1], 'startedAt', ARGV[2])
 redis.call('HDEL', KEYS[1], 'wakeAt')
 redis.call('HINCRBY', KEYS[1], 'executions', 1)
-return {1, redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}
+return {1, redis.call('HGETALL', KEYS[1])}

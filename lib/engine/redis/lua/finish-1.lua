@@ -1,20 +1,17 @@
 --[[
   Ends a run (completed or failed) once, fenced by the lease, and starts the
-  retention clock on both of its keys.
-  KEYS[1] run hash  KEYS[2] steps hash
+  retention clock on its key.
+  KEYS[1] run hash
   ARGV[1] token  ARGV[2] now (ms)  ARGV[3] status  ARGV[4] output ('' = none)
-  ARGV[5] error JSON ('' = none)  ARGV[6] retention (ms, 0 = keep)  ARGV[7..] step key, step JSON pairs
+  ARGV[5] error JSON ('' = none)  ARGV[6] retention (ms, 0 = keep)  ARGV[7..] 's:<step key>', step JSON pairs
   Returns 1 finished, -1 lease lost.
 ]]
 if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[1] then return -1 end
-if #ARGV > 6 then redis.call('HSET', KEYS[2], unpack(ARGV, 7)) end
+if #ARGV > 6 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
 redis.call('HSET', KEYS[1], 'status', ARGV[3], 'finishedAt', ARGV[2], 'updatedAt', ARGV[2])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'output', ARGV[4]) end
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[5]) end
 redis.call('HDEL', KEYS[1], 'lease', 'leaseUntil', 'wakeAt')
 local retention = tonumber(ARGV[6])
-if retention > 0 then
-  redis.call('PEXPIRE', KEYS[1], retention)
-  redis.call('PEXPIRE', KEYS[2], retention)
-end
+if retention > 0 then redis.call('PEXPIRE', KEYS[1], retention) end
 return 1
