@@ -149,7 +149,7 @@ export class GoTickEngine {
       await connectOrExplain(producer, where, timeout);
       const worker = this.options.worker;
       const logger = this.options.logger ?? silentLogger;
-      const store = new RedisRunStore(storeClient, this.prefix, this.retentionMs);
+      const store = new RedisRunStore(storeClient, this.prefix, this.retentionMs, isCluster(connection));
       const queue = new BullmqRunQueue({
         prefix: this.prefix,
         producer,

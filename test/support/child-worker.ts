@@ -17,6 +17,8 @@ export const WORKER_FLOWS = {
   checkout: 'crash/checkout',
   /** task "before" -> sleep "nap" (input.napMs) -> task "after". */
   nap: 'crash/nap',
+  /** task "before" -> sleepUntil "alarm" (input.at, ms since the epoch) -> task "after". */
+  alarm: 'shared/alarm',
   /** task step-0 -> sleep nap-0 -> task step-1 -> sleep nap-1 -> task step-2, each task timed. */
   pipeline: 'shared/pipeline',
 } as const;
@@ -28,7 +30,11 @@ export const WORKER_FLOWS = {
 export const effectKey = (prefix: string, runId: string, stepKey: string): string => `fx:${prefix}:${runId}:${stepKey}`;
 /** A list of JSON events the fixture pushes ("a step started"), for the test to BLPOP. */
 export const eventsKey = (prefix: string): string => `events:${prefix}`;
-/** One JSON interval per finished step body: which execution ran it, between which ticks. */
+/** While absent, a step listed in `gatedOn` does not return; the test sets it to let those steps finish. */
+export const gateKey = (prefix: string, stepKey: string): string => `gate:${prefix}:${stepKey}`;
+/** One JSON record per step body begun: which execution started it, at which tick. */
+export const startsKey = (prefix: string, runId: string): string => `starts:${prefix}:${runId}`;
+/** One JSON record per step body finished: the same, plus the tick it ended at. */
 export const intervalsKey = (prefix: string, runId: string): string => `iv:${prefix}:${runId}`;
 /** A global counter every step start and end increments: a total order of events across processes. */
 export const ticksKey = (prefix: string): string => `ticks:${prefix}`;
@@ -41,12 +47,17 @@ export interface StepEvent {
   worker: string;
 }
 
-export interface StepInterval {
+export interface StepStart {
   key: string;
   worker: string;
   /** One id per execution (per replay of the flow from the top), unique across processes. */
   execution: string;
+  /** Tick of ticksKey(prefix) when the body began. */
   start: number;
+}
+
+export interface StepInterval extends StepStart {
+  /** Tick when the body ended. */
   end: number;
 }
 
@@ -58,6 +69,10 @@ export interface WorkerOptions {
   lease?: string;
   /** Step keys whose body, once started, never returns in this process (a task "mid-flight" when the kill comes). */
   hangOn?: string[];
+  /** Step keys whose body, once started, waits until the test sets gateKey(prefix, key). */
+  gatedOn?: string[];
+  /** Shifts this process's clock (Date.now), as on a host whose time is off. */
+  clockOffsetMs?: number;
 }
 
 export interface WorkerProcess {
@@ -85,6 +100,8 @@ export async function startWorkerProcess(options: WorkerOptions): Promise<Worker
       WORKER_CONCURRENCY: String(options.concurrency ?? 5),
       WORKER_LEASE: options.lease ?? '1500ms',
       WORKER_HANG_ON: (options.hangOn ?? []).join(','),
+      WORKER_GATED_ON: (options.gatedOn ?? []).join(','),
+      WORKER_CLOCK_OFFSET_MS: String(options.clockOffsetMs ?? 0),
     },
     // stdin stays a pipe so the fixture notices if this (parent) process dies and exits too.
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Queue, Worker, type JobsOptions } from 'bullmq';
 import type { RunQueue } from '../ports';
 import type { RedisClient } from '../redis/connection';
@@ -57,6 +58,7 @@ function partitionOf(runId: string, partitions: number): number {
 export class BullmqRunQueue implements RunQueue {
   private readonly queues: Queue[];
   private readonly workers: Worker[] = [];
+  private resumes = 0;
 
   constructor(private readonly options: BullmqRunQueueOptions) {
     this.queues = Array.from(
@@ -76,7 +78,11 @@ export class BullmqRunQueue implements RunQueue {
       { runId },
       // A job id of our own: with BullMQ's counter ids, a resume added just as
       // redis-server restarted was seen to vanish (test/engine/redis-faults).
-      { ...BASE_JOB, jobId: `r-${runId}-${atMs}`, delay: Math.max(0, atMs - Date.now()) },
+      // Unique per call: a worker whose clock is behind may take a resume early
+      // and park the run again for the same wakeAt; an id derived from wakeAt
+      // alone would then equal the running job's and BullMQ would drop the add
+      // (test/engine/shared-workers). A duplicate resume is harmless: the claim sorts it out.
+      { ...BASE_JOB, jobId: `r-${runId}-${atMs}-${(this.resumes++).toString(36)}${randomBytes(3).toString('hex')}`, delay: Math.max(0, atMs - Date.now()) },
     );
   }
 

@@ -5,8 +5,9 @@ import type { ClaimResult, RunOutcome, RunRecord, RunStore, StepRecord, StepWrit
 import type { RunStatus } from '../types';
 import type { RedisClient } from './connection';
 import { RunKeys, STEP_FIELD } from './keys';
+import { packStep, unpackStep } from './step-codec';
 
-type ScriptName = 'create' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release';
+type ScriptName = 'create' | 'createIndexed' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release';
 type ScriptClient = RedisClient & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
 
 const LUA_DIR = join(__dirname, 'lua');
@@ -27,7 +28,7 @@ function defineScripts(client: RedisClient): ScriptClient {
 
 function stepFields(steps: readonly StepWrite[]): string[] {
   const flat: string[] = [];
-  for (const [key, record] of steps) flat.push(STEP_FIELD + key, JSON.stringify(record));
+  for (const [key, record] of steps) flat.push(STEP_FIELD + key, packStep(record));
   return flat;
 }
 
@@ -58,7 +59,7 @@ function split(runId: string, pairs: Iterable<[string, string]>): { run: RunReco
   const fields = new Map<string, string>();
   const steps = new Map<string, StepRecord>();
   for (const [field, value] of pairs) {
-    if (field.startsWith(STEP_FIELD)) steps.set(field.slice(STEP_FIELD.length), JSON.parse(value) as StepRecord);
+    if (field.startsWith(STEP_FIELD)) steps.set(field.slice(STEP_FIELD.length), unpackStep(value));
     else fields.set(field, value);
   }
   return { run: toRun(runId, fields), steps };
@@ -68,17 +69,17 @@ function* flatPairs(flat: string[]): Iterable<[string, string]> {
   for (let i = 0; i < flat.length; i += 2) yield [flat[i], flat[i + 1]];
 }
 
-/** Redis calls fail with ioredis' own wording; say it in ours, and keep the original as cause. */
-async function guarded<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call;
-  } catch (err) {
-    const message = (err as Error).message ?? String(err);
-    if (/enableOfflineQueue|Connection is closed|ECONNREFUSED|ETIMEDOUT|max retries|Stream isn't writeable|CLUSTERDOWN/i.test(message)) {
-      throw Object.assign(new RedisUnavailableError(message), { cause: err });
-    }
-    throw err;
-  }
+const UNAVAILABLE = /enableOfflineQueue|Connection is closed|ECONNREFUSED|ETIMEDOUT|max retries|Stream isn't writeable|CLUSTERDOWN/i;
+
+function explain(err: unknown): never {
+  const message = (err as Error)?.message ?? String(err);
+  if (UNAVAILABLE.test(message)) throw Object.assign(new RedisUnavailableError(message), { cause: err });
+  throw err;
+}
+
+/** Redis calls fail with ioredis' own wording; say it in ours, and keep the original as cause. A plain catch: no extra promise per call. */
+function guarded<T>(call: Promise<T>): Promise<T> {
+  return call.catch(explain);
 }
 
 /**
@@ -95,17 +96,24 @@ export class RedisRunStore implements RunStore {
     client: RedisClient,
     prefix: string,
     private readonly retentionMs: number,
+    /** On a Cluster the run and its flow index sit in different slots and cannot share a script. */
+    private readonly cluster = false,
   ) {
     this.redis = defineScripts(client);
     this.keys = new RunKeys(prefix);
   }
 
   async create(run: { runId: string; flowId: string; input?: string; createdAt: number }): Promise<boolean> {
-    const created = await guarded(this.redis.create(this.keys.run(run.runId), run.flowId, run.input ?? '', run.createdAt));
-    if (created !== 1) return false;
     // A sub-millisecond sequence keeps runs created in the same ms apart (and in order) for cursor paging.
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
-    await guarded(this.redis.zadd(this.keys.flowRuns(run.flowId), 'NX', score, run.runId));
+    const runKey = this.keys.run(run.runId);
+    const indexKey = this.keys.flowRuns(run.flowId);
+    if (!this.cluster) {
+      return (await guarded(this.redis.createIndexed(runKey, indexKey, run.flowId, run.input ?? '', run.createdAt, score, run.runId))) === 1;
+    }
+    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt));
+    if (created !== 1) return false;
+    await guarded(this.redis.zadd(indexKey, 'NX', score, run.runId));
     return true;
   }
 
