@@ -17,6 +17,7 @@ import type { EngineLogger, FlowDefinition } from './flow-definition';
 import type { RunQueue, RunStore } from './ports';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient, type RedisConnection } from './redis/connection';
 import { RedisRunStore } from './redis/run-store';
+import { Reconciler } from './reconciler';
 import { RunExecutor } from './run-executor';
 import { toRunSummary, toRunView } from './run-view';
 import {
@@ -91,6 +92,7 @@ export class GoTickEngine {
   private queue?: RunQueue;
   private executor?: RunExecutor;
   private sweeper?: NodeJS.Timeout;
+  private reconciler?: Reconciler;
   private readonly prefix: string;
   private readonly leaseMs: number;
   private readonly maxPayloadBytes: number;
@@ -174,6 +176,8 @@ export class GoTickEngine {
         }));
         await queue.startWorker((runId) => executor.execute(runId));
         this.startSweeper(store, logger);
+        this.reconciler = new Reconciler(store, queue, logger);
+        this.reconciler.start(Math.min(Math.max(this.leaseMs / 2, 500), 5000));
       }
       this.state = 'started';
     } catch (err) {
@@ -196,7 +200,8 @@ export class GoTickEngine {
       throw new PayloadTooLargeError(`Input of flow "${flowId}"`, Buffer.byteLength(encoded), this.maxPayloadBytes);
     }
     const { store, queue } = this.started();
-    const created = await store.create({ runId, flowId, input: encoded, createdAt: Date.now() });
+    const createdAt = Date.now();
+    const created = await store.create({ runId, flowId, input: encoded, createdAt, dueAt: createdAt + delayMs });
     // A retried trigger re-enqueues a run still queued: it heals a trigger that
     // died between writing the run and enqueueing it. The job id dedupes the rest.
     if (created || (await store.status(runId)) === 'queued') await queue.enqueueNew(runId, delayMs);
@@ -260,6 +265,7 @@ export class GoTickEngine {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearInterval(this.sweeper);
+    this.reconciler?.stop();
     if (this.queue) {
       const stopped = this.queue.stopWorker().catch(() => undefined);
       let timer: NodeJS.Timeout | undefined;

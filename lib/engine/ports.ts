@@ -49,7 +49,7 @@ export type StepWrite = readonly [key: string, record: StepRecord];
  */
 export interface RunStore {
   /** false when the run id exists already (idempotent trigger). */
-  create(run: { runId: string; flowId: string; input?: string; createdAt: number }): Promise<boolean>;
+  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number }): Promise<boolean>;
   claim(runId: string, token: string, leaseMs: number): Promise<ClaimResult>;
   saveSteps(runId: string, token: string, leaseMs: number, steps: readonly StepWrite[]): Promise<void>;
   /** Extends the lease; throws LeaseLostError when it is gone. */
@@ -59,6 +59,14 @@ export interface RunStore {
   /** Gives the run back (status queued) so another worker can take it at once. */
   release(runId: string, token: string): Promise<void>;
   get(runId: string): Promise<{ run: RunRecord; steps: Map<string, StepRecord> } | null>;
+  /**
+   * Runs whose timer is past `now`: each live run has one, set to when a
+   * worker must have picked it up (due time, lease end, wake time, plus a
+   * grace period). The reconciler re-enqueues those the queue lost.
+   */
+  overdue(now: number, limit: number): Promise<Array<{ runId: string; status: RunStatus | null; wakeAt?: number; leaseUntil?: number }>>;
+  setTimer(runId: string, at: number): Promise<void>;
+  clearTimer(runId: string): Promise<void>;
   /** Drops index entries of runs created before `cutoff` whose records have expired; returns how many. */
   sweepIndexes(flowIds: readonly string[], cutoff: number): Promise<number>;
   status(runId: string): Promise<RunStatus | null>;
@@ -73,7 +81,8 @@ export interface RunStore {
  */
 export interface RunQueue {
   enqueueNew(runId: string, delayMs: number): Promise<void>;
-  enqueueResume(runId: string, atMs: number): Promise<void>;
+  /** `dedupeKey` makes repeated calls for one wake-up add one job while it waits. */
+  enqueueResume(runId: string, atMs: number, dedupeKey?: string): Promise<void>;
   /** Starts consuming; `process` runs one execution of a run. */
   startWorker(process: (runId: string) => Promise<void>): Promise<void>;
   /** Stops taking jobs; resolves once the jobs in hand have ended. */

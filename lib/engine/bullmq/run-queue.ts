@@ -72,7 +72,8 @@ export class BullmqRunQueue implements RunQueue {
     await this.queueOf(runId).add('run', { runId }, { ...BASE_JOB, jobId: `t-${runId}`, priority: NEW_RUN_PRIORITY, delay: delayMs });
   }
 
-  async enqueueResume(runId: string, atMs: number): Promise<void> {
+  async enqueueResume(runId: string, atMs: number, dedupeKey?: string): Promise<void> {
+    const unique = dedupeKey ?? `${atMs}-${(this.resumes++).toString(36)}${randomBytes(3).toString('hex')}`;
     await this.queueOf(runId).add(
       'resume',
       { runId },
@@ -82,7 +83,7 @@ export class BullmqRunQueue implements RunQueue {
       // and park the run again for the same wakeAt; an id derived from wakeAt
       // alone would then equal the running job's and BullMQ would drop the add
       // (test/engine/shared-workers). A duplicate resume is harmless: the claim sorts it out.
-      { ...BASE_JOB, jobId: `r-${runId}-${atMs}-${(this.resumes++).toString(36)}${randomBytes(3).toString('hex')}`, delay: Math.max(0, atMs - Date.now()) },
+      { ...BASE_JOB, jobId: `r-${runId}-${unique}`, delay: Math.max(0, atMs - Date.now()) },
     );
   }
 

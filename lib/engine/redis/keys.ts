@@ -10,6 +10,11 @@ export class RunKeys {
     return `${this.prefix}:run:{${runId}}`;
   }
 
+  /** Every live run, scored by when a worker must have picked it up: the reconciler's to-do list. */
+  timers(): string {
+    return `${this.prefix}:timers`;
+  }
+
   /** The runs of one flow, scored by creation time: the index behind listRuns. */
   flowRuns(flowId: string): string {
     return `${this.prefix}:flow:${flowId}:runs`;

@@ -12,6 +12,13 @@ type ScriptClient = RedisClient & Record<ScriptName, (...args: (string | number)
 
 const LUA_DIR = join(__dirname, 'lua');
 
+/**
+ * How late past its due time a run may be before the reconciler steps in.
+ * Comfortably above BullMQ's own delay (a delayed job is up to ~100 ms late on
+ * an idle Redis, a stalled job waits for its lock to lapse, which the lease covers).
+ */
+export const TIMER_GRACE_MS = 5000;
+
 /** The run fields a list needs: never the input, output or steps, however large they are. */
 const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error'] as const;
 
@@ -103,18 +110,49 @@ export class RedisRunStore implements RunStore {
     this.keys = new RunKeys(prefix);
   }
 
-  async create(run: { runId: string; flowId: string; input?: string; createdAt: number }): Promise<boolean> {
+  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number }): Promise<boolean> {
     // A sub-millisecond sequence keeps runs created in the same ms apart (and in order) for cursor paging.
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
     const runKey = this.keys.run(run.runId);
     const indexKey = this.keys.flowRuns(run.flowId);
     if (!this.cluster) {
-      return (await guarded(this.redis.createIndexed(runKey, indexKey, run.flowId, run.input ?? '', run.createdAt, score, run.runId))) === 1;
+      const created = await guarded(
+        this.redis.createIndexed(runKey, indexKey, this.keys.timers(), run.flowId, run.input ?? '', run.createdAt, score, run.runId, run.dueAt + TIMER_GRACE_MS),
+      );
+      return created === 1;
     }
     const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt));
     if (created !== 1) return false;
-    await guarded(this.redis.zadd(indexKey, 'NX', score, run.runId));
+    await guarded(Promise.all([this.redis.zadd(indexKey, 'NX', score, run.runId), this.setTimer(run.runId, run.dueAt + TIMER_GRACE_MS)]));
     return true;
+  }
+
+  async overdue(now: number, limit: number): Promise<Array<{ runId: string; status: RunStatus | null; wakeAt?: number; leaseUntil?: number }>> {
+    const ids = await guarded(this.redis.zrangebyscore(this.keys.timers(), '-inf', now, 'LIMIT', 0, limit));
+    const states = await guarded(Promise.all(ids.map((id) => this.redis.hmget(this.keys.run(id), 'status', 'wakeAt', 'leaseUntil'))));
+    return ids.map((runId, i) => ({
+      runId,
+      status: states[i][0] as RunStatus | null,
+      wakeAt: num(states[i][1]),
+      leaseUntil: num(states[i][2]),
+    }));
+  }
+
+  async setTimer(runId: string, at: number): Promise<void> {
+    await guarded(this.redis.zadd(this.keys.timers(), at, runId));
+  }
+
+  async clearTimer(runId: string): Promise<void> {
+    await guarded(this.redis.zrem(this.keys.timers(), runId));
+  }
+
+  /**
+   * Timer moves ride along with the state changes without being waited for:
+   * the timer is a safety net, and a lost move only makes the reconciler look
+   * at a run once more, or a little later.
+   */
+  private moveTimer(runId: string, at: number | null): void {
+    void (at === null ? this.clearTimer(runId) : this.setTimer(runId, at)).catch(() => undefined);
   }
 
   async claim(runId: string, token: string, leaseMs: number): Promise<ClaimResult> {
@@ -127,6 +165,7 @@ export class RedisRunStore implements RunStore {
       case 3:
         return { kind: 'busy', retryInMs: Number(reply[1]) };
       default:
+        this.moveTimer(runId, Date.now() + leaseMs + TIMER_GRACE_MS);
         return { kind: 'claimed', ...split(runId, flatPairs(reply[1] as string[])) };
     }
   }
@@ -139,11 +178,13 @@ export class RedisRunStore implements RunStore {
   async touch(runId: string, token: string, leaseMs: number): Promise<void> {
     const ok = await guarded(this.redis.touch(this.keys.run(runId), token, Date.now(), leaseMs));
     if (ok !== 1) throw new LeaseLostError(runId);
+    this.moveTimer(runId, Date.now() + leaseMs + TIMER_GRACE_MS);
   }
 
   async suspend(runId: string, token: string, wakeAt: number, steps: readonly StepWrite[]): Promise<void> {
     const ok = await guarded(this.redis.suspend(this.keys.run(runId), token, Date.now(), wakeAt, ...stepFields(steps)));
     if (ok !== 1) throw new LeaseLostError(runId);
+    this.moveTimer(runId, wakeAt + TIMER_GRACE_MS);
   }
 
   async finish(runId: string, token: string, outcome: RunOutcome, steps: readonly StepWrite[]): Promise<void> {
@@ -160,10 +201,12 @@ export class RedisRunStore implements RunStore {
       ),
     );
     if (ok !== 1) throw new LeaseLostError(runId);
+    this.moveTimer(runId, null);
   }
 
   async release(runId: string, token: string): Promise<void> {
     await guarded(this.redis.release(this.keys.run(runId), token, Date.now()));
+    this.moveTimer(runId, Date.now() + TIMER_GRACE_MS);
   }
 
   async get(runId: string): Promise<{ run: RunRecord; steps: Map<string, StepRecord> } | null> {
