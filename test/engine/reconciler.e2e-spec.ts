@@ -33,7 +33,7 @@ describe('a run whose queue job is lost', () => {
     const { runId } = await engine.trigger('napper');
     await waitUntil(async () => (await engine.getRun(runId))?.status === 'sleeping', 'the run to sleep');
     // Lose the resume job the way a crash or a lost AOF second could: delete it from the queue.
-    const delayed = await redis.client.zrange(`${prefix}:runs:delayed`, 0, -1);
+    const delayed = await redis.client.zrange(`${prefix}:runs:delayed`, '0', '-1');
     expect(delayed).toHaveLength(1);
     await redis.client.zrem(`${prefix}:runs:delayed`, delayed[0]);
     await redis.client.del(`${prefix}:runs:${delayed[0]}`);
