@@ -1,24 +1,15 @@
 import type { FlowContext } from '../../lib/engine';
-import { EngineHarness } from '../support/engine-harness';
-import { startRedis, type TestRedis } from '../support/redis-server';
+import { useEngines } from '../support/engine-harness';
 import { waitUntil } from '../support/wait-until';
 
 describe('shutdown, retention and isolation', () => {
-  let redis: TestRedis;
-  let harness: EngineHarness;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    harness = new EngineHarness(redis.url);
-  });
-  afterEach(() => harness.closeAll());
-  afterAll(() => redis.stop());
+  const env = useEngines();
 
   it('lets a step in flight finish when the engine closes in time', async () => {
     const done: string[] = [];
     let started!: () => void;
     const stepStarted = new Promise<void>((resolve) => (started = resolve));
-    const engine = await harness.start([
+    const engine = await env.harness.start([
       {
         id: 'slow-step',
         handler: async (ctx: FlowContext) => {
@@ -35,7 +26,7 @@ describe('shutdown, retention and isolation', () => {
     await stepStarted;
     await engine.close();
     expect(done).toEqual(['slow']);
-    const reader = await harness.start([{ id: 'slow-step', handler: async () => 'never runs' }], { prefix: 'graceful-1', worker: false });
+    const reader = await env.harness.start([{ id: 'slow-step', handler: async () => 'never runs' }], { prefix: 'graceful-1', worker: false });
     expect((await reader.getRun(runId))!.status).toBe('completed');
   });
 
@@ -44,7 +35,7 @@ describe('shutdown, retention and isolation', () => {
     const runsOf: string[] = [];
     let started!: () => void;
     const stepStarted = new Promise<void>((resolve) => (started = resolve));
-    const stuck = await harness.start([
+    const stuck = await env.harness.start([
       {
         id: 'stuck',
         handler: async (ctx: FlowContext) => {
@@ -59,12 +50,12 @@ describe('shutdown, retention and isolation', () => {
     const { runId } = await stuck.trigger('stuck');
     await stepStarted;
     await stuck.close();
-    const released = await redis.client.hgetall(`${prefix}:run:{${runId}}`);
+    const released = await env.redis.client.hgetall(`${prefix}:run:{${runId}}`);
     expect(released.status).toBe('queued');
     expect(released.lease).toBeUndefined();
 
     // The lease was 60 s: finishing within waitForRun's 10 s proves the run was handed over, not timed out.
-    const next = await harness.start([
+    const next = await env.harness.start([
       { id: 'stuck', handler: async (ctx: FlowContext) => ctx.task('hang', () => void runsOf.push('second-node')) },
     ], { prefix, worker: { lease: '60s' } });
     const run = await next.waitForRun(runId, { timeout: '10s' });
@@ -74,8 +65,8 @@ describe('shutdown, retention and isolation', () => {
 
   it('expires finished runs and their index entries after the retention', async () => {
     const prefix = 'retention';
-    const keysOf = async () => (await redis.client.keys(`${prefix}:*`)).filter((key) => !key.startsWith(`${prefix}:runs:`));
-    const engine = await harness.start([{ id: 'tiny', handler: async (ctx: FlowContext<number>) => ctx.memo('double', () => ctx.input * 2) }], {
+    const keysOf = async () => (await env.redis.client.keys(`${prefix}:*`)).filter((key) => !key.startsWith(`${prefix}:runs:`));
+    const engine = await env.harness.start([{ id: 'tiny', handler: async (ctx: FlowContext<number>) => ctx.memo('double', () => ctx.input * 2) }], {
       prefix,
       retention: '1s',
       worker: { concurrency: 50 },
@@ -93,8 +84,8 @@ describe('shutdown, retention and isolation', () => {
 
   it('keeps apps with different prefixes apart on one Redis', async () => {
     const flow = { id: 'shared/id', handler: async (ctx: FlowContext) => ctx.runId };
-    const a = await harness.start([flow], { prefix: 'app-a' });
-    const b = await harness.start([flow], { prefix: 'app-b' });
+    const a = await env.harness.start([flow], { prefix: 'app-a' });
+    const b = await env.harness.start([flow], { prefix: 'app-b' });
     const { runId } = await a.trigger('shared/id', undefined, { runId: 'same-id' });
     await a.waitForRun(runId);
     expect(await b.getRun('same-id')).toBeNull();

@@ -1,21 +1,12 @@
 import type { FlowContext } from '../../lib/engine';
-import { EngineHarness } from '../support/engine-harness';
-import { startRedis, type TestRedis } from '../support/redis-server';
+import { useEngines } from '../support/engine-harness';
 
 describe('odd and oversized input', () => {
-  let redis: TestRedis;
-  let harness: EngineHarness;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    harness = new EngineHarness(redis.url);
-  });
-  afterEach(() => harness.closeAll());
-  afterAll(() => redis.stop());
+  const env = useEngines();
 
   it('runs a flow of 10,000 steps and replays it after a sleep', async () => {
     let ran = 0;
-    const engine = await harness.start([
+    const engine = await env.harness.start([
       {
         id: 'long',
         handler: async (ctx: FlowContext) => {
@@ -35,7 +26,7 @@ describe('odd and oversized input', () => {
 
   it('accepts step keys with odd characters and refuses absurdly long ones, naming the flow', async () => {
     const odd = ['ключ', 'a:b{c}d', 'spaces and\ttabs', '"quoted"', '🙂', '*?[]'];
-    const engine = await harness.start([
+    const engine = await env.harness.start([
       {
         id: 'odd-keys',
         handler: async (ctx: FlowContext) => {
@@ -55,12 +46,12 @@ describe('odd and oversized input', () => {
 
   it('refuses flow ids with whitespace, braces or huge length at registration', async () => {
     for (const id of ['has space', 'a{b}', 'x'.repeat(201), '']) {
-      await expect(harness.start([{ id, handler: async () => 1 }])).rejects.toThrow('Invalid flow id');
+      await expect(env.harness.start([{ id, handler: async () => 1 }])).rejects.toThrow('Invalid flow id');
     }
   });
 
   it('fails the run, naming the step, when a step result is over the payload limit', async () => {
-    const engine = await harness.start(
+    const engine = await env.harness.start(
       [{ id: 'big-result', handler: async (ctx: FlowContext) => ctx.memo('blob', () => 'z'.repeat(10_000)) }],
       { limits: { maxPayloadBytes: 4096 } },
     );

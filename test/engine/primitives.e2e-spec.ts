@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import { NonRetriableError, type FlowContext, type FlowFailure } from '../../lib/engine';
-import { EngineHarness } from '../support/engine-harness';
-import { startRedis, type TestRedis } from '../support/redis-server';
+import { useEngines } from '../support/engine-harness';
 
 class Money {
   constructor(public amount = 0, public currency = 'EUR') {}
@@ -16,19 +15,11 @@ class Invoice {
 }
 
 describe('flow primitives on a real Redis', () => {
-  let redis: TestRedis;
-  let harness: EngineHarness;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    harness = new EngineHarness(redis.url);
-  });
-  afterEach(() => harness.closeAll());
-  afterAll(() => redis.stop());
+  const env = useEngines();
 
   it('runs memo, sleep and task, and shows every step of the run', async () => {
     const closed: string[] = [];
-    const engine = await harness.start([
+    const engine = await env.harness.start([
       {
         id: 'demo/close-order',
         handler: async (ctx: FlowContext<{ orderId: string }>) => {
@@ -57,7 +48,7 @@ describe('flow primitives on a real Redis', () => {
   it('replays memo results: the same Date, and class instances rebuilt with `type`', async () => {
     let calls = 0;
     const seen: unknown[] = [];
-    const engine = await harness.start([
+    const engine = await env.harness.start([
       {
         id: 'replay',
         handler: async (ctx: FlowContext) => {
@@ -83,7 +74,7 @@ describe('flow primitives on a real Redis', () => {
   });
 
   it('keeps useStatus values across replays', async () => {
-    const engine = await harness.start([
+    const engine = await env.harness.start([
       {
         id: 'status',
         handler: async (ctx: FlowContext) => {
@@ -104,7 +95,7 @@ describe('flow primitives on a real Redis', () => {
   it('fans out with array + asyncArray + wait, never above the concurrency limit', async () => {
     let running = 0;
     let peak = 0;
-    const engine = await harness.start([
+    const engine = await env.harness.start([
       {
         id: 'download',
         handler: async (ctx: FlowContext<{ src: string }>) => {
@@ -127,7 +118,7 @@ describe('flow primitives on a real Redis', () => {
   });
 
   it('runs ctx.async futures in parallel and returns their values in order', async () => {
-    const engine = await harness.start([
+    const engine = await env.harness.start([
       {
         id: 'translate',
         handler: async (ctx: FlowContext<string>) => {
@@ -146,7 +137,7 @@ describe('flow primitives on a real Redis', () => {
     const attempts: number[] = [];
     const errors: FlowFailure[] = [];
     const successes: unknown[] = [];
-    const engine = await harness.start([
+    const engine = await env.harness.start([
       {
         id: 'flaky',
         handler: async (ctx: FlowContext) => {
@@ -175,7 +166,7 @@ describe('flow primitives on a real Redis', () => {
   it('fails the run at once on NonRetriableError and calls OnFlowFail once', async () => {
     const attempts: number[] = [];
     const failures: FlowFailure[] = [];
-    const engine = await harness.start([
+    const engine = await env.harness.start([
       {
         id: 'refuse',
         handler: async (ctx: FlowContext) => {
@@ -197,7 +188,7 @@ describe('flow primitives on a real Redis', () => {
   });
 
   it('fails the run when retries run out', async () => {
-    const engine = await harness.start([
+    const engine = await env.harness.start([
       {
         id: 'always-fails',
         handler: async (ctx: FlowContext) => ctx.task('boom', () => { throw new Error('nope'); }, { retries: 2, backoff: 0 }),
@@ -210,7 +201,7 @@ describe('flow primitives on a real Redis', () => {
 
   it('aborts an attempt past its timeout and retries it', async () => {
     let aborted = false;
-    const engine = await harness.start([
+    const engine = await env.harness.start([
       {
         id: 'slow',
         handler: async (ctx: FlowContext) =>
@@ -234,7 +225,7 @@ describe('flow primitives on a real Redis', () => {
   });
 
   it('fails a run that uses one step key twice, naming the key', async () => {
-    const engine = await harness.start([
+    const engine = await env.harness.start([
       {
         id: 'dupe',
         handler: async (ctx: FlowContext) => {
@@ -259,7 +250,7 @@ describe('flow primitives on a real Redis', () => {
     ['a BigInt', () => BigInt(1)],
     ['a circular object', () => { const o: Record<string, unknown> = {}; o.self = o; return o; }],
   ] as Array<[string, () => unknown]>)('fails the run naming the step when a memo returns %s, and keeps working', async (_what, make) => {
-    const engine = await harness.start([
+    const engine = await env.harness.start([
       { id: 'bad-result', handler: async (ctx: FlowContext) => ctx.memo('bad', make) },
       { id: 'fine', handler: async () => 'ok' },
     ]);
@@ -273,7 +264,7 @@ describe('flow primitives on a real Redis', () => {
 
   it('hides suspension from try/catch/finally around ctx.sleep', async () => {
     const seen: string[] = [];
-    const engine = await harness.start([
+    const engine = await env.harness.start([
       {
         id: 'guarded-sleep',
         handler: async (ctx: FlowContext) => {
@@ -296,7 +287,7 @@ describe('flow primitives on a real Redis', () => {
 
   it('starts one run for one runId, however often it is triggered', async () => {
     let executions = 0;
-    const engine = await harness.start([{ id: 'once', handler: async (ctx: FlowContext) => ctx.memo('count', () => ++executions) }]);
+    const engine = await env.harness.start([{ id: 'once', handler: async (ctx: FlowContext) => ctx.memo('count', () => ++executions) }]);
     const results = await Promise.all([1, 2, 3].map(() => engine.trigger('once', { n: 1 }, { runId: 'order-42' })));
     expect(results.filter((r) => r.created)).toHaveLength(1);
     expect(new Set(results.map((r) => r.runId))).toEqual(new Set(['order-42']));
@@ -307,7 +298,7 @@ describe('flow primitives on a real Redis', () => {
   });
 
   it('refuses unknown flows, bad run ids and unserialisable input, writing nothing', async () => {
-    const engine = await harness.start([{ id: 'known', handler: async () => 1 }]);
+    const engine = await env.harness.start([{ id: 'known', handler: async () => 1 }]);
     await expect(engine.trigger('nope')).rejects.toThrow('Unknown flow "nope"');
     await expect(engine.trigger('known', {}, { runId: 'has space' })).rejects.toThrow('Invalid runId');
     await expect(engine.trigger('known', { f: () => 1 })).rejects.toThrow('Input of flow "known" cannot be stored');
@@ -315,7 +306,7 @@ describe('flow primitives on a real Redis', () => {
   });
 
   it('lists runs newest first, by flow and status, page by page', async () => {
-    const engine = await harness.start([
+    const engine = await env.harness.start([
       { id: 'a', handler: async () => 'a' },
       { id: 'b', handler: async () => { throw new Error('b fails'); } },
     ]);

@@ -1,4 +1,5 @@
 import { GoTickEngine, type FlowDefinition, type GoTickEngineOptions } from '../../lib/engine';
+import { startRedis, type TestRedis } from './redis-server';
 
 let counter = 0;
 
@@ -24,4 +25,20 @@ export class EngineHarness {
   async closeAll(): Promise<void> {
     await Promise.all(this.engines.splice(0).map((engine) => engine.close()));
   }
+}
+
+/**
+ * The usual set-up of an engine test file: one private redis-server for the
+ * file, and engines that are closed after each test. Read `redis` and
+ * `harness` inside tests (they are set in beforeAll).
+ */
+export function useEngines(): { redis: TestRedis; harness: EngineHarness } {
+  const env = {} as { redis: TestRedis; harness: EngineHarness };
+  beforeAll(async () => {
+    env.redis = await startRedis();
+    env.harness = new EngineHarness(env.redis.url);
+  });
+  afterEach(() => env.harness?.closeAll());
+  afterAll(() => env.redis?.stop());
+  return env;
 }

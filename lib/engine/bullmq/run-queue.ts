@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Queue, Worker, type JobsOptions } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import type { RunQueue } from '../ports';
 import type { RedisClient } from '../redis/connection';
 
@@ -25,17 +25,11 @@ export const QUEUE_NAME = 'runs';
 // way (waking from a sleep or a retry backoff) goes ahead of the backlog of new runs.
 const NEW_RUN_PRIORITY = 1;
 
-// Kept small: every option is stored in every job hash, and a sleeping run's resume job is most of its Redis memory.
-const BASE_JOB: JobsOptions = {
-  // Job-level retries only cover infrastructure errors (Redis away) while
-  // executing; a flow's own errors are handled by the engine and never reach
-  // BullMQ. A job that ran out would strand its run, so they last for hours.
-  attempts: 1000,
-  backoff: { type: 'capped' },
-};
-
-/** 0.5 s, 1 s, 2 s, ... up to 30 s between attempts of a job that met a Redis outage. */
-const cappedBackoff = (attemptsMade: number) => Math.min(30_000, 500 * 2 ** Math.max(0, attemptsMade - 1));
+// Jobs carry no options beyond id and delay. A flow's own errors never reach
+// BullMQ (the engine handles them); a job that fails on a Redis outage is not
+// retried by BullMQ but by the reconciler, from the run's timer. Keeping the
+// job's opts under 64 bytes lets Redis store the job hash in its compact
+// encoding: a sleeping run's resume job is most of its Redis memory.
 
 /**
  * A queue's keys must share one Cluster slot, so on a cluster (or with
@@ -59,6 +53,8 @@ export class BullmqRunQueue implements RunQueue {
   private readonly queues: Queue[];
   private readonly workers: Worker[] = [];
   private resumes = 0;
+  /** Random per process, so counter-based job ids of different nodes never meet. */
+  private readonly node = randomBytes(5).toString('hex');
 
   constructor(private readonly options: BullmqRunQueueOptions) {
     this.queues = Array.from(
@@ -69,22 +65,18 @@ export class BullmqRunQueue implements RunQueue {
 
   async enqueueNew(runId: string, delayMs: number): Promise<void> {
     // The job id dedupes a retried trigger while the first job still waits.
-    await this.queueOf(runId).add('run', { runId }, { ...BASE_JOB, jobId: `t-${runId}`, priority: NEW_RUN_PRIORITY, delay: delayMs });
+    await this.queueOf(runId).add('run', { runId }, { jobId: `t-${runId}`, priority: NEW_RUN_PRIORITY, delay: delayMs });
   }
 
   async enqueueResume(runId: string, atMs: number, dedupeKey?: string): Promise<void> {
-    const unique = dedupeKey ?? `${atMs}-${(this.resumes++).toString(36)}${randomBytes(3).toString('hex')}`;
-    await this.queueOf(runId).add(
-      'resume',
-      { runId },
-      // A job id of our own: with BullMQ's counter ids, a resume added just as
-      // redis-server restarted was seen to vanish (test/engine/redis-faults).
-      // Unique per call: a worker whose clock is behind may take a resume early
-      // and park the run again for the same wakeAt; an id derived from wakeAt
-      // alone would then equal the running job's and BullMQ would drop the add
-      // (test/engine/shared-workers). A duplicate resume is harmless: the claim sorts it out.
-      { ...BASE_JOB, jobId: `r-${runId}-${unique}`, delay: Math.max(0, atMs - Date.now()) },
-    );
+    // Unique per call unless merging is asked for: a worker whose clock is
+    // behind may take a resume early and park the run again for the same
+    // wakeAt, and an id derived from wakeAt would then equal the running job's,
+    // so BullMQ would drop the add (test/engine/shared-workers). A duplicate
+    // resume is harmless: the claim lets one execution in. Short, because the
+    // id is stored three times per job (the run id is in the data).
+    const jobId = dedupeKey ? `r-${runId}-${dedupeKey}` : `r${this.node}${(this.resumes++).toString(36)}`;
+    await this.queueOf(runId).add('resume', { runId }, { jobId, delay: Math.max(0, atMs - Date.now()) });
   }
 
   async startWorker(process: (runId: string) => Promise<void>): Promise<void> {
@@ -101,7 +93,6 @@ export class BullmqRunQueue implements RunQueue {
         maxStalledCount: Number.MAX_SAFE_INTEGER,
         removeOnComplete: { count: 0 },
         removeOnFail: { count: 1000 },
-        settings: { backoffStrategy: cappedBackoff },
         autorun: false,
       });
       // Errors here are connection hiccups BullMQ recovers from; without a listener Node would print them raw.
