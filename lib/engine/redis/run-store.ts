@@ -165,7 +165,8 @@ export class RedisRunStore implements RunStore {
       case 3:
         return { kind: 'busy', retryInMs: Number(reply[1]) };
       default:
-        this.moveTimer(runId, Date.now() + leaseMs + TIMER_GRACE_MS);
+        // The timer is left where it is: if it comes due while this execution
+        // runs, the reconciler sees a live lease and moves it past the lease itself.
         return { kind: 'claimed', ...split(runId, flatPairs(reply[1] as string[])) };
     }
   }
@@ -178,7 +179,6 @@ export class RedisRunStore implements RunStore {
   async touch(runId: string, token: string, leaseMs: number): Promise<void> {
     const ok = await guarded(this.redis.touch(this.keys.run(runId), token, Date.now(), leaseMs));
     if (ok !== 1) throw new LeaseLostError(runId);
-    this.moveTimer(runId, Date.now() + leaseMs + TIMER_GRACE_MS);
   }
 
   async suspend(runId: string, token: string, wakeAt: number, steps: readonly StepWrite[]): Promise<void> {
