@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 
@@ -21,6 +22,21 @@ export const WORKER_FLOWS = {
   alarm: 'shared/alarm',
   /** task step-0 -> sleep nap-0 -> task step-1 -> sleep nap-1 -> task step-2, each task timed. */
   pipeline: 'shared/pipeline',
+  /**
+   * memo "first" -> memo "held" -> memo "after", each returning the name of the
+   * worker that ran it; output { first, held, after }. "held" announces a
+   * "step-returning" event when its body is about to return, and a success
+   * hook counts completions (hooksKey) and announces "run-succeeded".
+   */
+  handover: 'fencing/handover',
+  /**
+   * The chaos soak's mix: memo "reserve" -> task "charge" -> sleep "nap"
+   * (input.napMs) -> task "flaky" (throws on attempt 1) -> ctx.wait of
+   * asyncArray "part" (input.parts futures, part:i returns i*i) -> memo "total"
+   * (their sum); output { ticket: "ticket-<runId>", total }. Every body lasts
+   * input.workMs and is recorded in startsKey/intervalsKey with its attempt.
+   */
+  chaos: 'chaos/mix',
 } as const;
 
 // The fixture's side-effect bookkeeping lives outside the engine's prefix, so
@@ -38,17 +54,25 @@ export const startsKey = (prefix: string, runId: string): string => `starts:${pr
 export const intervalsKey = (prefix: string, runId: string): string => `iv:${prefix}:${runId}`;
 /** A global counter every step start and end increments: a total order of events across processes. */
 export const ticksKey = (prefix: string): string => `ticks:${prefix}`;
+/** Incremented by a flow's success hook: how many times the run was reported completed. */
+export const hooksKey = (prefix: string, runId: string): string => `ok:${prefix}:${runId}`;
 
 export interface StepEvent {
-  type: 'step-started';
+  /** "step-returning" and "run-succeeded" come only from the handover flow. */
+  type: 'step-started' | 'step-returning' | 'run-succeeded';
   runId: string;
+  /** The step's key; '' for "run-succeeded". */
   key: string;
   attempt: number;
   worker: string;
+  /** What the step is about to return, for "step-returning". */
+  value?: unknown;
 }
 
 export interface StepStart {
   key: string;
+  /** The attempt number the engine gave the body (recorded by the chaos flow only). */
+  attempt?: number;
   worker: string;
   /** One id per execution (per replay of the flow from the top), unique across processes. */
   execution: string;
@@ -84,6 +108,14 @@ export interface WorkerProcess {
   kill(): Promise<void>;
   /** SIGTERM: the fixture closes its engine gracefully, then exits. */
   stop(): Promise<void>;
+  /**
+   * SIGSTOP, resolved once the kernel reports the process stopped: it keeps
+   * its sockets and its state but runs no code, as under a long GC pause, a
+   * VM migration or a laptop lid closed. Its leases and job locks lapse.
+   */
+  freeze(): Promise<void>;
+  /** SIGCONT, resolved once the process is running again: it carries on where it stood, unaware of the gap. */
+  thaw(): Promise<void>;
 }
 
 const alive = new Set<WorkerProcess>();
@@ -107,6 +139,7 @@ export async function startWorkerProcess(options: WorkerOptions): Promise<Worker
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let frozen = false;
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -121,11 +154,25 @@ export async function startWorkerProcess(options: WorkerOptions): Promise<Worker
       alive.delete(worker);
     },
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        // A stopped process keeps a SIGTERM pending until it runs again.
+        if (frozen) child.kill('SIGCONT');
+      }
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exited;
       clearTimeout(timer);
       alive.delete(worker);
+    },
+    async freeze() {
+      child.kill('SIGSTOP');
+      frozen = true;
+      await waitForProcessState(child, true);
+    },
+    async thaw() {
+      child.kill('SIGCONT');
+      frozen = false;
+      await waitForProcessState(child, false);
     },
   };
   alive.add(worker);
@@ -150,6 +197,29 @@ export async function startWorkerProcess(options: WorkerOptions): Promise<Worker
     throw err;
   }
   return worker;
+}
+
+/** The kernel's state letter of a process: 'T' (or 't') while it is stopped by a signal. */
+function processState(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces; the state follows its closing one.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    // No procfs (macOS): ask ps.
+    return execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim().charAt(0);
+  }
+}
+
+/** SIGSTOP and SIGCONT are delivered asynchronously: wait until the kernel shows the process in the state asked for. */
+async function waitForProcessState(child: ChildProcess, stopped: boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`process ${child.pid} exited while waiting for it to ${stopped ? 'stop' : 'continue'}`);
+    if ((processState(child.pid!).toUpperCase() === 'T') === stopped) return;
+    if (Date.now() > deadline) throw new Error(`process ${child.pid} did not ${stopped ? 'stop' : 'continue'} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 /** For afterEach/afterAll: SIGKILLs every worker process still alive, so a failed test leaves none behind. */
@@ -179,4 +249,40 @@ export async function takeEvents(
     if (match(event)) found.push(event);
   }
   return found;
+}
+
+/**
+ * The fixture's events, taken off the list with BLPOP like takeEvents, but
+ * kept: a test can wait for one event and later look at everything that
+ * arrived before it (takeEvents drops what its matcher refuses).
+ */
+export class EventLog {
+  readonly events: StepEvent[] = [];
+
+  constructor(
+    private readonly blocking: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  /** Resolves with the first `count` matching events, once that many have arrived; fails at the deadline. */
+  async waitFor(match: (event: StepEvent) => boolean, count = 1, timeoutMs = 15_000): Promise<StepEvent[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.filter(match);
+      if (found.length >= count) return found.slice(0, count);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`Timed out after ${timeoutMs} ms: ${found.length} of ${count} expected events arrived`);
+      const reply = await this.blocking.blpop(eventsKey(this.prefix), Math.max(0.05, left / 1000));
+      if (reply) this.events.push(JSON.parse(reply[1]) as StepEvent);
+    }
+  }
+
+  /** Takes whatever is on the list now, without waiting, and returns every event seen so far. */
+  async drain(): Promise<StepEvent[]> {
+    for (;;) {
+      const row = await this.blocking.lpop(eventsKey(this.prefix));
+      if (row === null) return this.events;
+      this.events.push(JSON.parse(row) as StepEvent);
+    }
+  }
 }

@@ -35,6 +35,8 @@ async function waitForPing(port: number, deadlineMs: number): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
     const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    // A refused connection is the expected answer until the server is up; connect() reports it, so the event needs no printing.
+    probe.on('error', () => undefined);
     try {
       await probe.connect();
       if ((await probe.ping()) === 'PONG') return;
