@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
-import { GoTickEngine } from '../../lib/engine';
+import type { GoTickEngine } from '../../lib/engine';
 import {
   WORKER_FLOWS,
-  effectKey,
   killAllWorkerProcesses,
+  readEffects,
+  startTriggerOnlyEngine,
   startWorkerProcess,
   takeEvents,
 } from '../support/child-worker';
@@ -29,12 +30,7 @@ describe('a worker process killed with SIGKILL', () => {
   });
   beforeEach(async () => {
     prefix = `crash${++testNo}`;
-    // The test process only triggers and observes: every execution happens in a child process.
-    trigger = new GoTickEngine({ connection: redis.url, prefix, worker: false });
-    for (const id of Object.values(WORKER_FLOWS)) {
-      trigger.register({ id, handler: () => { throw new Error('flows run in worker processes only'); } });
-    }
-    await trigger.start();
+    trigger = await startTriggerOnlyEngine(redis.url, prefix);
   });
   afterEach(async () => {
     await killAllWorkerProcesses();
@@ -45,10 +41,7 @@ describe('a worker process killed with SIGKILL', () => {
     await redis?.stop();
   });
 
-  const effects = async (runId: string, keys: string[]): Promise<Record<string, number>> => {
-    const counts = await redis.client.mget(...keys.map((key) => effectKey(prefix, runId, key)));
-    return Object.fromEntries(keys.map((key, i) => [key, Number(counts[i] ?? 0)]));
-  };
+  const effects = (runId: string, keys: string[]) => readEffects(redis.client, prefix, runId, keys);
 
   it('mid-task: a second process finishes every run, and only the task in flight runs again', async () => {
     const first = await startWorkerProcess({ url: redis.url, prefix, name: 'first', concurrency: 3, hangOn: ['charge'] });

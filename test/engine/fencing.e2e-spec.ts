@@ -1,13 +1,14 @@
 import type { Redis } from 'ioredis';
-import { GoTickEngine } from '../../lib/engine';
+import type { GoTickEngine } from '../../lib/engine';
 import { RunKeys } from '../../lib/engine/redis/keys';
 import {
   EventLog,
   WORKER_FLOWS,
-  effectKey,
   gateKey,
   hooksKey,
   killAllWorkerProcesses,
+  readEffects,
+  startTriggerOnlyEngine,
   startWorkerProcess,
 } from '../support/child-worker';
 import { startRedis, type TestRedis } from '../support/redis-server';
@@ -37,12 +38,7 @@ describe('fencing: a worker frozen past its lease comes back to a run another wo
   });
   beforeEach(async () => {
     prefix = `fence${++testNo}`;
-    // The test process only triggers and observes: every execution happens in a child process.
-    trigger = new GoTickEngine({ connection: redis.url, prefix, worker: false });
-    for (const id of Object.values(WORKER_FLOWS)) {
-      trigger.register({ id, handler: () => { throw new Error('flows run in worker processes only'); } });
-    }
-    await trigger.start();
+    trigger = await startTriggerOnlyEngine(redis.url, prefix);
   });
   afterEach(async () => {
     // SIGKILL ends a stopped process too, so a failure while A is frozen leaves nothing behind.
@@ -54,10 +50,7 @@ describe('fencing: a worker frozen past its lease comes back to a run another wo
     await redis?.stop();
   });
 
-  const effects = async (runId: string, keys: string[]): Promise<Record<string, number>> => {
-    const counts = await redis.client.mget(...keys.map((key) => effectKey(prefix, runId, key)));
-    return Object.fromEntries(keys.map((key, i) => [key, Number(counts[i] ?? 0)]));
-  };
+  const effects = (runId: string, keys: string[]) => readEffects(redis.client, prefix, runId, keys);
 
   it('SIGSTOP inside a step, takeover by B, SIGCONT: A changes nothing, the run completed once with B\'s results', async () => {
     const log = new EventLog(blocking, prefix);

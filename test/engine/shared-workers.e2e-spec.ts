@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { GoTickEngine } from '../../lib/engine';
+import type { GoTickEngine } from '../../lib/engine';
 import { QUEUE_NAME } from '../../lib/engine/bullmq/run-queue';
 import {
   WORKER_FLOWS,
@@ -8,6 +8,7 @@ import {
   gateKey,
   intervalsKey,
   killAllWorkerProcesses,
+  startTriggerOnlyEngine,
   startWorkerProcess,
   startsKey,
   takeEvents,
@@ -66,11 +67,7 @@ describe('two worker processes on one Redis and one prefix', () => {
   });
   beforeEach(async () => {
     prefix = `shared${++testNo}`;
-    trigger = new GoTickEngine({ connection: redis.url, prefix, worker: false });
-    for (const id of Object.values(WORKER_FLOWS)) {
-      trigger.register({ id, handler: () => { throw new Error('flows run in worker processes only'); } });
-    }
-    await trigger.start();
+    trigger = await startTriggerOnlyEngine(redis.url, prefix);
   });
   afterEach(async () => {
     await killAllWorkerProcesses();

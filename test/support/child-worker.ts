@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { GoTickEngine } from '../../lib/engine';
 
 /**
  * A GoTick worker node in its own OS process (test/fixtures/worker-process.ts),
@@ -285,4 +286,23 @@ export class EventLog {
       this.events.push(JSON.parse(row) as StepEvent);
     }
   }
+}
+
+/**
+ * The test process's own engine in process-based tests: it only triggers and
+ * observes (worker: false); every execution happens in a child process.
+ */
+export async function startTriggerOnlyEngine(url: string, prefix: string): Promise<GoTickEngine> {
+  const engine = new GoTickEngine({ connection: url, prefix, worker: false });
+  for (const id of Object.values(WORKER_FLOWS)) {
+    engine.register({ id, handler: () => { throw new Error('flows run in worker processes only'); } });
+  }
+  await engine.start();
+  return engine;
+}
+
+/** How many times each step's side effect happened in a run (0 when never). */
+export async function readEffects(client: Redis, prefix: string, runId: string, keys: string[]): Promise<Record<string, number>> {
+  const counts = await client.mget(...keys.map((key) => effectKey(prefix, runId, key)));
+  return Object.fromEntries(keys.map((key, i) => [key, Number(counts[i] ?? 0)]));
 }
