@@ -209,6 +209,11 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
 
   // ---- steps -------------------------------------------------------------
 
+  /** Stopped for a reason other than parking: nothing this execution writes may land any more. */
+  private stoppedHard(): boolean {
+    return this.interrupt !== undefined && this.interrupt.kind !== 'suspend';
+  }
+
   private claimKey(key: string): void {
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_STEP_KEY) {
       const shown = typeof key === 'string' && key.length > 60 ? `a ${key.length}-character string` : JSON.stringify(key);
@@ -265,9 +270,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
           throw new NonRetriableError(`ctx.array("${key}") must return an array; got ${typeof value}.`);
         }
       } catch (err) {
-        // Narrowing from the loop's top does not survive the await: read the field afresh.
-        const interrupt = this.interrupt as Interrupt | undefined;
-        if (interrupt && interrupt.kind !== 'suspend') return PARK;
+        if (this.stoppedHard()) return PARK;
         const info = errorInfo(err);
         errors = [...errors, { ...info, attempt: attempts, at: Date.now() }].slice(-10);
         await this.settings.onStepError({ error: info, stepKey: key, attempt: attempts });
@@ -282,6 +285,8 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
         void this.stop({ kind: 'suspend', wakeAt });
         return PARK;
       }
+      // Known lost (heartbeat refused, shutdown hand-back): the write would be refused anyway.
+      if (this.stoppedHard()) return PARK;
       // A result that cannot be stored is the flow's bug, not a transient
       // failure: retrying would not help, so it surfaces to the flow at once.
       const result = this.encodeChecked(value, `Result of step "${key}"`);
