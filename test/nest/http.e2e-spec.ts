@@ -132,6 +132,27 @@ describe('REST routes and TickClient over a real socket', () => {
     expect(await client.listFlows()).toEqual(['greet/hello']);
   });
 
+  it('mounts the routes from forRootAsync, with the token coming from the factory', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        GoTickModule.forRootAsync({
+          useFactory: async () => ({ connection: redis.url, prefix: `async${process.pid}`, http: { token: 'from-factory' } }),
+          http: { path: 'async-gotick' },
+        }),
+      ],
+      providers: [GreetFlows],
+    }).compile();
+    const asyncApp = moduleRef.createNestApplication({ logger: false });
+    await asyncApp.listen(0, '127.0.0.1');
+    try {
+      const url = `${await asyncApp.getUrl()}/async-gotick/flows`;
+      expect((await fetch(url)).status).toBe(401);
+      expect((await fetch(url, { headers: { authorization: 'Bearer from-factory' } })).status).toBe(200);
+    } finally {
+      await asyncApp.close();
+    }
+  });
+
   it('uses a Nest guard instead of a token when one is configured', async () => {
     const guarded = await listen(redis.url, `guard${process.pid}`, { path: 'ops/gotick', guard: TeamGuard });
     try {
