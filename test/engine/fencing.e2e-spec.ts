@@ -1,17 +1,12 @@
-import type { Redis } from 'ioredis';
-import type { GoTickEngine } from '../../lib/engine';
 import { RunKeys } from '../../lib/engine/redis/keys';
 import {
   EventLog,
   WORKER_FLOWS,
   gateKey,
   hooksKey,
-  killAllWorkerProcesses,
-  readEffects,
-  startTriggerOnlyEngine,
   startWorkerProcess,
+  useWorkerProcesses,
 } from '../support/child-worker';
-import { startRedis, type TestRedis } from '../support/redis-server';
 
 /**
  * A worker that is not dead but stops running for longer than its lease (a
@@ -26,57 +21,33 @@ import { startRedis, type TestRedis } from '../support/redis-server';
  * and thawed with SIGCONT only after worker B has completed the run.
  */
 describe('fencing: a worker frozen past its lease comes back to a run another worker finished', () => {
-  let redis: TestRedis;
-  let blocking: Redis;
-  let trigger: GoTickEngine | undefined;
-  let prefix: string;
-  let testNo = 0;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    blocking = redis.client.duplicate();
-  });
-  beforeEach(async () => {
-    prefix = `fence${++testNo}`;
-    trigger = await startTriggerOnlyEngine(redis.url, prefix);
-  });
-  afterEach(async () => {
-    // SIGKILL ends a stopped process too, so a failure while A is frozen leaves nothing behind.
-    await killAllWorkerProcesses();
-    await trigger?.close();
-  });
-  afterAll(async () => {
-    blocking?.disconnect();
-    await redis?.stop();
-  });
-
-  const effects = (runId: string, keys: string[]) => readEffects(redis.client, prefix, runId, keys);
+  const env = useWorkerProcesses('fence');
 
   it('SIGSTOP inside a step, takeover by B, SIGCONT: A changes nothing, the run completed once with B\'s results', async () => {
-    const log = new EventLog(blocking, prefix);
-    const keys = new RunKeys(prefix);
+    const log = new EventLog(env.blocking, env.prefix);
+    const keys = new RunKeys(env.prefix);
 
     // A's "held" step does its side effect, then waits for a gate that opens only while A is frozen.
-    const a = await startWorkerProcess({ url: redis.url, prefix, name: 'A', concurrency: 1, lease: '1s', gatedOn: ['held'] });
-    const { runId } = await trigger!.trigger(WORKER_FLOWS.handover);
+    const a = await startWorkerProcess({ url: env.redis.url, prefix: env.prefix, name: 'A', concurrency: 1, lease: '1s', gatedOn: ['held'] });
+    const { runId } = await env.trigger.trigger(WORKER_FLOWS.handover);
     const [heldOnA] = await log.waitFor((e) => e.type === 'step-started' && e.key === 'held');
     expect(heldOnA).toMatchObject({ runId, worker: 'A', attempt: 1 });
 
     await a.freeze();
     // Opened now, A cannot see it until it is thawed; then its step returns at once, with A's name.
-    await redis.client.set(gateKey(prefix, 'held'), '1');
-    const paused = (await trigger!.getRun(runId))!;
+    await env.redis.client.set(gateKey(env.prefix, 'held'), '1');
+    const paused = (await env.trigger.getRun(runId))!;
     expect(paused.status).toBe('running');
     expect(paused.executions).toBe(1);
     expect(paused.steps.map((s) => [s.key, s.status, s.result])).toEqual([['first', 'completed', 'A']]);
 
     // B is started only now, so the run can reach it only by A's lease running out.
-    await startWorkerProcess({ url: redis.url, prefix, name: 'B', concurrency: 1, lease: '1s' });
-    const done = await trigger!.waitForRun(runId, { timeout: '20s' });
+    await startWorkerProcess({ url: env.redis.url, prefix: env.prefix, name: 'B', concurrency: 1, lease: '1s' });
+    const done = await env.trigger.waitForRun(runId, { timeout: '20s' });
     expect(done.status).toBe('completed');
     expect(done.output).toEqual({ first: 'A', held: 'B', after: 'B' });
     await log.waitFor((e) => e.type === 'run-succeeded');
-    const finished = await redis.client.hgetall(keys.run(runId));
+    const finished = await env.redis.client.hgetall(keys.run(runId));
     expect(finished.status).toBe('completed');
 
     // A runs again, still inside "held", and its body returns A's result to an execution whose lease is long gone.
@@ -88,8 +59,8 @@ describe('fencing: a worker frozen past its lease comes back to a run another wo
     expect(await a.exited).toEqual({ code: 0, signal: null });
 
     // Not one field of the run changed after B finished it: no step result, status, output, timestamp or counter.
-    expect(await redis.client.hgetall(keys.run(runId))).toEqual(finished);
-    const run = (await trigger!.getRun(runId))!;
+    expect(await env.redis.client.hgetall(keys.run(runId))).toEqual(finished);
+    const run = (await env.trigger.getRun(runId))!;
     expect(run.status).toBe('completed');
     expect(run.output).toEqual({ first: 'A', held: 'B', after: 'B' });
     expect(run.steps.map((s) => [s.key, s.status, s.attempts, s.result])).toEqual([
@@ -102,11 +73,11 @@ describe('fencing: a worker frozen past its lease comes back to a run another wo
     expect(run.executions).toBe(2);
 
     // Completed once, by B: one success hook call, from B only.
-    expect(Number(await redis.client.get(hooksKey(prefix, runId)))).toBe(1);
+    expect(Number(await env.redis.client.get(hooksKey(env.prefix, runId)))).toBe(1);
     const events = await log.drain();
     expect(events.filter((e) => e.type === 'run-succeeded').map((e) => e.worker)).toEqual(['B']);
     // "held" ran on both (at-least-once); nothing past it ever ran on A.
-    expect(await effects(runId, ['first', 'held', 'after'])).toEqual({ first: 1, held: 2, after: 1 });
+    expect(await env.effects(runId, ['first', 'held', 'after'])).toEqual({ first: 1, held: 2, after: 1 });
     expect(events.filter((e) => e.type === 'step-started').map((e) => [e.key, e.worker])).toEqual([
       ['first', 'A'],
       ['held', 'A'],

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { GoTickEngine } from '../../lib/engine';
+import { startRedis, type TestRedis } from './redis-server';
 
 /**
  * A GoTick worker node in its own OS process (test/fixtures/worker-process.ts),
@@ -305,4 +306,45 @@ export async function startTriggerOnlyEngine(url: string, prefix: string): Promi
 export async function readEffects(client: Redis, prefix: string, runId: string, keys: string[]): Promise<Record<string, number>> {
   const counts = await client.mget(...keys.map((key) => effectKey(prefix, runId, key)));
   return Object.fromEntries(keys.map((key, i) => [key, Number(counts[i] ?? 0)]));
+}
+
+/** What a process-based test file works with; set in its hooks, so read it inside tests. */
+export interface WorkerProcessesEnv {
+  redis: TestRedis;
+  /** A client of its own for blocking reads (BLPOP) of the workers' events. */
+  blocking: Redis;
+  /** The test's trigger-only engine, on this test's prefix. */
+  trigger: GoTickEngine;
+  /** A fresh prefix per test, so tests of one file never see each other's runs. */
+  prefix: string;
+  effects(runId: string, keys: string[]): Promise<Record<string, number>>;
+}
+
+/**
+ * The usual hooks of a process-based test file: one private redis-server,
+ * a trigger-only engine on a new prefix per test, and every worker process
+ * SIGKILLed after each test (SIGKILL ends a stopped process too).
+ */
+export function useWorkerProcesses(prefixBase: string): WorkerProcessesEnv {
+  let testNo = 0;
+  const env = {
+    effects: (runId: string, keys: string[]) => readEffects(env.redis.client, env.prefix, runId, keys),
+  } as WorkerProcessesEnv;
+  beforeAll(async () => {
+    env.redis = await startRedis();
+    env.blocking = env.redis.client.duplicate();
+  });
+  beforeEach(async () => {
+    env.prefix = `${prefixBase}${++testNo}`;
+    env.trigger = await startTriggerOnlyEngine(env.redis.url, env.prefix);
+  });
+  afterEach(async () => {
+    await killAllWorkerProcesses();
+    await env.trigger?.close();
+  });
+  afterAll(async () => {
+    env.blocking?.disconnect();
+    await env.redis?.stop();
+  });
+  return env;
 }
