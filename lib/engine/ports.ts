@@ -72,7 +72,6 @@ export interface RunStore {
   status(runId: string): Promise<RunStatus | null>;
   /** Newest first over the indexes of `flowIds`. */
   list(query: { flowIds: readonly string[]; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }>;
-  close(): Promise<void>;
 }
 
 /**

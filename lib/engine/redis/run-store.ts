@@ -271,8 +271,4 @@ export class RedisRunStore implements RunStore {
     }
     return dropped;
   }
-
-  async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
-  }
 }
