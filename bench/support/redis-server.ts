@@ -1,9 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { freePort, waitForPing } from '../../test/support/redis-server';
 
 /** The bench's own redis-server: never a developer's 6379, always stopped at the end. */
 export interface BenchRedis {
@@ -32,35 +31,6 @@ function redisVersion(): string {
   return /v=(\S+)/.exec(probe.stdout)?.[1] ?? probe.stdout.trim();
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPing(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode} during startup`);
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    // Refused connections are expected while the server boots; connect() reports them, the event need not.
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      if ((await probe.ping()) === 'PONG') return;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    } finally {
-      probe.disconnect();
-    }
-  }
-}
 
 /**
  * Signals and errors are handled in-process (support/cleanup.ts), but a bench
@@ -108,7 +78,7 @@ export async function startBenchRedis(): Promise<BenchRedis> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitForPing(port, child, 10_000);
+    await waitForPing(port, 10_000, child);
   } catch (err) {
     await stop();
     throw err;

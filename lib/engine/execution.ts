@@ -30,7 +30,6 @@ const RANK: Record<Interrupt['kind'], number> = { suspend: 0, fatal: 1, infra: 2
 export interface ExecutionSettings {
   store: RunStore;
   token: string;
-  leaseMs: number;
   retries: number;
   backoff: Backoff;
   maxPayloadBytes: number;
@@ -365,7 +364,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     this.defer(key, record);
     const batch = this.takePending();
     try {
-      await this.settings.store.saveSteps(this.runId, this.settings.token, this.settings.leaseMs, batch);
+      await this.settings.store.saveSteps(this.runId, this.token, batch);
       return true;
     } catch (err) {
       void this.stop(err instanceof LeaseLostError ? { kind: 'lease-lost' } : { kind: 'infra', error: err as Error });

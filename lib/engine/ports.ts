@@ -51,7 +51,7 @@ export interface RunStore {
   /** false when the run id exists already (idempotent trigger). */
   create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number }): Promise<boolean>;
   claim(runId: string, token: string, leaseMs: number): Promise<ClaimResult>;
-  saveSteps(runId: string, token: string, leaseMs: number, steps: readonly StepWrite[]): Promise<void>;
+  saveSteps(runId: string, token: string, steps: readonly StepWrite[]): Promise<void>;
   /** Extends the lease; throws LeaseLostError when it is gone. */
   touch(runId: string, token: string, leaseMs: number): Promise<void>;
   suspend(runId: string, token: string, wakeAt: number, steps: readonly StepWrite[]): Promise<void>;

@@ -68,7 +68,6 @@ export class RunExecutor {
     const settings: ExecutionSettings = {
       store,
       token,
-      leaseMs,
       retries: defaults?.retries ?? this.settings.retries,
       backoff: defaults?.backoff ?? this.settings.backoff,
       maxPayloadBytes: this.settings.maxPayloadBytes,

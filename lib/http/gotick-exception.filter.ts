@@ -1,8 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpStatus } from '@nestjs/common';
 import {
   GoTickError,
-  InvalidRunIdError,
-  NotSerializableError,
   PayloadTooLargeError,
   RedisUnavailableError,
   RunNotFoundError,
@@ -13,7 +11,7 @@ function statusOf(error: GoTickError): number {
   if (error instanceof UnknownFlowError || error instanceof RunNotFoundError) return HttpStatus.NOT_FOUND;
   if (error instanceof PayloadTooLargeError) return HttpStatus.PAYLOAD_TOO_LARGE;
   if (error instanceof RedisUnavailableError) return HttpStatus.SERVICE_UNAVAILABLE;
-  if (error instanceof InvalidRunIdError || error instanceof NotSerializableError) return HttpStatus.BAD_REQUEST;
+  // The rest (InvalidRunIdError, NotSerializableError, a bad limit or cursor) are the caller's input.
   return HttpStatus.BAD_REQUEST;
 }
 

@@ -31,9 +31,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitForPing(port: number, deadlineMs: number): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
+/** Resolves once redis-server on `port` answers PING; fails fast if `child` (when given) exits first. */
+export async function waitForPing(port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (child && child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode} during startup`);
     const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     // A refused connection is the expected answer until the server is up; connect() reports it, so the event needs no printing.
     probe.on('error', () => undefined);
@@ -41,7 +43,7 @@ async function waitForPing(port: number, deadlineMs: number): Promise<void> {
       await probe.connect();
       if ((await probe.ping()) === 'PONG') return;
     } catch {
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not start`);
+      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     } finally {
       probe.disconnect();

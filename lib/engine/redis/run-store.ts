@@ -171,7 +171,7 @@ export class RedisRunStore implements RunStore {
     }
   }
 
-  async saveSteps(runId: string, token: string, _leaseMs: number, steps: readonly StepWrite[]): Promise<void> {
+  async saveSteps(runId: string, token: string, steps: readonly StepWrite[]): Promise<void> {
     const ok = await guarded(this.redis.saveSteps(this.keys.run(runId), token, ...stepFields(steps)));
     if (ok !== 1) throw new LeaseLostError(runId);
   }
