@@ -54,10 +54,11 @@ export class Reconciler {
           continue;
         }
         await this.store.setTimer(run.runId, now + RETRY_MS);
-        // Keyed by the wake-up it stands in for: while that job waits in a long
-        // backlog, later passes (on any node) find it and add nothing.
-        const missed = run.wakeAt ?? run.leaseUntil ?? 0;
-        await (run.status === 'queued' ? this.queue.enqueueNew(run.runId, 0) : this.queue.enqueueResume(run.runId, now, `x${missed}`));
+        // Keyed by the retry window: nodes passing in the same window add one
+        // job, the next window adds a new one, so a job left behind in BullMQ's
+        // failed set (which blocks its id from being added again) cannot stall
+        // the run. Never the trigger's own id, for the same reason.
+        await this.queue.enqueueResume(run.runId, now, `x${Math.floor(now / RETRY_MS)}`);
         requeued++;
       }
       if (requeued) this.logger.warn(`Re-enqueued ${requeued} run(s) that no queue job was going to wake.`);
