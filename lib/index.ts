@@ -1,9 +1,4 @@
+// 'nestjs-gotick': the Nest module, decorators and TickService, plus the engine and client for convenience.
 export * from './engine';
-export { GoTickModule } from './gotick.module';
-export type { GoTickModuleExtras } from './gotick.module-definition';
-export type { GoTickModuleOptions, GoTickHttpOptions } from './gotick.options';
-export { Flow, OnFlowSuccess, OnFlowFail, OnFlowError } from './decorators';
-export { TickService } from './tick.service';
-export { TriggerRunDto } from './http/dto/trigger-run.dto';
-export { ListRunsDto } from './http/dto/list-runs.dto';
+export * from './nest';
 export { TickClient, TickClientError, type TickClientOptions } from './client/tick-client';

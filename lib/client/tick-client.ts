@@ -1,5 +1,7 @@
-import type { ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from '../engine/types';
-import { toMs } from '../engine/duration';
+import type { GoTickApi } from '../common/api';
+import { toMs } from '../common/duration';
+import { pollUntilFinished } from '../common/poll-until-finished';
+import type { ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from '../common/types';
 
 /** @public */
 export interface TickClientOptions {
@@ -32,7 +34,7 @@ export class TickClientError extends Error {
  * services that do not share its Redis. Plain fetch, no Nest.
  * @public
  */
-export class TickClient {
+export class TickClient implements GoTickApi {
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
   private readonly fetch: typeof fetch;
@@ -70,18 +72,17 @@ export class TickClient {
   }
 
   /** Polls the run until it has finished; TickClientError with status 408 after `timeout` (default 30s). */
-  async waitForRun<TInput = unknown, TOutput = unknown>(runId: string, options: WaitForRunOptions = {}): Promise<RunView<TInput, TOutput>> {
+  waitForRun<TInput = unknown, TOutput = unknown>(runId: string, options: WaitForRunOptions = {}): Promise<RunView<TInput, TOutput>> {
     const timeoutMs = toMs(options.timeout ?? '30s', 'timeout');
-    const deadline = Date.now() + timeoutMs;
-    for (let pause = 20; ; pause = Math.min(pause * 2, 500)) {
-      const run = await this.getRun<TInput, TOutput>(runId);
-      if (!run) throw new TickClientError(404, `Run "${runId}" not found.`);
-      if (run.status === 'completed' || run.status === 'failed' || run.status === 'cancelled') return run;
-      if (Date.now() >= deadline) {
-        throw new TickClientError(408, `Run "${runId}" did not finish within ${timeoutMs} ms (status: ${run.status}).`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(1, deadline - Date.now()))));
-    }
+    return pollUntilFinished<RunView<TInput, TOutput>>({
+      read: () => this.getRun<TInput, TOutput>(runId),
+      statusOf: (run) => run.status,
+      deadline: Date.now() + timeoutMs,
+      notFound: () => new TickClientError(404, `Run "${runId}" not found.`),
+      timedOut: (status) => new TickClientError(408, `Run "${runId}" did not finish within ${timeoutMs} ms (status: ${status}).`),
+      firstPauseMs: 20,
+      maxPauseMs: 500,
+    });
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {

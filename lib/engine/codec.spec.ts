@@ -1,5 +1,5 @@
 import { decode, encode } from './codec';
-import { NotSerializableError } from './errors';
+import { NotSerializableError } from '../common/errors';
 
 describe('codec', () => {
   it('round-trips plain data and Dates, nested or not', () => {

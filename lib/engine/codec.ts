@@ -1,5 +1,5 @@
 import { plainToInstance, ClassConstructor } from 'class-transformer';
-import { NotSerializableError } from './errors';
+import { NotSerializableError } from '../common/errors';
 
 // Dates are tagged so a replayed memo of a Date is a Date again. JSON.stringify
 // calls Date#toJSON before the replacer runs, so the replacer looks at the raw

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { BullmqRunQueue } from './bullmq/run-queue';
-import { encode } from './codec';
-import { toMs, type Duration } from './duration';
+import type { GoTickApi } from '../common/api';
+import { toMs } from '../common/duration';
 import {
   FlowDefinitionError,
-  GoTickConfigError,
   GoTickError,
   InvalidRunIdError,
   PayloadTooLargeError,
@@ -12,18 +10,10 @@ import {
   RunNotFoundError,
   UnknownFlowError,
   WaitForRunTimeoutError,
-} from './errors';
-import type { EngineLogger, FlowDefinition } from './flow-definition';
-import type { RunQueue, RunStore } from './ports';
-import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient, type RedisConnection } from './redis/connection';
-import { RedisRunStore } from './redis/run-store';
-import { Reconciler } from './reconciler';
-import { RunExecutor } from './run-executor';
-import { toRunSummary, toRunView } from './run-view';
+} from '../common/errors';
+import { pollUntilFinished } from '../common/poll-until-finished';
 import {
   RUN_STATUSES,
-  TERMINAL_STATUSES,
-  type Backoff,
   type ListRunsQuery,
   type RunPage,
   type RunStatus,
@@ -31,91 +21,40 @@ import {
   type TriggerOptions,
   type TriggerResult,
   type WaitForRunOptions,
-} from './types';
-
-/** Options of the engine; GoTickModule.forRoot takes the same. @public */
-export interface GoTickEngineOptions {
-  /** Redis: a URL, ioredis options, an ioredis instance, or a Cluster. Default 127.0.0.1:6379. */
-  connection?: RedisConnection;
-  /**
-   * How many BullMQ queues the work is spread over (default 1). On a Redis
-   * Cluster each partition is its own hash slot, so more partitions spread
-   * the queue load over more shards.
-   */
-  partitions?: number;
-  /** Every key and queue lives under this prefix. Default 'gotick'. */
-  prefix?: string;
-  /** `false` makes a trigger-only node (GoTick's client role): it starts runs but executes none. */
-  worker?: false | {
-    /** Runs executed at once by this node. Default 10. */
-    concurrency?: number;
-    /** How long an execution's lease (and job lock) lasts without renewal; a crashed worker's run is retried after about this long. Default '30s'. */
-    lease?: Duration;
-  };
-  /** Step defaults for every flow. */
-  defaults?: {
-    /** Retries after the first attempt. Default 3. */
-    retries?: number;
-    /** Default: exponential from 1s, at most 5m. */
-    backoff?: Backoff;
-  };
-  /** How long finished runs stay readable before Redis expires them. Default '7d'; 0 keeps them forever. */
-  retention?: Duration;
-  limits?: {
-    /** Largest run input or step result, in bytes of JSON. Default 1 MiB. */
-    maxPayloadBytes?: number;
-  };
-  /** How long start() waits for Redis before failing. Default '10s'. */
-  connectTimeout?: Duration;
-  /**
-   * How long close() lets running steps finish. Past it, their runs are
-   * handed back so another node resumes them at once. Default '10s'.
-   */
-  shutdownTimeout?: Duration;
-  logger?: EngineLogger;
-}
+} from '../common/types';
+import { BullmqRunQueue } from './bullmq/run-queue';
+import { encode } from './codec';
+import type { FlowDefinition } from './flow-definition';
+import { IndexSweeper } from './maintenance/index-sweeper';
+import { Reconciler } from './maintenance/reconciler';
+import { resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
+import type { RunQueue, RunStore } from './ports';
+import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
+import { RedisRunStore } from './redis/run-store';
+import { toRunSummary, toRunView } from './run-view';
+import { RunExecutor } from './worker/run-executor';
 
 const RUN_ID = /^[A-Za-z0-9_.-]{1,200}$/;
 const MAX_LIST_LIMIT = 200;
-
-const silentLogger: EngineLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
 /**
  * The durable runtime without Nest: register flows, start, trigger. The Nest
  * module wraps exactly this; use it directly in plain Node or in benchmarks.
  * @public
  */
-export class GoTickEngine {
+export class GoTickEngine implements GoTickApi {
   private readonly flows = new Map<string, FlowDefinition>();
   private readonly clients: RedisClient[] = [];
+  private readonly settings: ResolvedOptions;
   private store?: RunStore;
   private queue?: RunQueue;
   private executor?: RunExecutor;
-  private sweeper?: NodeJS.Timeout;
+  private sweeper?: IndexSweeper;
   private reconciler?: Reconciler;
-  private readonly prefix: string;
-  private readonly leaseMs: number;
-  private readonly maxPayloadBytes: number;
-  private readonly retentionMs: number;
-  private readonly partitions: number;
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
 
   constructor(private readonly options: GoTickEngineOptions = {}) {
-    this.prefix = options.prefix ?? 'gotick';
-    if (!/^[^\s:]{1,64}$/.test(this.prefix) && !/^\{[^\s]{1,62}\}$/.test(this.prefix)) {
-      throw new GoTickConfigError(`Invalid prefix ${JSON.stringify(this.prefix)}: 1-64 characters, no spaces or colons.`);
-    }
-    const connection = options.connection;
-    if (connection && typeof connection === 'object' && 'keyPrefix' in connection && (connection as { keyPrefix?: string }).keyPrefix) {
-      throw new GoTickConfigError('The ioredis "keyPrefix" option breaks BullMQ; use the GoTick "prefix" option instead.');
-    }
-    this.leaseMs = toMs(options.worker ? (options.worker.lease ?? '30s') : '30s', 'worker.lease');
-    this.maxPayloadBytes = options.limits?.maxPayloadBytes ?? 1024 * 1024;
-    this.retentionMs = toMs(options.retention ?? '7d', 'retention');
-    this.partitions = options.partitions ?? 1;
-    if (!Number.isInteger(this.partitions) || this.partitions < 1 || this.partitions > 1024) {
-      throw new GoTickConfigError(`Invalid partitions ${JSON.stringify(options.partitions)}: an integer from 1 to 1024.`);
-    }
+    this.settings = resolveOptions(options);
   }
 
   /** Adds a flow. Must happen before start(). */
@@ -132,52 +71,42 @@ export class GoTickEngine {
   }
 
   /** Ids of the registered flows, sorted. */
-  flowIds(): string[] {
-    return [...this.flows.keys()].sort();
+  async listFlows(): Promise<string[]> {
+    return this.flowIds();
   }
 
   /** Connects to Redis (failing with a clear error if it cannot) and, unless worker is false, starts executing runs. */
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     this.state = 'starting';
-    const connection = this.options.connection;
+    const { connection } = this.options;
+    const settings = this.settings;
     const where = describeConnection(connection);
-    const timeout = toMs(this.options.connectTimeout ?? '10s', 'connectTimeout');
     // Producers fail fast while Redis is away (a trigger must not hang); the worker waits it out.
     const storeClient = this.track(createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 }));
     const producer = this.track(createClient(connection, { lazyConnect: true, maxRetriesPerRequest: 1 }));
     try {
-      await connectOrExplain(storeClient, where, timeout);
-      await connectOrExplain(producer, where, timeout);
-      const worker = this.options.worker;
-      const logger = this.options.logger ?? silentLogger;
-      const store = new RedisRunStore(storeClient, this.prefix, this.retentionMs, isCluster(connection));
+      await connectOrExplain(storeClient, where, settings.connectTimeoutMs);
+      await connectOrExplain(producer, where, settings.connectTimeoutMs);
+      const store = new RedisRunStore(storeClient, settings.prefix, settings.retentionMs, isCluster(connection));
       const queue = new BullmqRunQueue({
-        prefix: this.prefix,
+        prefix: settings.prefix,
         producer,
         consumer: () => this.track(createClient(connection, { maxRetriesPerRequest: null })),
-        concurrency: worker === false ? 1 : (worker?.concurrency ?? 10),
-        lockMs: this.leaseMs,
-        partitions: this.partitions,
+        concurrency: settings.concurrency,
+        lockMs: settings.leaseMs,
+        partitions: settings.partitions,
         cluster: isCluster(connection),
       });
       this.store = store;
       this.queue = queue;
-      if (worker !== false) {
-        const executor = (this.executor = new RunExecutor({
-          store,
-          queue,
-          flows: this.flows,
-          leaseMs: this.leaseMs,
-          retries: this.options.defaults?.retries ?? 3,
-          backoff: this.options.defaults?.backoff ?? { type: 'exponential', delay: '1s', maxDelay: '5m' },
-          maxPayloadBytes: this.maxPayloadBytes,
-          logger,
-        }));
+      if (this.options.worker !== false) {
+        const executor = (this.executor = new RunExecutor({ store, queue, flows: this.flows, ...settings }));
         await queue.startWorker((runId) => executor.execute(runId));
-        this.startSweeper(store, logger);
-        this.reconciler = new Reconciler(store, queue, logger);
-        this.reconciler.start(Math.min(Math.max(this.leaseMs / 2, 500), 5000));
+        this.sweeper = new IndexSweeper(store, () => this.flowIds(), settings.retentionMs, settings.logger);
+        this.sweeper.start();
+        this.reconciler = new Reconciler(store, queue, settings.logger);
+        this.reconciler.start(Math.min(Math.max(settings.leaseMs / 2, 500), 5000));
       }
       this.state = 'started';
     } catch (err) {
@@ -196,8 +125,9 @@ export class GoTickEngine {
     if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new InvalidRunIdError(runId);
     const delayMs = options.delay === undefined ? 0 : toMs(options.delay, 'delay');
     const encoded = encode(input, `Input of flow "${flowId}"`);
-    if (encoded !== undefined && Buffer.byteLength(encoded) > this.maxPayloadBytes) {
-      throw new PayloadTooLargeError(`Input of flow "${flowId}"`, Buffer.byteLength(encoded), this.maxPayloadBytes);
+    const maxBytes = this.settings.maxPayloadBytes;
+    if (encoded !== undefined && Buffer.byteLength(encoded) > maxBytes) {
+      throw new PayloadTooLargeError(`Input of flow "${flowId}"`, Buffer.byteLength(encoded), maxBytes);
     }
     const { store, queue } = this.started();
     const createdAt = Date.now();
@@ -236,25 +166,20 @@ export class GoTickEngine {
   /** Resolves with the run once it is completed, failed or cancelled. */
   async waitForRun<TInput = unknown, TOutput = unknown>(runId: string, options: WaitForRunOptions = {}): Promise<RunView<TInput, TOutput>> {
     const timeoutMs = toMs(options.timeout ?? '30s', 'timeout');
-    const deadline = Date.now() + timeoutMs;
     const { store } = this.started();
-    // Polls one small HGET, backing off from 5 ms to 200 ms: cheap, and a
-    // waiter never depends on having been connected when the run finished.
-    for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
-      let status: string | null;
-      try {
-        status = await store.status(runId);
-      } catch (err) {
-        // A waiter outlives a Redis blip: keep polling while the client reconnects, up to the deadline.
-        if (!(err instanceof RedisUnavailableError) || Date.now() >= deadline) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        continue;
-      }
-      if (status === null) throw new RunNotFoundError(runId);
-      if (TERMINAL_STATUSES.has(status as RunStatus)) return (await this.getRun<TInput, TOutput>(runId))!;
-      if (Date.now() >= deadline) throw new WaitForRunTimeoutError(runId, timeoutMs, status);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(1, deadline - Date.now()))));
-    }
+    // One small HGET per poll, backing off from 5 ms to 200 ms: a waiter never
+    // depends on having been connected when the run finished, and rides out a Redis blip.
+    await pollUntilFinished<RunStatus>({
+      read: () => store.status(runId),
+      statusOf: (status) => status,
+      deadline: Date.now() + timeoutMs,
+      notFound: () => new RunNotFoundError(runId),
+      timedOut: (status) => new WaitForRunTimeoutError(runId, timeoutMs, status),
+      transient: (err) => err instanceof RedisUnavailableError,
+      firstPauseMs: 5,
+      maxPauseMs: 200,
+    });
+    return (await this.getRun<TInput, TOutput>(runId))!;
   }
 
   /**
@@ -264,15 +189,14 @@ export class GoTickEngine {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    clearInterval(this.sweeper);
+    this.sweeper?.stop();
     this.reconciler?.stop();
     if (this.queue) {
       const stopped = this.queue.stopWorker().catch(() => undefined);
       let timer: NodeJS.Timeout | undefined;
-      const graceMs = toMs(this.options.shutdownTimeout ?? '10s', 'shutdownTimeout');
       const inTime = await Promise.race([
         stopped.then(() => true),
-        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.settings.shutdownTimeoutMs))),
       ]);
       clearTimeout(timer);
       if (!inTime) this.executor?.releaseAll();
@@ -284,21 +208,8 @@ export class GoTickEngine {
     await Promise.all(this.clients.map((client) => client.quit().catch(() => client.disconnect())));
   }
 
-  /**
-   * Index entries outlive the runs they point to (run records expire on their
-   * own); a worker node sweeps them now and then so listing stays cheap and
-   * Redis returns to its baseline.
-   */
-  private startSweeper(store: RunStore, logger: EngineLogger): void {
-    const retentionMs = this.retentionMs;
-    if (retentionMs === 0) return;
-    const everyMs = Math.min(Math.max(retentionMs / 4, 1000), 60_000);
-    this.sweeper = setInterval(() => {
-      store.sweepIndexes(this.flowIds(), Date.now() - retentionMs).catch((err: Error) => {
-        logger.warn(`Index sweep failed (will retry): ${err.message}`);
-      });
-    }, everyMs);
-    this.sweeper.unref();
+  private flowIds(): string[] {
+    return [...this.flows.keys()].sort();
   }
 
   private started(): { store: RunStore; queue: RunQueue } {

@@ -1,4 +1,4 @@
-import type { ErrorInfo } from './types';
+import type { ErrorInfo } from '../common/types';
 
 /** What we keep of an error: name and message. Stacks stay in logs, never in Redis or HTTP. */
 export function errorInfo(err: unknown): ErrorInfo {

@@ -1,5 +1,5 @@
-import type { FlowContext } from './flow-context';
-import type { FlowFailure, FlowOptions } from './types';
+import type { FlowContext } from '../common/flow-context';
+import type { FlowFailure, FlowOptions } from '../common/types';
 
 /** A flow as the engine knows it: an id, the method to run, and its hooks. */
 export interface FlowDefinition {

@@ -1,7 +1,6 @@
-export * from './errors';
-export * from './types';
-export type { Duration } from './duration';
-export type { FlowContext, Future, StatusSetter } from './flow-context';
+// 'nestjs-gotick/engine': the durable runtime without Nest.
+export * from '../common';
 export type { FlowDefinition, FlowHooks, EngineLogger } from './flow-definition';
-export type { RedisConnection } from './redis/connection';
-export { GoTickEngine, type GoTickEngineOptions } from './engine';
+export type { RedisConnection, ClusterConnection } from './redis/connection';
+export { GoTickEngine } from './engine';
+export type { GoTickEngineOptions } from './options';

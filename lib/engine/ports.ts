@@ -1,4 +1,4 @@
-import type { ErrorInfo, RunStatus, StepKind, StepStatus } from './types';
+import type { ErrorInfo, RunStatus, StepKind, StepStatus } from '../common/types';
 
 /** A run as stored: payloads stay encoded strings until someone reads them. */
 export interface RunRecord {

@@ -1,6 +1,6 @@
 import { decode } from './codec';
 import type { RunRecord, StepRecord } from './ports';
-import type { RunSummary, RunView, StepView } from './types';
+import type { RunSummary, RunView, StepView } from '../common/types';
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 

@@ -83,7 +83,7 @@ describe('GoTickModule in a Nest app', () => {
     });
     try {
       const ticks = app.get(TickService);
-      expect(ticks.listFlows()).toEqual(['orders/close', 'orders/reject']);
+      expect(await ticks.listFlows()).toEqual(['orders/close', 'orders/reject']);
       const { runId } = await ticks.trigger('orders/close', { orderId: 'o-7' });
       const run = await ticks.waitForRun(runId, { timeout: '10s' });
       expect(run.output).toEqual({ note: 'closed o-7' });

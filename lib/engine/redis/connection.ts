@@ -1,5 +1,5 @@
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { RedisUnavailableError } from '../errors';
+import { RedisUnavailableError } from '../../common/errors';
 
 /** A Redis Cluster: its startup nodes and, optionally, ioredis Cluster options. @public */
 export interface ClusterConnection {

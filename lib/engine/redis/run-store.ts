@@ -1,8 +1,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { LeaseLostError, RedisUnavailableError } from '../errors';
+import { RedisUnavailableError } from '../../common/errors';
+import { LeaseLostError } from '../errors';
 import type { ClaimResult, RunOutcome, RunRecord, RunStore, StepRecord, StepWrite } from '../ports';
-import type { RunStatus } from '../types';
+import type { RunStatus } from '../../common/types';
 import type { RedisClient } from './connection';
 import { RunKeys, STEP_FIELD } from './keys';
 import { packStep, unpackStep } from './step-codec';

@@ -1,5 +1,5 @@
 import type { StepRecord } from '../ports';
-import type { StepKind, StepStatus } from '../types';
+import type { StepKind, StepStatus } from '../../common/types';
 
 // Step records are stored as short positional arrays with one-letter codes.
 // Redis keeps a hash in its compact listpack encoding only while every value

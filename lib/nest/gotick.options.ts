@@ -1,5 +1,5 @@
 import type { CanActivate, Type } from '@nestjs/common';
-import type { GoTickEngineOptions } from './engine';
+import type { GoTickEngineOptions } from '../engine';
 
 /** The REST routes: where they mount and who may call them. @public */
 export interface GoTickHttpOptions {

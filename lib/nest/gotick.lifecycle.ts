@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { GoTickConfigError, type GoTickEngine } from './engine';
+import { GoTickConfigError, type GoTickEngine } from '../engine';
 import { GOTICK_ENGINE, GOTICK_HTTP_OPTIONS, GOTICK_MODULE_OPTIONS } from './gotick.constants';
 import type { GoTickHttpOptions, GoTickModuleOptions } from './gotick.options';
 

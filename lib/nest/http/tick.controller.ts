@@ -1,5 +1,5 @@
 import { Body, Controller, Get, NotFoundException, Param, Post, Query, UseFilters, UseGuards, UsePipes, ValidationPipe, type Type } from '@nestjs/common';
-import type { RunPage, RunView, TriggerResult } from '../engine';
+import type { RunPage, RunView, TriggerResult } from '../../engine';
 import { TickService } from '../tick.service';
 import { ListRunsDto } from './dto/list-runs.dto';
 import { TriggerRunDto } from './dto/trigger-run.dto';
@@ -22,8 +22,8 @@ export class TickController {
   }
 
   @Get('flows')
-  flows(): { flows: Array<{ id: string }> } {
-    return { flows: this.ticks.listFlows().map((id) => ({ id })) };
+  async flows(): Promise<{ flows: Array<{ id: string }> }> {
+    return { flows: (await this.ticks.listFlows()).map((id) => ({ id })) };
   }
 
   @Get('runs/:runId')

@@ -1,5 +1,5 @@
 import { Allow, IsOptional, IsString, Matches, MaxLength, Validate, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
-import { toMs } from '../../engine/duration';
+import { toMs } from '../../../common/duration';
 
 @ValidatorConstraint({ name: 'isDuration' })
 class IsDuration implements ValidatorConstraintInterface {

@@ -1,35 +1,24 @@
 import { backoffMs } from './backoff';
-import { decode, encode } from './codec';
-import { toMs, type Duration } from './duration';
-import { errorInfo } from './error-info';
+import { decode, encode } from '../codec';
+import { toMs, type Duration } from '../../common/duration';
+import { errorInfo } from '../error-info';
 import {
   DuplicateStepKeyError,
   GoTickError,
-  LeaseLostError,
   NonRetriableError,
   PayloadTooLargeError,
   StepFailedError,
   StepTimeoutError,
-} from './errors';
-import type { FlowContext, Future, StatusSetter } from './flow-context';
-import type { RunRecord, RunStore, StepRecord, StepWrite } from './ports';
-import type { Backoff, FlowFailure, MemoOptions, StepKind, TaskContext } from './types';
-
-/** Why an execution stopped before the flow returned. */
-export type Interrupt =
-  | { kind: 'suspend'; wakeAt: number }
-  | { kind: 'fatal'; error: Error; stepKey?: string }
-  | { kind: 'lease-lost' }
-  | { kind: 'infra'; error: Error }
-  | { kind: 'released' };
-
-// Higher ranks win: losing the lease outranks a shutdown, which outranks Redis
-// trouble, which outranks a failure, which outranks a suspension.
-const RANK: Record<Interrupt['kind'], number> = { suspend: 0, fatal: 1, infra: 2, released: 3, 'lease-lost': 4 };
+} from '../../common/errors';
+import type { FlowContext, Future, StatusSetter } from '../../common/flow-context';
+import { LeaseLostError } from '../errors';
+import type { RunRecord, StepRecord } from '../ports';
+import { isHardStop, mergeInterrupts, type Interrupt } from './interrupt';
+import type { Lease } from './lease';
+import type { Backoff, FlowFailure, MemoOptions, StepKind, TaskContext } from '../../common/types';
 
 export interface ExecutionSettings {
-  store: RunStore;
-  token: string;
+  lease: Lease;
   retries: number;
   backoff: Backoff;
   maxPayloadBytes: number;
@@ -62,8 +51,8 @@ function parked<T>(): Promise<T> {
 export class Execution<TInput = unknown> implements FlowContext<TInput> {
   readonly runId: string;
   readonly flowId: string;
-  /** The lease token every write of this execution carries. */
-  readonly token: string;
+  /** Owns the token every write carries and the steps not yet written. */
+  readonly lease: Lease;
   interrupt?: Interrupt;
   readonly interrupted: Promise<void>;
   /** Aborts every running task's signal when the lease is lost or the run fails. */
@@ -71,7 +60,6 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
 
   private readonly seen = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
-  private pending: StepWrite[] = [];
   private nextSeq: number;
   private signalInterrupt!: () => void;
 
@@ -83,7 +71,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   ) {
     this.runId = run.runId;
     this.flowId = run.flowId;
-    this.token = settings.token;
+    this.lease = settings.lease;
     let maxSeq = -1;
     for (const step of steps.values()) maxSeq = Math.max(maxSeq, step.seq);
     this.nextSeq = maxSeq + 1;
@@ -183,13 +171,6 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
 
   // ---- for the runner ----------------------------------------------------
 
-  /** Steps recorded in memory but not yet written; the runner writes them with its final call. */
-  takePending(): StepWrite[] {
-    const batch = this.pending;
-    this.pending = [];
-    return batch;
-  }
-
   /** Waits until no step is running, so nothing writes after the runner's last word. */
   async settle(): Promise<void> {
     while (this.inflight.size) await Promise.allSettled([...this.inflight]);
@@ -197,21 +178,13 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
 
   /** Stops the execution from the outside (lease lost on heartbeat, Redis gone). */
   stop(interrupt: Interrupt): Promise<never> {
-    if (!this.interrupt || RANK[interrupt.kind] > RANK[this.interrupt.kind]) this.interrupt = interrupt;
-    if (interrupt.kind === 'suspend' && this.interrupt.kind === 'suspend') {
-      this.interrupt = { kind: 'suspend', wakeAt: Math.min(this.interrupt.wakeAt, interrupt.wakeAt) };
-    }
+    this.interrupt = mergeInterrupts(this.interrupt, interrupt);
     if (interrupt.kind !== 'suspend') this.abort.abort();
     this.signalInterrupt();
     return parked();
   }
 
   // ---- steps -------------------------------------------------------------
-
-  /** Stopped for a reason other than parking: nothing this execution writes may land any more. */
-  private stoppedHard(): boolean {
-    return this.interrupt !== undefined && this.interrupt.kind !== 'suspend';
-  }
 
   private claimKey(key: string): void {
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_STEP_KEY) {
@@ -269,7 +242,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
           throw new NonRetriableError(`ctx.array("${key}") must return an array; got ${typeof value}.`);
         }
       } catch (err) {
-        if (this.stoppedHard()) return PARK;
+        if (isHardStop(this.interrupt)) return PARK;
         const info = errorInfo(err);
         errors = [...errors, { ...info, attempt: attempts, at: Date.now() }].slice(-10);
         await this.settings.onStepError({ error: info, stepKey: key, attempt: attempts });
@@ -285,7 +258,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
         return PARK;
       }
       // Known lost (heartbeat refused, shutdown hand-back): the write would be refused anyway.
-      if (this.stoppedHard()) return PARK;
+      if (isHardStop(this.interrupt)) return PARK;
       // A result that cannot be stored is the flow's bug, not a transient
       // failure: retrying would not help, so it surfaces to the flow at once.
       const result = this.encodeChecked(value, `Result of step "${key}"`);
@@ -356,15 +329,14 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
 
   private defer(key: string, record: StepRecord): void {
     this.steps.set(key, record);
-    this.pending.push([key, record]);
+    this.lease.defer(key, record);
   }
 
   /** Writes the step (and anything deferred); false when the execution had to stop instead. */
   private async write(key: string, record: StepRecord): Promise<boolean> {
-    this.defer(key, record);
-    const batch = this.takePending();
+    this.steps.set(key, record);
     try {
-      await this.settings.store.saveSteps(this.runId, this.token, batch);
+      await this.lease.write(key, record);
       return true;
     } catch (err) {
       void this.stop(err instanceof LeaseLostError ? { kind: 'lease-lost' } : { kind: 'infra', error: err as Error });

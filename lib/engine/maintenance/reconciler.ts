@@ -1,6 +1,6 @@
-import type { EngineLogger } from './flow-definition';
-import type { RunQueue, RunStore } from './ports';
-import { TERMINAL_STATUSES } from './types';
+import type { EngineLogger } from '../flow-definition';
+import type { RunQueue, RunStore } from '../ports';
+import { isFinished } from '../../common/run-status';
 
 /** How far a re-enqueued run's timer moves on, so nodes do not re-enqueue it on every pass. */
 const RETRY_MS = 5000;
@@ -44,7 +44,7 @@ export class Reconciler {
     try {
       const now = Date.now();
       for (const run of await this.store.overdue(now, BATCH)) {
-        if (run.status === null || TERMINAL_STATUSES.has(run.status)) {
+        if (run.status === null || isFinished(run.status)) {
           await this.store.clearTimer(run.runId);
           continue;
         }

@@ -1,6 +1,6 @@
 import { SetMetadata } from '@nestjs/common';
 import { FLOW_METADATA } from '../gotick.constants';
-import type { FlowOptions } from '../engine';
+import type { FlowOptions } from '../../engine';
 
 export interface FlowMetadata {
   id: string;

@@ -1,21 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import { decode, encode } from './codec';
-import { errorInfo } from './error-info';
-import { LeaseLostError, StepFailedError } from './errors';
+import { decode, encode } from '../codec';
+import { errorInfo } from '../error-info';
+import { StepFailedError } from '../../common/errors';
+import { LeaseLostError } from '../errors';
 import { Execution, type ExecutionSettings } from './execution';
-import type { EngineLogger, FlowDefinition } from './flow-definition';
-import type { RunQueue, RunStore } from './ports';
-import type { Backoff, FlowFailure } from './types';
+import { Lease } from './lease';
+import type { FlowDefinition } from '../flow-definition';
+import type { RunQueue, RunStore } from '../ports';
+import type { FlowFailure } from '../../common/types';
+import type { ResolvedOptions } from '../options';
 
-export interface RunExecutorSettings {
+export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'maxPayloadBytes' | 'logger'> {
   store: RunStore;
   queue: RunQueue;
   flows: ReadonlyMap<string, FlowDefinition>;
-  leaseMs: number;
-  retries: number;
-  backoff: Backoff;
-  maxPayloadBytes: number;
-  logger: EngineLogger;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -44,8 +41,8 @@ export class RunExecutor {
 
   async execute(runId: string): Promise<void> {
     const { store, queue, leaseMs, logger } = this.settings;
-    const token = randomUUID();
-    const claim = await store.claim(runId, token, leaseMs);
+    const lease = new Lease(runId, store, leaseMs);
+    const claim = await lease.claim();
     if (claim.kind === 'missing') {
       logger.warn(`Dropped a job for run "${runId}": no such run (expired or deleted).`);
       return;
@@ -59,15 +56,14 @@ export class RunExecutor {
     const flow = this.settings.flows.get(claim.run.flowId);
     if (!flow) {
       logger.warn(`Run "${runId}" is of flow "${claim.run.flowId}", which this node does not have; handed back.`);
-      await store.release(runId, token);
+      await lease.release();
       await queue.enqueueResume(runId, Date.now() + UNKNOWN_FLOW_RETRY_MS);
       return;
     }
     const defaults = flow.options?.defaults;
     let ctx: Execution;
     const settings: ExecutionSettings = {
-      store,
-      token,
+      lease,
       retries: defaults?.retries ?? this.settings.retries,
       backoff: defaults?.backoff ?? this.settings.backoff,
       maxPayloadBytes: this.settings.maxPayloadBytes,
@@ -75,11 +71,9 @@ export class RunExecutor {
     };
     ctx = new Execution(claim.run, decode(claim.run.input), claim.steps, settings);
     this.active.add(ctx);
-    const heartbeat = setInterval(() => {
-      store.touch(runId, token, leaseMs).catch((err) => {
-        if (err instanceof LeaseLostError) void ctx.stop({ kind: 'lease-lost' });
-      });
-    }, Math.max(100, Math.floor(leaseMs / 3)));
+    lease.startHeartbeat((err) => {
+      if (err instanceof LeaseLostError) void ctx.stop({ kind: 'lease-lost' });
+    });
     try {
       const outcome = await Promise.race<Outcome | undefined>([
         Promise.resolve()
@@ -96,7 +90,7 @@ export class RunExecutor {
     } catch (err) {
       if (!(err instanceof LeaseLostError)) throw err;
     } finally {
-      clearInterval(heartbeat);
+      lease.stopHeartbeat();
       this.active.delete(ctx);
     }
   }
@@ -106,12 +100,12 @@ export class RunExecutor {
     if (interrupt?.kind === 'lease-lost') return;
     if (interrupt?.kind === 'infra') throw interrupt.error;
     if (interrupt?.kind === 'released') {
-      await this.settings.store.release(ctx.runId, ctx.token);
+      await ctx.lease.release();
       await this.settings.queue.enqueueResume(ctx.runId, Date.now());
       return;
     }
     if (interrupt?.kind === 'suspend') {
-      await this.settings.store.suspend(ctx.runId, ctx.token, interrupt.wakeAt, ctx.takePending());
+      await ctx.lease.suspend(interrupt.wakeAt);
       await this.settings.queue.enqueueResume(ctx.runId, interrupt.wakeAt);
       return;
     }
@@ -127,7 +121,7 @@ export class RunExecutor {
     } catch (err) {
       return this.fail(ctx, flow, err);
     }
-    await this.settings.store.finish(ctx.runId, ctx.token, { status: 'completed', output }, ctx.takePending());
+    await ctx.lease.finish({ status: 'completed', output });
     await this.callHooks(flow.hooks?.onSuccess, ctx, decode(output));
   }
 
@@ -140,12 +134,7 @@ export class RunExecutor {
     } else if (stepKey) {
       failure.stepKey = stepKey;
     }
-    await this.settings.store.finish(
-      ctx.runId,
-      ctx.token,
-      { status: 'failed', error: { ...failure.error, stepKey: failure.stepKey } },
-      ctx.takePending(),
-    );
+    await ctx.lease.finish({ status: 'failed', error: { ...failure.error, stepKey: failure.stepKey } });
     await this.callHooks(flow.hooks?.onFail, ctx, failure);
   }
 

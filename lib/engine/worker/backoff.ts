@@ -1,5 +1,5 @@
-import { toMs } from './duration';
-import type { Backoff } from './types';
+import { toMs } from '../../common/duration';
+import type { Backoff } from '../../common/types';
 
 /** Delay before the retry that follows failed attempt number `attempt` (1-based). */
 export function backoffMs(backoff: Backoff, attempt: number): number {

@@ -1,11 +1,12 @@
-import type { ClassConstructor } from 'class-transformer';
 import type { Duration } from './duration';
+
+/** A class whose instances a memo's result is rebuilt into (class-transformer's plainToInstance). @public */
+export type ClassConstructor<T> = new (...args: any[]) => T;
 
 /** @public */
 export type RunStatus = 'queued' | 'running' | 'sleeping' | 'completed' | 'failed' | 'cancelled';
 /** @public */
 export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'sleeping', 'completed', 'failed', 'cancelled'];
-export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
 
 /** @public */
 export type StepKind = 'task' | 'memo' | 'status' | 'sleep' | 'array' | 'async';

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { RUN_STATUSES, type RunStatus } from '../../engine/types';
+import { RUN_STATUSES, type RunStatus } from '../../../common/types';
 
 /** Query of GET /runs. @public */
 export class ListRunsDto {

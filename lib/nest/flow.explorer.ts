@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { FlowDefinitionError, type FlowDefinition, type FlowHooks, type GoTickEngine } from './engine';
+import { FlowDefinitionError, type FlowDefinition, type FlowHooks, type GoTickEngine } from '../engine';
 import type { FlowHookKind } from './decorators/flow-hooks.decorator';
 import { FlowMetadataAccessor } from './flow-metadata.accessor';
 import { GOTICK_ENGINE } from './gotick.constants';

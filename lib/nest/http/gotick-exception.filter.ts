@@ -5,7 +5,7 @@ import {
   RedisUnavailableError,
   RunNotFoundError,
   UnknownFlowError,
-} from '../engine';
+} from '../../engine';
 
 function statusOf(error: GoTickError): number {
   if (error instanceof UnknownFlowError || error instanceof RunNotFoundError) return HttpStatus.NOT_FOUND;

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type {
+  GoTickApi,
   GoTickEngine,
   ListRunsQuery,
   RunPage,
@@ -7,7 +8,7 @@ import type {
   TriggerOptions,
   TriggerResult,
   WaitForRunOptions,
-} from './engine';
+} from '../engine';
 import { GOTICK_ENGINE } from './gotick.constants';
 
 /**
@@ -15,7 +16,7 @@ import { GOTICK_ENGINE } from './gotick.constants';
  * @public
  */
 @Injectable()
-export class TickService {
+export class TickService implements GoTickApi {
   constructor(@Inject(GOTICK_ENGINE) private readonly engine: GoTickEngine) {}
 
   /**
@@ -43,7 +44,7 @@ export class TickService {
   }
 
   /** Ids of the flows this app registered. */
-  listFlows(): string[] {
-    return this.engine.flowIds();
+  listFlows(): Promise<string[]> {
+    return this.engine.listFlows();
   }
 }

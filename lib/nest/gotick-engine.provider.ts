@@ -1,5 +1,5 @@
 import { Logger, type Provider } from '@nestjs/common';
-import { GoTickEngine, type EngineLogger } from './engine';
+import { GoTickEngine, type EngineLogger } from '../engine';
 import { GOTICK_ENGINE, GOTICK_MODULE_OPTIONS } from './gotick.constants';
 import type { GoTickModuleOptions } from './gotick.options';
 

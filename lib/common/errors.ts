@@ -1,0 +1,111 @@
+/**
+ * Every error the library raises on purpose extends GoTickError, so callers can
+ * tell "the engine refused" from "my own code threw".
+ * @public
+ */
+export class GoTickError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Throw this from a task (or from the flow itself) to fail the run at once,
+ * without spending the remaining retries.
+ * @public
+ */
+export class NonRetriableError extends GoTickError {}
+
+/** A trigger or lookup named a flow that no provider registered. @public */
+export class UnknownFlowError extends GoTickError {
+  constructor(readonly flowId: string, known: string[]) {
+    super(
+      `Unknown flow "${flowId}". Registered flows: ${known.length ? known.map((f) => `"${f}"`).join(', ') : '(none)'}. ` +
+        'Decorate a provider method with @Flow(id) and list the provider in a module.',
+    );
+  }
+}
+
+/** Two @Flow methods claimed one id, or a hook names a flow that does not exist. @public */
+export class FlowDefinitionError extends GoTickError {}
+
+/** A run id that is not allowed (empty, too long, or with characters outside [A-Za-z0-9_.-]). @public */
+export class InvalidRunIdError extends GoTickError {
+  constructor(runId: unknown) {
+    super(
+      `Invalid runId ${JSON.stringify(runId)}: use 1-200 characters from A-Z a-z 0-9 _ . - ` +
+        '(the id is part of Redis keys and queue job ids).',
+    );
+  }
+}
+
+/** A run input or step result could not be stored as JSON. @public */
+export class NotSerializableError extends GoTickError {
+  constructor(readonly what: string, reason: string) {
+    super(`${what} cannot be stored: ${reason}. Return plain data (objects, arrays, strings, numbers, booleans, null, Date).`);
+  }
+}
+
+/** A payload (run input or step result) is larger than the configured limit. @public */
+export class PayloadTooLargeError extends GoTickError {
+  constructor(readonly what: string, readonly bytes: number, readonly limit: number) {
+    super(`${what} is ${bytes} bytes, over the limit of ${limit} bytes (option limits.maxPayloadBytes).`);
+  }
+}
+
+/**
+ * One run used the same step key twice. Keys identify recorded results on
+ * replay, so a repeated key would hand one step another step's result.
+ * @public
+ */
+export class DuplicateStepKeyError extends GoTickError {
+  constructor(readonly stepKey: string, flowId: string) {
+    super(
+      `Step key "${stepKey}" was used twice in one run of flow "${flowId}". ` +
+        'Every ctx.task/memo/sleep/... call in a run needs its own key (in a loop, put the index in the key).',
+    );
+  }
+}
+
+/** A step ran out of retries, or threw NonRetriableError. Rethrown on every replay. @public */
+export class StepFailedError extends GoTickError {
+  constructor(
+    readonly stepKey: string,
+    readonly attempts: number,
+    readonly cause: { name: string; message: string },
+  ) {
+    super(`Step "${stepKey}" failed after ${attempts} attempt(s): ${cause.name}: ${cause.message}`);
+  }
+}
+
+/** A step attempt ran past its `timeout` option. Retried like any other error. @public */
+export class StepTimeoutError extends GoTickError {
+  constructor(stepKey: string, timeoutMs: number) {
+    super(`Step "${stepKey}" timed out after ${timeoutMs} ms.`);
+  }
+}
+
+/** waitForRun gave up before the run finished. @public */
+export class WaitForRunTimeoutError extends GoTickError {
+  constructor(readonly runId: string, timeoutMs: number, status: string) {
+    super(`Run "${runId}" did not finish within ${timeoutMs} ms (status: ${status}).`);
+  }
+}
+
+/** A run id that does not exist (or whose retention has expired). @public */
+export class RunNotFoundError extends GoTickError {
+  constructor(readonly runId: string) {
+    super(`Run "${runId}" not found (unknown id, or finished and past its retention).`);
+  }
+}
+
+/** Redis could not be reached or refused a command. @public */
+export class RedisUnavailableError extends GoTickError {
+  constructor(detail: string) {
+    super(`Redis is unavailable: ${detail}. Check the "connection" option and that redis-server is running.`);
+  }
+}
+
+/** A bad module option, found at bootstrap. @public */
+export class GoTickConfigError extends GoTickError {}

@@ -1,0 +1,94 @@
+import { toMs, type Duration } from '../common/duration';
+import { GoTickConfigError } from '../common/errors';
+import type { Backoff } from '../common/types';
+import type { EngineLogger } from './flow-definition';
+import type { RedisConnection } from './redis/connection';
+
+/** Options of the engine; GoTickModule.forRoot takes the same. @public */
+export interface GoTickEngineOptions {
+  /** Redis: a URL, ioredis options, an ioredis instance, or a Cluster. Default 127.0.0.1:6379. */
+  connection?: RedisConnection;
+  /**
+   * How many BullMQ queues the work is spread over (default 1). On a Redis
+   * Cluster each partition is its own hash slot, so more partitions spread
+   * the queue load over more shards.
+   */
+  partitions?: number;
+  /** Every key and queue lives under this prefix. Default 'gotick'. */
+  prefix?: string;
+  /** `false` makes a trigger-only node (GoTick's client role): it starts runs but executes none. */
+  worker?: false | {
+    /** Runs executed at once by this node. Default 10. */
+    concurrency?: number;
+    /** How long an execution's lease (and job lock) lasts without renewal; a crashed worker's run is retried after about this long. Default '30s'. */
+    lease?: Duration;
+  };
+  /** Step defaults for every flow. */
+  defaults?: {
+    /** Retries after the first attempt. Default 3. */
+    retries?: number;
+    /** Default: exponential from 1s, at most 5m. */
+    backoff?: Backoff;
+  };
+  /** How long finished runs stay readable before Redis expires them. Default '7d'; 0 keeps them forever. */
+  retention?: Duration;
+  limits?: {
+    /** Largest run input or step result, in bytes of JSON. Default 1 MiB. */
+    maxPayloadBytes?: number;
+  };
+  /** How long start() waits for Redis before failing. Default '10s'. */
+  connectTimeout?: Duration;
+  /**
+   * How long close() lets running steps finish. Past it, their runs are
+   * handed back so another node resumes them at once. Default '10s'.
+   */
+  shutdownTimeout?: Duration;
+  logger?: EngineLogger;
+}
+
+/** The options with every default applied and every value checked, once, at construction. */
+export interface ResolvedOptions {
+  prefix: string;
+  leaseMs: number;
+  concurrency: number;
+  maxPayloadBytes: number;
+  retentionMs: number;
+  partitions: number;
+  connectTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  retries: number;
+  backoff: Backoff;
+  logger: EngineLogger;
+}
+
+const silentLogger: EngineLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Checks every option and fills in the defaults; a bad option fails here with GoTickConfigError naming it. */
+export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
+  const prefix = options.prefix ?? 'gotick';
+  if (!/^[^\s:]{1,64}$/.test(prefix) && !/^\{[^\s]{1,62}\}$/.test(prefix)) {
+    throw new GoTickConfigError(`Invalid prefix ${JSON.stringify(prefix)}: 1-64 characters, no spaces or colons.`);
+  }
+  const connection = options.connection;
+  if (connection && typeof connection === 'object' && 'keyPrefix' in connection && (connection as { keyPrefix?: string }).keyPrefix) {
+    throw new GoTickConfigError('The ioredis "keyPrefix" option breaks BullMQ; use the GoTick "prefix" option instead.');
+  }
+  const partitions = options.partitions ?? 1;
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1024) {
+    throw new GoTickConfigError(`Invalid partitions ${JSON.stringify(options.partitions)}: an integer from 1 to 1024.`);
+  }
+  const worker = options.worker;
+  return {
+    prefix,
+    leaseMs: toMs(worker ? (worker.lease ?? '30s') : '30s', 'worker.lease'),
+    concurrency: worker === false ? 1 : (worker?.concurrency ?? 10),
+    maxPayloadBytes: options.limits?.maxPayloadBytes ?? 1024 * 1024,
+    retentionMs: toMs(options.retention ?? '7d', 'retention'),
+    partitions,
+    connectTimeoutMs: toMs(options.connectTimeout ?? '10s', 'connectTimeout'),
+    shutdownTimeoutMs: toMs(options.shutdownTimeout ?? '10s', 'shutdownTimeout'),
+    retries: options.defaults?.retries ?? 3,
+    backoff: options.defaults?.backoff ?? { type: 'exponential', delay: '1s', maxDelay: '5m' },
+    logger: options.logger ?? silentLogger,
+  };
+}
