@@ -109,3 +109,45 @@ export class RedisUnavailableError extends GoTickError {
 
 /** A bad module option, found at bootstrap. @public */
 export class GoTickConfigError extends GoTickError {}
+
+/**
+ * The run was cancelled (`cancel(runId, { reason })`): a running task's
+ * `signal` aborts with it, and it is the run's recorded error.
+ * @public
+ */
+export class RunCancelledError extends GoTickError {
+  constructor(readonly runId: string, readonly reason?: string) {
+    super(reason ? reason : `Run "${runId}" was cancelled.`);
+  }
+}
+
+/** A signal was sent to a run that has already completed, failed or been cancelled. @public */
+export class RunFinishedError extends GoTickError {
+  constructor(readonly runId: string, readonly status: string) {
+    super(`Run "${runId}" has already finished (status: ${status}); it takes no more signals.`);
+  }
+}
+
+/** `retry(runId)` on a run that is not failed or cancelled. @public */
+export class RunNotRetriableError extends GoTickError {
+  constructor(readonly runId: string, readonly status: string) {
+    super(`Run "${runId}" is ${status}; only a failed or cancelled run can be retried.`);
+  }
+}
+
+/** The run passed its whole-run `timeout` (from @Flow options or trigger options). @public */
+export class FlowTimeoutError extends GoTickError {
+  constructor(readonly runId: string, timeoutMs: number) {
+    super(`Run "${runId}" did not finish within its timeout of ${timeoutMs} ms.`);
+  }
+}
+
+/** A run's signal mailbox is full (option limits.maxSignalsPerRun): the signal was not stored. @public */
+export class SignalMailboxFullError extends GoTickError {
+  constructor(readonly runId: string, limit: number) {
+    super(
+      `Run "${runId}" already holds ${limit} undelivered signals (limits.maxSignalsPerRun); this one was not stored. ` +
+        'The flow is not consuming them: check its waitForSignal names, or raise the limit.',
+    );
+  }
+}

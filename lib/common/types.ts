@@ -9,9 +9,13 @@ export type RunStatus = 'queued' | 'running' | 'sleeping' | 'completed' | 'faile
 export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'sleeping', 'completed', 'failed', 'cancelled'];
 
 /** @public */
-export type StepKind = 'task' | 'memo' | 'status' | 'sleep' | 'array' | 'async';
-/** `retrying` = failed, waiting for its backoff; `sleeping` = a timer not yet due. @public */
-export type StepStatus = 'completed' | 'failed' | 'retrying' | 'sleeping';
+export type StepKind = 'task' | 'memo' | 'status' | 'sleep' | 'array' | 'async' | 'signal';
+/**
+ * `running` = an attempt in flight; `retrying` = failed, waiting for its backoff; `sleeping` = a timer not
+ * yet due; `waiting` = waiting for a signal (see `waitingFor`).
+ * @public
+ */
+export type StepStatus = 'completed' | 'failed' | 'retrying' | 'sleeping' | 'running' | 'waiting';
 
 /** How long to wait before a retry: a fixed Duration, or exponential growth. @public */
 export type Backoff = Duration | { type: 'fixed' | 'exponential'; delay: Duration; maxDelay?: Duration };
@@ -62,9 +66,15 @@ export interface StepView {
   attempts: number;
   result?: unknown;
   errors?: StepErrorView[];
-  /** When a sleeping step or a retry backoff is due. */
+  /** When a sleeping step or a retry backoff is due (for a signal wait: its timeout). */
   wakeAt?: string;
   finishedAt?: string;
+  /** When the attempt in flight began (status running). */
+  startedAt?: string;
+  /** The worker node running the attempt in flight. */
+  node?: string;
+  /** The signal name a waiting step waits for. */
+  waitingFor?: string;
 }
 
 /** A run as TickService.getRun and GET /runs/:runId show it. @public */

@@ -27,6 +27,12 @@ export interface StepRecord {
   errors?: Array<ErrorInfo & { attempt: number; at: number }>;
   wakeAt?: number;
   finishedAt?: number;
+  /** When the attempt in flight (status running) began. */
+  startedAt?: number;
+  /** Which worker node runs the attempt in flight. */
+  node?: string;
+  /** The signal name a `waiting` step waits for. */
+  waitingFor?: string;
 }
 
 export type ClaimResult =

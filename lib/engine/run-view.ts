@@ -35,6 +35,9 @@ function toStepView(key: string, step: StepRecord): StepView {
     errors: step.errors?.map(({ at, ...error }) => ({ ...error, at: iso(at)! })),
     wakeAt: iso(step.wakeAt),
     finishedAt: iso(step.finishedAt),
+    startedAt: iso(step.startedAt),
+    node: step.node,
+    waitingFor: step.waitingFor,
   });
 }
 

@@ -5,27 +5,54 @@ import type { StepKind, StepStatus } from '../../common/types';
 // Redis keeps a hash in its compact listpack encoding only while every value
 // is under 64 bytes (hash-max-listpack-value); named-field JSON of a step is
 // about 85 bytes and pushed every run hash into the larger hashtable encoding.
-const KIND: Record<StepKind, string> = { task: 't', memo: 'm', status: 'u', sleep: 'z', array: 'a', async: 'y' };
-const STATUS: Record<StepStatus, string> = { completed: 'c', failed: 'f', retrying: 'r', sleeping: 's' };
+const KIND: Record<StepKind, string> = { task: 't', memo: 'm', status: 'u', sleep: 'z', array: 'a', async: 'y', signal: 'n' };
+const STATUS: Record<StepStatus, string> = { completed: 'c', failed: 'f', retrying: 'r', sleeping: 's', running: 'g', waiting: 'w' };
 const invert = <K extends string>(codes: Record<K, string>) =>
   Object.fromEntries(Object.entries(codes).map(([name, code]) => [code, name])) as Record<string, K>;
 const KIND_OF = invert(KIND);
 const STATUS_OF = invert(STATUS);
 
-type Packed = [kind: string, status: string, attempts: number, seq: number, finishedAt?: number | null, wakeAt?: number | null, result?: string | null, errors?: StepRecord['errors'] | null];
+type Packed = [
+  kind: string,
+  status: string,
+  attempts: number,
+  seq: number,
+  finishedAt?: number | null,
+  wakeAt?: number | null,
+  result?: string | null,
+  errors?: StepRecord['errors'] | null,
+  startedAt?: number | null,
+  node?: string | null,
+  waitingFor?: string | null,
+];
 
 export function packStep(step: StepRecord): string {
-  const packed: Packed = [KIND[step.kind], STATUS[step.status], step.attempts, step.seq, step.finishedAt ?? null, step.wakeAt ?? null, step.result ?? null, step.errors ?? null];
+  const packed: Packed = [
+    KIND[step.kind],
+    STATUS[step.status],
+    step.attempts,
+    step.seq,
+    step.finishedAt ?? null,
+    step.wakeAt ?? null,
+    step.result ?? null,
+    step.errors ?? null,
+    step.startedAt ?? null,
+    step.node ?? null,
+    step.waitingFor ?? null,
+  ];
   while (packed.length > 4 && packed[packed.length - 1] === null) packed.pop();
   return JSON.stringify(packed);
 }
 
 export function unpackStep(text: string): StepRecord {
-  const [kind, status, attempts, seq, finishedAt, wakeAt, result, errors] = JSON.parse(text) as Packed;
+  const [kind, status, attempts, seq, finishedAt, wakeAt, result, errors, startedAt, node, waitingFor] = JSON.parse(text) as Packed;
   const step: StepRecord = { kind: KIND_OF[kind], status: STATUS_OF[status], attempts, seq };
   if (finishedAt != null) step.finishedAt = finishedAt;
   if (wakeAt != null) step.wakeAt = wakeAt;
   if (result != null) step.result = result;
   if (errors != null) step.errors = errors;
+  if (startedAt != null) step.startedAt = startedAt;
+  if (node != null) step.node = node;
+  if (waitingFor != null) step.waitingFor = waitingFor;
   return step;
 }
