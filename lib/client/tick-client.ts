@@ -1,7 +1,7 @@
 import type { GoTickApi } from '../common/api';
 import { toMs } from '../common/duration';
 import { pollUntilFinished } from '../common/poll-until-finished';
-import type { ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from '../common/types';
+import type { CancelOptions, CancelResult, ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from '../common/types';
 
 /** @public */
 export interface TickClientOptions {
@@ -69,6 +69,11 @@ export class TickClient implements GoTickApi {
   async listFlows(): Promise<string[]> {
     const { flows } = await this.request<{ flows: Array<{ id: string }> }>('GET', '/flows');
     return flows.map((flow) => flow.id);
+  }
+
+  /** Cancels a run (POST /runs/:runId/cancel); TickClientError with status 404 for an unknown run. */
+  cancel(runId: string, options: CancelOptions = {}): Promise<CancelResult> {
+    return this.request('POST', `/runs/${encodeURIComponent(runId)}/cancel`, { reason: options.reason });
   }
 
   /** Polls the run until it has finished; TickClientError with status 408 after `timeout` (default 30s). */

@@ -1,4 +1,4 @@
-import type { ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
+import type { CancelOptions, CancelResult, ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
 
 /**
  * What every face of GoTick offers, whether it runs the engine in-process
@@ -17,4 +17,10 @@ export interface GoTickApi {
   waitForRun<TInput = unknown, TOutput = unknown>(runId: string, options?: WaitForRunOptions): Promise<RunView<TInput, TOutput>>;
   /** Ids of the registered flows, sorted. */
   listFlows(): Promise<string[]>;
+  /**
+   * Cancels a run: a queued or sleeping run at once, a running one within about
+   * a second on whichever node runs it. Idempotent; a finished run keeps (and
+   * answers) its terminal status. Unknown run: RunNotFoundError (HTTP 404).
+   */
+  cancel(runId: string, options?: CancelOptions): Promise<CancelResult>;
 }

@@ -14,6 +14,8 @@ import {
 import { pollUntilFinished } from '../common/poll-until-finished';
 import {
   RUN_STATUSES,
+  type CancelOptions,
+  type CancelResult,
   type ListRunsQuery,
   type RunPage,
   type RunStatus,
@@ -23,19 +25,22 @@ import {
   type WaitForRunOptions,
 } from '../common/types';
 import { BullmqRunQueue } from './bullmq/run-queue';
-import { encode } from './codec';
+import { decode, encode } from './codec';
 import type { FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
 import { resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
-import type { RunQueue, RunStore } from './ports';
+import type { CancelNudges, RunQueue, RunStore } from './ports';
+import { RedisCancelNudges } from './redis/cancel-nudges';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
 import { RedisRunStore } from './redis/run-store';
 import { toRunSummary, toRunView } from './run-view';
-import { RunExecutor } from './worker/run-executor';
+import { runHooks } from './worker/hooks';
+import { RunExecutor, cancelledErrorInfo } from './worker/run-executor';
 
 const RUN_ID = /^[A-Za-z0-9_.-]{1,200}$/;
 const MAX_LIST_LIMIT = 200;
+const MAX_CANCEL_REASON = 1000;
 
 /**
  * The durable runtime without Nest: register flows, start, trigger. The Nest
@@ -48,6 +53,7 @@ export class GoTickEngine implements GoTickApi {
   private readonly settings: ResolvedOptions;
   private store?: RunStore;
   private queue?: RunQueue;
+  private nudges?: CancelNudges;
   private executor?: RunExecutor;
   private sweeper?: IndexSweeper;
   private reconciler?: Reconciler;
@@ -100,8 +106,13 @@ export class GoTickEngine implements GoTickApi {
       });
       this.store = store;
       this.queue = queue;
-      if (this.options.worker !== false) {
-        const executor = (this.executor = new RunExecutor({ store, queue, flows: this.flows, ...settings }));
+      const worker = this.options.worker !== false;
+      // One subscriber connection per worker node hears every cancel nudge; producers only publish.
+      const subscriber = worker ? this.track(createClient(connection, { maxRetriesPerRequest: null })) : undefined;
+      const nudges = (this.nudges = new RedisCancelNudges(storeClient, subscriber, settings.prefix));
+      if (worker) {
+        const executor = (this.executor = new RunExecutor({ store, queue, flows: this.flows, ...settings, onCancelled: (runId) => this.runCancelled(runId) }));
+        await nudges.listen((runId, reason) => executor.nudge(runId, reason));
         await queue.startWorker((runId) => executor.execute(runId));
         this.sweeper = new IndexSweeper(store, () => this.flowIds(), settings.retentionMs, settings.logger);
         this.sweeper.start();
@@ -124,6 +135,11 @@ export class GoTickEngine implements GoTickApi {
     const runId = options.runId ?? randomUUID();
     if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new InvalidRunIdError(runId);
     const delayMs = options.delay === undefined ? 0 : toMs(options.delay, 'delay');
+    const timeout = options.timeout ?? this.flows.get(flowId)!.options?.timeout;
+    const timeoutMs = timeout === undefined ? undefined : toMs(timeout, 'timeout');
+    if (timeoutMs !== undefined && timeoutMs <= 0) {
+      throw new GoTickError(`The whole-run timeout of flow "${flowId}" must be positive; got ${String(timeout)}.`);
+    }
     const encoded = encode(input, `Input of flow "${flowId}"`);
     const maxBytes = this.settings.maxPayloadBytes;
     if (encoded !== undefined && Buffer.byteLength(encoded) > maxBytes) {
@@ -131,7 +147,7 @@ export class GoTickEngine implements GoTickApi {
     }
     const { store, queue } = this.started();
     const createdAt = Date.now();
-    const created = await store.create({ runId, flowId, input: encoded, createdAt, dueAt: createdAt + delayMs });
+    const created = await store.create({ runId, flowId, input: encoded, createdAt, dueAt: createdAt + delayMs, timeoutMs });
     // A retried trigger re-enqueues a run still queued: it heals a trigger that
     // died between writing the run and enqueueing it. The job id dedupes the rest.
     if (created || (await store.status(runId)) === 'queued') await queue.enqueueNew(runId, delayMs);
@@ -180,6 +196,53 @@ export class GoTickEngine implements GoTickApi {
       maxPauseMs: 200,
     });
     return (await this.getRun<TInput, TOutput>(runId))!;
+  }
+
+  /**
+   * Cancels a run. Queued or sleeping: cancelled here and now, in one script,
+   * and its OnFlowCancel hooks run on this node (if this node registered the
+   * flow). Running: the request is stored in the run and every worker node is
+   * nudged; the node executing it aborts its tasks and ends it cancelled, and
+   * runs the hooks there. From the moment this returns `cancelled`, the run
+   * can end no other way. A finished run answers its status, unchanged.
+   * @throws RunNotFoundError, GoTickError (bad reason), RedisUnavailableError
+   */
+  async cancel(runId: string, options: CancelOptions = {}): Promise<CancelResult> {
+    if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new RunNotFoundError(String(runId));
+    const reason = options.reason ?? '';
+    if (typeof reason !== 'string' || reason.length > MAX_CANCEL_REASON) {
+      throw new GoTickError(`cancel: reason must be a string of at most ${MAX_CANCEL_REASON} characters.`);
+    }
+    const { store } = this.started();
+    const reply = await store.cancel(runId, reason, cancelledErrorInfo(runId, reason));
+    switch (reply.kind) {
+      case 'missing':
+        throw new RunNotFoundError(runId);
+      case 'finished':
+        return { runId, status: reply.status };
+      case 'requested':
+        await this.nudges!.publish(runId, reply.reason);
+        return { runId, status: 'cancelled' };
+      case 'cancelled': {
+        // Only the call whose script cancelled the parked run gets here: the hooks run once.
+        const flow = this.flows.get(reply.flowId);
+        if (flow) {
+          await runHooks(this.settings.logger, 'OnFlowCancel', flow.hooks?.onCancel, { runId, flowId: reply.flowId, input: decode(reply.input) }, { reason: reason || undefined });
+        } else {
+          this.settings.logger.warn(`Run "${runId}" was cancelled, but this node does not have flow "${reply.flowId}": its OnFlowCancel hooks did not run.`);
+        }
+        this.runCancelled(runId);
+        return { runId, status: 'cancelled' };
+      }
+    }
+  }
+
+  /**
+   * Where a run's end by cancel is announced, on the node that ended it.
+   * Child runs (a later issue) will be cancelled with their parent from here.
+   */
+  private runCancelled(_runId: string): void {
+    // Cascading to child runs hooks in here.
   }
 
   /**

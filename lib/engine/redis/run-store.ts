@@ -1,14 +1,14 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RedisUnavailableError } from '../../common/errors';
-import { LeaseLostError } from '../errors';
-import type { ClaimResult, RunOutcome, RunRecord, RunStore, StepRecord, StepWrite } from '../ports';
-import type { RunStatus } from '../../common/types';
+import { CancelRequestedError, LeaseLostError } from '../errors';
+import type { CancelReply, ClaimResult, RunOutcome, RunRecord, RunStore, StepRecord, StepWrite } from '../ports';
+import type { ErrorInfo, RunStatus } from '../../common/types';
 import type { RedisClient } from './connection';
 import { RunKeys, STEP_FIELD } from './keys';
 import { packStep, unpackStep } from './step-codec';
 
-type ScriptName = 'create' | 'createIndexed' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release';
+type ScriptName = 'create' | 'createIndexed' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release' | 'cancel';
 type ScriptClient = RedisClient & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
 
 const LUA_DIR = join(__dirname, 'lua');
@@ -59,7 +59,20 @@ function toRun(runId: string, fields: Map<string, string>): RunRecord {
     finishedAt: num(fields.get('finishedAt')),
     wakeAt: num(fields.get('wakeAt')),
     executions: Number(fields.get('executions') ?? 0),
+    timeoutMs: num(fields.get('timeoutMs')),
+    deadline: num(fields.get('deadline')),
+    cancelRequested: fields.get('cancelRequested'),
   };
+}
+
+/**
+ * A fenced write's reply: 1 done, -1 lease lost, {-2, reason} a cancel was
+ * requested. Throws for anything but 1.
+ */
+function checkFenced(runId: string, reply: unknown): void {
+  if (reply === 1) return;
+  if (Array.isArray(reply) && Number(reply[0]) === -2) throw new CancelRequestedError(runId, String(reply[1] ?? ''));
+  throw new LeaseLostError(runId);
 }
 
 /** Splits one run hash (as field/value pairs) into the run and its steps. */
@@ -111,18 +124,19 @@ export class RedisRunStore implements RunStore {
     this.keys = new RunKeys(prefix);
   }
 
-  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number }): Promise<boolean> {
+  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }): Promise<boolean> {
+    const timeoutMs = run.timeoutMs ?? '';
     // A sub-millisecond sequence keeps runs created in the same ms apart (and in order) for cursor paging.
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
     const runKey = this.keys.run(run.runId);
     const indexKey = this.keys.flowRuns(run.flowId);
     if (!this.cluster) {
       const created = await guarded(
-        this.redis.createIndexed(runKey, indexKey, this.keys.timers(), run.flowId, run.input ?? '', run.createdAt, score, run.runId, run.dueAt + TIMER_GRACE_MS),
+        this.redis.createIndexed(runKey, indexKey, this.keys.timers(), run.flowId, run.input ?? '', run.createdAt, score, run.runId, run.dueAt + TIMER_GRACE_MS, timeoutMs),
       );
       return created === 1;
     }
-    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt));
+    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt, timeoutMs));
     if (created !== 1) return false;
     await guarded(Promise.all([this.redis.zadd(indexKey, 'NX', score, run.runId), this.setTimer(run.runId, run.dueAt + TIMER_GRACE_MS)]));
     return true;
@@ -165,6 +179,10 @@ export class RedisRunStore implements RunStore {
         return { kind: 'finished', status: reply[1] as RunStatus };
       case 3:
         return { kind: 'busy', retryInMs: Number(reply[1]) };
+      case 4:
+        return { kind: 'claimed', ...split(runId, flatPairs(reply[1] as string[])), stop: 'cancelled' };
+      case 5:
+        return { kind: 'claimed', ...split(runId, flatPairs(reply[1] as string[])), stop: 'timeout' };
       default:
         // The timer is left where it is: if it comes due while this execution
         // runs, the reconciler sees a live lease and moves it past the lease itself.
@@ -173,18 +191,15 @@ export class RedisRunStore implements RunStore {
   }
 
   async saveSteps(runId: string, token: string, steps: readonly StepWrite[]): Promise<void> {
-    const ok = await guarded(this.redis.saveSteps(this.keys.run(runId), token, ...stepFields(steps)));
-    if (ok !== 1) throw new LeaseLostError(runId);
+    checkFenced(runId, await guarded(this.redis.saveSteps(this.keys.run(runId), token, ...stepFields(steps))));
   }
 
   async touch(runId: string, token: string, leaseMs: number): Promise<void> {
-    const ok = await guarded(this.redis.touch(this.keys.run(runId), token, Date.now(), leaseMs));
-    if (ok !== 1) throw new LeaseLostError(runId);
+    checkFenced(runId, await guarded(this.redis.touch(this.keys.run(runId), token, Date.now(), leaseMs)));
   }
 
   async suspend(runId: string, token: string, wakeAt: number, steps: readonly StepWrite[]): Promise<void> {
-    const ok = await guarded(this.redis.suspend(this.keys.run(runId), token, Date.now(), wakeAt, ...stepFields(steps)));
-    if (ok !== 1) throw new LeaseLostError(runId);
+    checkFenced(runId, await guarded(this.redis.suspend(this.keys.run(runId), token, Date.now(), wakeAt, ...stepFields(steps))));
     this.moveTimer(runId, wakeAt + TIMER_GRACE_MS);
   }
 
@@ -196,13 +211,28 @@ export class RedisRunStore implements RunStore {
         Date.now(),
         outcome.status,
         outcome.status === 'completed' ? (outcome.output ?? '') : '',
-        outcome.status === 'failed' ? JSON.stringify(outcome.error) : '',
+        outcome.status !== 'completed' ? JSON.stringify(outcome.error) : '',
         this.retentionMs,
         ...stepFields(steps),
       ),
     );
-    if (ok !== 1) throw new LeaseLostError(runId);
+    checkFenced(runId, ok);
     this.moveTimer(runId, null);
+  }
+
+  async cancel(runId: string, reason: string, error: ErrorInfo): Promise<CancelReply> {
+    const reply = (await guarded(this.redis.cancel(this.keys.run(runId), Date.now(), reason, JSON.stringify(error), this.retentionMs))) as [number, ...string[]];
+    switch (reply[0]) {
+      case 0:
+        return { kind: 'missing' };
+      case 1:
+        this.moveTimer(runId, null);
+        return { kind: 'cancelled', flowId: reply[1], input: reply[2] === '' ? undefined : reply[2] };
+      case 2:
+        return { kind: 'finished', status: reply[1] as RunStatus };
+      default:
+        return { kind: 'requested', reason: reply[1] ?? '' };
+    }
   }
 
   async release(runId: string, token: string): Promise<void> {

@@ -1,5 +1,6 @@
-import { Body, Controller, Get, NotFoundException, Param, Post, Query, UseFilters, UseGuards, UsePipes, ValidationPipe, type Type } from '@nestjs/common';
-import type { RunPage, RunView, TriggerResult } from '../../engine';
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseFilters, UseGuards, UsePipes, ValidationPipe, type Type } from '@nestjs/common';
+import type { CancelResult, RunPage, RunView, TriggerResult } from '../../engine';
+import { CancelRunDto } from './dto/cancel-run.dto';
 import { TickService } from '../tick.service';
 import { ListRunsDto } from './dto/list-runs.dto';
 import { TriggerRunDto } from './dto/trigger-run.dto';
@@ -18,7 +19,7 @@ export class TickController {
 
   @Post('flows/:flowId/runs')
   trigger(@Param('flowId') flowId: string, @Body() body: TriggerRunDto): Promise<TriggerResult> {
-    return this.ticks.trigger(flowId, body.input, { delay: body.delay, runId: body.runId });
+    return this.ticks.trigger(flowId, body.input, { delay: body.delay, runId: body.runId, timeout: body.timeout });
   }
 
   @Get('flows')
@@ -31,6 +32,12 @@ export class TickController {
     const run = await this.ticks.getRun(runId);
     if (!run) throw new NotFoundException(`Run "${runId}" not found (unknown id, or finished and past its retention).`);
     return run;
+  }
+
+  @Post('runs/:runId/cancel')
+  @HttpCode(200)
+  cancel(@Param('runId') runId: string, @Body() body: CancelRunDto): Promise<CancelResult> {
+    return this.ticks.cancel(runId, { reason: body.reason });
   }
 
   @Get('runs')
