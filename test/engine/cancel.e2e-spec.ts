@@ -7,7 +7,8 @@ import {
   takeEvents,
   useWorkerProcesses,
 } from '../support/child-worker';
-import { useEngines } from '../support/engine-harness';
+import { EngineHarness, useEngines } from '../support/engine-harness';
+import { startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
 import { waitUntil } from '../support/wait-until';
 
 /** A flow whose steps count their runs per run id, and whose OnFlowCancel hook records each call. */
@@ -247,5 +248,44 @@ describe('cancel, across processes', () => {
     expect(run.error).toEqual({ name: 'RunCancelledError', message: 'host died' });
     expect(run.executions).toBe(2);
     expect(await env.effects(runId, ['reserve', 'charge', 'ship'])).toEqual({ reserve: 1, charge: 1, ship: 0 });
+  });
+});
+
+describe('cancel on a 3-master Redis Cluster', () => {
+  let cluster: TestRedisCluster;
+  const harness = new EngineHarness('unused');
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster(3);
+  }, 60_000);
+  afterEach(() => harness.closeAll());
+  afterAll(() => cluster?.stop());
+
+  it('the nudge reaches the worker through the cluster, and a sleeping run is cancelled in its slot', async () => {
+    let aborted: unknown;
+    const flow: FlowDefinition = {
+      id: 'cancel/cluster',
+      handler: async (ctx) => {
+        if ((ctx.input as { sleep?: boolean }).sleep) await ctx.sleep('nap', '1h');
+        await ctx.task('held', (task) => new Promise<void>((resolve) => task.signal.addEventListener('abort', () => {
+          aborted = task.signal.reason;
+          resolve();
+        })));
+      },
+    };
+    const connection = { cluster: cluster.nodes };
+    await harness.start([flow], { connection, prefix: 'gcc', worker: { lease: '30s' } });
+    const producer = await harness.start([flow], { connection, prefix: 'gcc', worker: false });
+
+    const running = await producer.trigger('cancel/cluster', {});
+    await waitUntil(async () => (await producer.getRun(running.runId))?.status === 'running', 'the run to start');
+    expect(await producer.cancel(running.runId, { reason: 'cluster' })).toEqual({ runId: running.runId, status: 'cancelled' });
+    expect((await producer.waitForRun(running.runId, { timeout: '2s' })).error).toEqual({ name: 'RunCancelledError', message: 'cluster' });
+    expect(aborted).toBeInstanceOf(RunCancelledError);
+
+    const sleeping = await producer.trigger('cancel/cluster', { sleep: true });
+    await waitUntil(async () => (await producer.getRun(sleeping.runId))?.status === 'sleeping', 'the run to sleep');
+    expect(await producer.cancel(sleeping.runId)).toEqual({ runId: sleeping.runId, status: 'cancelled' });
+    expect((await producer.getRun(sleeping.runId))!.status).toBe('cancelled');
   });
 });
