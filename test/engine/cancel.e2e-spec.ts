@@ -150,6 +150,30 @@ describe('cancel, in one process', () => {
     expect(run.steps.map((s) => s.key)).toEqual([]);
   });
 
+  it('a step that ends after a missed nudge: its write is refused, no later step starts, the run ends cancelled', async () => {
+    let release!: () => void;
+    let bRan = false;
+    const flow: FlowDefinition = {
+      id: 'cancel/refused-write',
+      handler: async (ctx) => {
+        await ctx.memo('a', () => new Promise<string>((resolve) => (release = () => resolve('late'))));
+        await ctx.task('b', () => void (bRan = true));
+      },
+    };
+    // A lease of 30 s: the heartbeat (every 10 s) cannot be what stops this run.
+    const engine = await env.harness.start([flow], { worker: { lease: '30s' } });
+    const { runId } = await engine.trigger('cancel/refused-write', {});
+    await waitUntil(() => release, 'step a to start');
+    const prefix = (engine as unknown as { settings: { prefix: string } }).settings.prefix;
+    await env.redis.client.hset(`${prefix}:run:{${runId}}`, 'cancelRequested', 'no nudge', 'cancelAt', Date.now());
+    release();
+    const run = await engine.waitForRun(runId, { timeout: '3s' });
+    expect(run.status).toBe('cancelled');
+    expect(run.error).toEqual({ name: 'RunCancelledError', message: 'no nudge' });
+    expect(run.steps).toEqual([]);
+    expect(bRan).toBe(false);
+  });
+
   it('cancel racing a step completion, 200 times: never completed after a cancel was acknowledged, never a write after cancelled', async () => {
     const gates = new Map<string, () => void>();
     const bRan = new Set<string>();
@@ -166,15 +190,24 @@ describe('cancel, in one process', () => {
     const outcomes = { completedFirst: 0, cancelledWithA: 0, cancelledWithoutA: 0, cancelledWithB: 0, bBodyRanAfterAck: 0 };
     const snapshots = new Map<string, Record<string, string>>();
     const violations: string[] = [];
-    const pauses = [() => undefined, () => Promise.resolve(), () => new Promise((r) => setImmediate(r)), () => new Promise((r) => setTimeout(r, 1)), () => new Promise((r) => setTimeout(r, 2))];
+    const pauses = [
+      () => undefined,
+      () => Promise.resolve(),
+      () => new Promise((r) => setImmediate(r)),
+      () => new Promise((r) => setTimeout(r, 1)),
+      () => new Promise((r) => setTimeout(r, 2)),
+      () => new Promise((r) => setTimeout(r, 5)),
+    ];
 
     for (let i = 0; i < 200; i++) {
       const runId = `race-${i}`;
       await engine.trigger('cancel/race', {}, { runId });
       await waitUntil(() => gates.has(runId), `step a of ${runId} to start`, 10_000);
-      // The step's body returns, and after one of several pauses (none, a microtask, a macrotask, 1-2 ms) the cancel comes.
+      // The step's body returns, and after one of several pauses (none, a microtask, a macrotask, 1-5 ms) the cancel comes.
       gates.get(runId)!();
-      await pauses[i % pauses.length]();
+      // One try in ten lets the run finish first, so the answer "completed" is exercised however loaded the machine is.
+      if (i % 10 === 9) await engine.waitForRun(runId, { timeout: '10s' });
+      else await pauses[i % pauses.length]();
       const { status } = await engine.cancel(runId, { reason: `race ${i}` });
       const run = await engine.waitForRun(runId, { timeout: '10s' });
       if (status === 'cancelled' && run.status !== 'cancelled') violations.push(`${runId}: cancel acknowledged, run ${run.status}`);
