@@ -42,7 +42,11 @@ export interface TaskContext {
   runId: string;
   flowId: string;
   key: string;
-  /** Aborted when the step times out or the execution loses its lease. */
+  /**
+   * Aborted when the step times out, the execution loses its lease, the run
+   * is cancelled (`reason`: RunCancelledError) or passes its whole-run
+   * timeout (`reason`: FlowTimeoutError). Pass it on to fetch and friends.
+   */
   signal: AbortSignal;
 }
 
