@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { GoTickApi } from '../common/api';
+import { runIdOf, type GoTickApi, type RunHandle } from '../common/api';
 import { toMs } from '../common/duration';
 import {
   FlowDefinitionError,
@@ -11,6 +11,7 @@ import {
   UnknownFlowError,
   WaitForRunTimeoutError,
 } from '../common/errors';
+import { flowIdOf, type FlowRef, type TriggerArgs } from '../common/flow-ref';
 import { pollUntilFinished } from '../common/poll-until-finished';
 import {
   RUN_STATUSES,
@@ -119,7 +120,10 @@ export class GoTickEngine implements GoTickApi {
    * Starts a run. With an explicit runId the call is idempotent: a second
    * trigger with the same id starts nothing and reports `created: false`.
    */
-  async trigger<TInput = unknown>(flowId: string, input?: TInput, options: TriggerOptions = {}): Promise<TriggerResult> {
+  trigger<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, ...args: TriggerArgs<TInput>): Promise<TriggerResult<TInput, TOutput>>;
+  trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult>;
+  async trigger(flow: string | FlowRef, input?: unknown, options: TriggerOptions = {}): Promise<TriggerResult> {
+    const flowId = flowIdOf(flow);
     if (!this.flows.has(flowId)) throw new UnknownFlowError(flowId, this.flowIds());
     const runId = options.runId ?? randomUUID();
     if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new InvalidRunIdError(runId);
@@ -164,7 +168,8 @@ export class GoTickEngine implements GoTickApi {
   }
 
   /** Resolves with the run once it is completed, failed or cancelled. */
-  async waitForRun<TInput = unknown, TOutput = unknown>(runId: string, options: WaitForRunOptions = {}): Promise<RunView<TInput, TOutput>> {
+  async waitForRun<TInput = unknown, TOutput = unknown>(run: RunHandle<TInput, TOutput>, options: WaitForRunOptions = {}): Promise<RunView<TInput, TOutput>> {
+    const runId = runIdOf(run);
     const timeoutMs = toMs(options.timeout ?? '30s', 'timeout');
     const { store } = this.started();
     // One small HGET per poll, backing off from 5 ms to 200 ms: a waiter never
