@@ -1,5 +1,5 @@
-import { runIdOf, type GoTickApi, type RunHandle } from '../common/api';
-import { flowIdOf, type FlowRef, type TriggerArgs } from '../common/flow-ref';
+import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
+import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import { toMs } from '../common/duration';
 import { pollUntilFinished } from '../common/poll-until-finished';
 import type { ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from '../common/types';

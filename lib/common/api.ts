@@ -1,5 +1,14 @@
-import type { FlowRef, TriggerArgs } from './flow-ref';
+import type { FlowRef } from './flow-ref';
 import type { ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
+
+/**
+ * The rest of a typed trigger call: the input (optional when the flow's input
+ * type is void) and the options.
+ * @public
+ */
+export type TriggerArgs<TInput> = [TInput] extends [void]
+  ? [input?: TInput, options?: TriggerOptions]
+  : [input: TInput, options?: TriggerOptions];
 
 /** A run, named by its id or by what trigger answered (which carries the flow's types). @public */
 export type RunHandle<TInput = unknown, TOutput = unknown> = string | TriggerResult<TInput, TOutput>;

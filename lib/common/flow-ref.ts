@@ -1,5 +1,3 @@
-import type { TriggerOptions } from './types';
-
 /**
  * A typed handle on a flow: its id, plus (at compile time only) the types of
  * its input and output. Pass it where a flow id goes (`@Flow(ref)`,
@@ -22,15 +20,6 @@ export interface FlowRef<TInput = unknown, TOutput = unknown> {
 export function defineFlow<TInput = void, TOutput = unknown>(id: string): FlowRef<TInput, TOutput> {
   return Object.freeze({ id });
 }
-
-/**
- * The rest of a typed trigger call: the input (optional when the flow's input
- * type is void) and the options.
- * @public
- */
-export type TriggerArgs<TInput> = [TInput] extends [void]
-  ? [input?: TInput, options?: TriggerOptions]
-  : [input: TInput, options?: TriggerOptions];
 
 /** The id of a flow given by id or by reference. */
 export function flowIdOf(flow: string | FlowRef<any, any>): string {

@@ -3,5 +3,5 @@ export * from './errors';
 export * from './types';
 export type { Duration } from './duration';
 export type { FlowContext, Future, StatusSetter } from './flow-context';
-export type { GoTickApi, RunHandle } from './api';
-export { defineFlow, type FlowRef, type TriggerArgs } from './flow-ref';
+export type { GoTickApi, RunHandle, TriggerArgs } from './api';
+export { defineFlow, type FlowRef } from './flow-ref';

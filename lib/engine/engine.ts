@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { runIdOf, type GoTickApi, type RunHandle } from '../common/api';
+import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
 import { toMs } from '../common/duration';
 import {
   FlowDefinitionError,
@@ -11,7 +11,7 @@ import {
   UnknownFlowError,
   WaitForRunTimeoutError,
 } from '../common/errors';
-import { flowIdOf, type FlowRef, type TriggerArgs } from '../common/flow-ref';
+import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import { pollUntilFinished } from '../common/poll-until-finished';
 import {
   RUN_STATUSES,
