@@ -1,6 +1,7 @@
 import type { GoTickApi } from '../common/api';
 import { toMs } from '../common/duration';
 import { pollUntilFinished } from '../common/poll-until-finished';
+import { MAX_TIMER_MS } from '../common/timers';
 import type { ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from '../common/types';
 
 /** @public */
@@ -95,7 +96,7 @@ export class TickClient implements GoTickApi {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(Math.min(this.timeoutMs, MAX_TIMER_MS)),
       });
     } catch (err) {
       throw new TickClientError(0, `${method} ${this.baseUrl}${path} failed: ${(err as Error).message}`);
