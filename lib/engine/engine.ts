@@ -30,7 +30,7 @@ import { Reconciler } from './maintenance/reconciler';
 import { resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
 import type { RunQueue, RunStore } from './ports';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
-import { RedisRunStore } from './redis/run-store';
+import { CURSOR, RedisRunStore } from './redis/run-store';
 import { toRunSummary, toRunView } from './run-view';
 import { RunExecutor } from './worker/run-executor';
 
@@ -154,7 +154,7 @@ export class GoTickEngine implements GoTickApi {
     if (query.status !== undefined && !RUN_STATUSES.includes(query.status)) {
       throw new GoTickError(`listRuns: unknown status "${query.status}"; use one of ${RUN_STATUSES.join(', ')}.`);
     }
-    if (query.cursor !== undefined && !/^\d+(\.\d+)?$/.test(query.cursor)) {
+    if (query.cursor !== undefined && (typeof query.cursor !== 'string' || !CURSOR.test(query.cursor))) {
       throw new GoTickError(`listRuns: malformed cursor "${query.cursor}"; pass back the nextCursor of a previous page.`);
     }
     // Without a flow id the list spans every flow this node knows.
