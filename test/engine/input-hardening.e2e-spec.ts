@@ -34,7 +34,7 @@ describe('bad input inside flows fails the run by name, and never breaks what ot
       const run = await runToEnd(engine, 'far/sleep');
       expect(run.status).toBe('failed');
       expect(run.error).toMatchObject({ name: 'InvalidDurationError', stepKey: 'k' });
-      expect(run.error.message).toMatch(/time|longer than/);
+      expect(run.error!.message).toMatch(/time|longer than/);
       const page = await engine.listRuns({ flowId: 'far/sleep' });
       expect(page.runs.map((r) => r.status)).toEqual(['failed']);
     });
@@ -89,8 +89,8 @@ describe('bad input inside flows fails the run by name, and never breaks what ot
     ]);
     const run = await runToEnd(engine, 'key/surrogate');
     expect(run.status).toBe('failed');
-    expect(run.error.name).toBe('InvalidStepError');
-    expect(run.error.message).toMatch(/lone UTF-16 surrogate/);
+    expect(run.error!.name).toBe('InvalidStepError');
+    expect(run.error!.message).toMatch(/lone UTF-16 surrogate/);
     expect(ran).toBe(0);
     expect(run.steps.map((s: { key: string }) => s.key)).toEqual(['ok-😀']);
   });
@@ -106,7 +106,7 @@ describe('bad input inside flows fails the run by name, and never breaks what ot
     const run = await runToEnd(engine, 'wait/bad');
     expect(run.status).toBe('failed');
     expect(run.error).toMatchObject({ name: 'InvalidStepError' });
-    expect(run.error.message).toMatch(/concurrency must be a positive integer/);
+    expect(run.error!.message).toMatch(/concurrency must be a positive integer/);
     expect(started).toBe(0);
   });
 
@@ -144,7 +144,7 @@ describe('bad input inside flows fails the run by name, and never breaks what ot
     const engine = await env.harness.start([flow('map/memo', (ctx) => ctx.memo('lookup', () => new Map([['a', 1]])))]);
     const run = await runToEnd(engine, 'map/memo');
     expect(run.status).toBe('failed');
-    expect(run.error.message).toMatch(/Result of step "lookup" cannot be stored: a Map is not stored/);
+    expect(run.error!.message).toMatch(/Result of step "lookup" cannot be stored: a Map is not stored/);
   });
 
   it('input and results that spell the codec tag come back as they went in', async () => {
