@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { GoTickApi } from '../common/api';
-import { toMs } from '../common/duration';
+import { checkTime, toMs } from '../common/duration';
 import {
   FlowDefinitionError,
   GoTickError,
@@ -124,6 +124,7 @@ export class GoTickEngine implements GoTickApi {
     const runId = options.runId ?? randomUUID();
     if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new InvalidRunIdError(runId);
     const delayMs = options.delay === undefined ? 0 : toMs(options.delay, 'delay');
+    if (delayMs > 0) checkTime(Date.now() + delayMs, `delay ${JSON.stringify(options.delay)} (start time)`);
     const encoded = encode(input, `Input of flow "${flowId}"`);
     const maxBytes = this.settings.maxPayloadBytes;
     if (encoded !== undefined && Buffer.byteLength(encoded) > maxBytes) {

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import type { FlowContext, FlowDefinition, GoTickEngine } from '../../lib/engine';
+import { InvalidDurationError, type FlowContext, type FlowDefinition, type GoTickEngine } from '../../lib/engine';
 import { useEngines } from '../support/engine-harness';
 import { waitUntil } from '../support/wait-until';
 
@@ -37,6 +37,14 @@ describe('bad input inside flows fails the run by name, and never breaks what ot
       expect(run.error!.message).toMatch(/time|longer than/);
       const page = await engine.listRuns({ flowId: 'far/sleep' });
       expect(page.runs.map((r) => r.status)).toEqual(['failed']);
+    });
+
+    it('a trigger delay past year 9999 is refused by name, and nothing is started', async () => {
+      const engine = await env.harness.start([flow('far/delay', () => 1)]);
+      for (const delay of [1e16, '300000y', '8000y']) {
+        await expect(engine.trigger('far/delay', undefined, { delay, runId: 'never' })).rejects.toThrow(InvalidDurationError);
+      }
+      expect(await engine.getRun('never')).toBeNull();
     });
 
     it('a record that already holds an out-of-range wake time does not break get, list or status=sleeping', async () => {

@@ -15,6 +15,9 @@ class EchoFlows {
 
 const TOKEN = 'input-token';
 
+/** The JSON body of a response, loosely typed for assertions. */
+const json = async (response: Response): Promise<any> => response.json();
+
 /** Sends a raw request (exact headers, no content type added) and reads the JSON answer. */
 function send(url: string, body: string | undefined, headers: Record<string, string>): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
@@ -59,10 +62,10 @@ describe('REST trigger input over a real socket: never a run from a body other t
     send(`${base}/flows/echo%2Finput/runs`, body, headers);
   const runExists = async (runId: string) => (await fetch(`${base}/runs/${runId}`, { headers: { authorization: `Bearer ${TOKEN}` } })).status === 200;
   const listCount = async () =>
-    (await (await fetch(`${base}/runs?flowId=echo%2Finput&limit=200`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()).runs.length;
-  const output = async (runId: string) => {
+    (await json(await fetch(`${base}/runs?flowId=echo%2Finput&limit=200`, { headers: { authorization: `Bearer ${TOKEN}` } }))).runs.length;
+  const output = async (runId: string): Promise<any> => {
     for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
-      const view = await (await fetch(`${base}/runs/${runId}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json();
+      const view = await json(await fetch(`${base}/runs/${runId}`, { headers: { authorization: `Bearer ${TOKEN}` } }));
       if (view.status === 'completed') return view;
     }
     throw new Error(`run ${runId} did not complete`);
