@@ -2,6 +2,7 @@ import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../co
 import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import { toMs } from '../common/duration';
 import { pollUntilFinished } from '../common/poll-until-finished';
+import { MAX_TIMER_MS } from '../common/timers';
 import type { ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from '../common/types';
 
 /** @public */
@@ -99,7 +100,7 @@ export class TickClient implements GoTickApi {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(Math.min(this.timeoutMs, MAX_TIMER_MS)),
       });
     } catch (err) {
       throw new TickClientError(0, `${method} ${this.baseUrl}${path} failed: ${(err as Error).message}`);

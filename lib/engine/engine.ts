@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
-import { toMs } from '../common/duration';
+import { checkTime, toMs } from '../common/duration';
 import {
   FlowDefinitionError,
   GoTickError,
@@ -31,7 +31,7 @@ import { Reconciler } from './maintenance/reconciler';
 import { resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
 import type { RunQueue, RunStore } from './ports';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
-import { RedisRunStore } from './redis/run-store';
+import { CURSOR, RedisRunStore } from './redis/run-store';
 import { toRunSummary, toRunView } from './run-view';
 import { RunExecutor } from './worker/run-executor';
 
@@ -128,6 +128,7 @@ export class GoTickEngine implements GoTickApi {
     const runId = options.runId ?? randomUUID();
     if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new InvalidRunIdError(runId);
     const delayMs = options.delay === undefined ? 0 : toMs(options.delay, 'delay');
+    if (delayMs > 0) checkTime(Date.now() + delayMs, `delay ${JSON.stringify(options.delay)} (start time)`);
     const encoded = encode(input, `Input of flow "${flowId}"`);
     const maxBytes = this.settings.maxPayloadBytes;
     if (encoded !== undefined && Buffer.byteLength(encoded) > maxBytes) {
@@ -158,7 +159,7 @@ export class GoTickEngine implements GoTickApi {
     if (query.status !== undefined && !RUN_STATUSES.includes(query.status)) {
       throw new GoTickError(`listRuns: unknown status "${query.status}"; use one of ${RUN_STATUSES.join(', ')}.`);
     }
-    if (query.cursor !== undefined && !/^\d+(\.\d+)?$/.test(query.cursor)) {
+    if (query.cursor !== undefined && (typeof query.cursor !== 'string' || !CURSOR.test(query.cursor))) {
       throw new GoTickError(`listRuns: malformed cursor "${query.cursor}"; pass back the nextCursor of a previous page.`);
     }
     // Without a flow id the list spans every flow this node knows.
