@@ -1,6 +1,8 @@
-import type { GoTickApi } from '../common/api';
+import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
+import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import { toMs } from '../common/duration';
 import { pollUntilFinished } from '../common/poll-until-finished';
+import { MAX_TIMER_MS } from '../common/timers';
 import type { CancelOptions, CancelResult, ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from '../common/types';
 
 /** @public */
@@ -45,8 +47,10 @@ export class TickClient implements GoTickApi {
     this.fetch = options.fetch ?? globalThis.fetch;
   }
 
-  trigger<TInput = unknown>(flowId: string, input?: TInput, options: TriggerOptions = {}): Promise<TriggerResult> {
-    return this.request('POST', `/flows/${encodeURIComponent(flowId)}/runs`, { input, ...options });
+  trigger<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, ...args: TriggerArgs<TInput>): Promise<TriggerResult<TInput, TOutput>>;
+  trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult>;
+  trigger(flow: string | FlowRef, input?: unknown, options: TriggerOptions = {}): Promise<TriggerResult> {
+    return this.request('POST', `/flows/${encodeURIComponent(flowIdOf(flow))}/runs`, { input, ...options });
   }
 
   /** The run, or null when the server answers 404. */
@@ -77,7 +81,8 @@ export class TickClient implements GoTickApi {
   }
 
   /** Polls the run until it has finished; TickClientError with status 408 after `timeout` (default 30s). */
-  waitForRun<TInput = unknown, TOutput = unknown>(runId: string, options: WaitForRunOptions = {}): Promise<RunView<TInput, TOutput>> {
+  waitForRun<TInput = unknown, TOutput = unknown>(run: RunHandle<TInput, TOutput>, options: WaitForRunOptions = {}): Promise<RunView<TInput, TOutput>> {
+    const runId = runIdOf(run);
     const timeoutMs = toMs(options.timeout ?? '30s', 'timeout');
     return pollUntilFinished<RunView<TInput, TOutput>>({
       read: () => this.getRun<TInput, TOutput>(runId),
@@ -100,7 +105,7 @@ export class TickClient implements GoTickApi {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(Math.min(this.timeoutMs, MAX_TIMER_MS)),
       });
     } catch (err) {
       throw new TickClientError(0, `${method} ${this.baseUrl}${path} failed: ${(err as Error).message}`);

@@ -107,6 +107,20 @@ export class RedisUnavailableError extends GoTickError {
   }
 }
 
+/**
+ * A duration or point in time the engine cannot honour: negative, unreadable,
+ * or past the latest time it stores (the end of year 9999, MAX_TIME_MS).
+ * @public
+ */
+export class InvalidDurationError extends GoTickError {}
+
+/**
+ * A step key that cannot be stored and matched on replay, or a primitive's
+ * option outside what it accepts (e.g. `ctx.wait` concurrency). Fails the run.
+ * @public
+ */
+export class InvalidStepError extends GoTickError {}
+
 /** A bad module option, found at bootstrap. @public */
 export class GoTickConfigError extends GoTickError {}
 

@@ -1,4 +1,5 @@
 import type { Duration } from './duration';
+import type { FlowRef } from './flow-ref';
 
 /** A class whose instances a memo's result is rebuilt into (class-transformer's plainToInstance). @public */
 export type ClassConstructor<T> = new (...args: any[]) => T;
@@ -147,11 +148,17 @@ export interface FlowHookContext<TInput = unknown> {
   readonly flowId: string;
 }
 
-/** @public */
-export interface TriggerResult {
+/**
+ * What trigger answers. From a typed trigger it also carries (at compile time
+ * only) the flow's types, so `waitForRun(result)` returns a typed RunView.
+ * @public
+ */
+export interface TriggerResult<TInput = unknown, TOutput = unknown> {
   runId: string;
   /** false when a run with this runId already existed (nothing new started). */
   created: boolean;
+  /** Never set: it only carries the flow's types. */
+  readonly __flow?: FlowRef<TInput, TOutput>;
 }
 
 /** @public */

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { GoTickApi } from '../common/api';
-import { toMs } from '../common/duration';
+import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
+import { checkTime, toMs } from '../common/duration';
 import {
   FlowDefinitionError,
   GoTickError,
+  InvalidDurationError,
   InvalidRunIdError,
   PayloadTooLargeError,
   RedisUnavailableError,
@@ -11,6 +12,7 @@ import {
   UnknownFlowError,
   WaitForRunTimeoutError,
 } from '../common/errors';
+import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import { pollUntilFinished } from '../common/poll-until-finished';
 import {
   RUN_STATUSES,
@@ -33,7 +35,7 @@ import { resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from '
 import type { CancelNudges, RunQueue, RunStore } from './ports';
 import { RedisCancelNudges } from './redis/cancel-nudges';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
-import { RedisRunStore } from './redis/run-store';
+import { CURSOR, RedisRunStore } from './redis/run-store';
 import { toRunSummary, toRunView } from './run-view';
 import { runHooks } from './worker/hooks';
 import { RunExecutor, cancelledErrorInfo } from './worker/run-executor';
@@ -130,15 +132,19 @@ export class GoTickEngine implements GoTickApi {
    * Starts a run. With an explicit runId the call is idempotent: a second
    * trigger with the same id starts nothing and reports `created: false`.
    */
-  async trigger<TInput = unknown>(flowId: string, input?: TInput, options: TriggerOptions = {}): Promise<TriggerResult> {
+  trigger<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, ...args: TriggerArgs<TInput>): Promise<TriggerResult<TInput, TOutput>>;
+  trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult>;
+  async trigger(flow: string | FlowRef, input?: unknown, options: TriggerOptions = {}): Promise<TriggerResult> {
+    const flowId = flowIdOf(flow);
     if (!this.flows.has(flowId)) throw new UnknownFlowError(flowId, this.flowIds());
     const runId = options.runId ?? randomUUID();
     if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new InvalidRunIdError(runId);
     const delayMs = options.delay === undefined ? 0 : toMs(options.delay, 'delay');
+    if (delayMs > 0) checkTime(Date.now() + delayMs, `delay ${JSON.stringify(options.delay)} (start time)`);
     const timeout = options.timeout ?? this.flows.get(flowId)!.options?.timeout;
     const timeoutMs = timeout === undefined ? undefined : toMs(timeout, 'timeout');
     if (timeoutMs !== undefined && timeoutMs <= 0) {
-      throw new GoTickError(`The whole-run timeout of flow "${flowId}" must be positive; got ${String(timeout)}.`);
+      throw new InvalidDurationError(`Invalid timeout ${JSON.stringify(timeout)} of flow "${flowId}": a whole-run timeout must be positive.`);
     }
     const encoded = encode(input, `Input of flow "${flowId}"`);
     const maxBytes = this.settings.maxPayloadBytes;
@@ -170,7 +176,7 @@ export class GoTickEngine implements GoTickApi {
     if (query.status !== undefined && !RUN_STATUSES.includes(query.status)) {
       throw new GoTickError(`listRuns: unknown status "${query.status}"; use one of ${RUN_STATUSES.join(', ')}.`);
     }
-    if (query.cursor !== undefined && !/^\d+(\.\d+)?$/.test(query.cursor)) {
+    if (query.cursor !== undefined && (typeof query.cursor !== 'string' || !CURSOR.test(query.cursor))) {
       throw new GoTickError(`listRuns: malformed cursor "${query.cursor}"; pass back the nextCursor of a previous page.`);
     }
     // Without a flow id the list spans every flow this node knows.
@@ -180,7 +186,8 @@ export class GoTickEngine implements GoTickApi {
   }
 
   /** Resolves with the run once it is completed, failed or cancelled. */
-  async waitForRun<TInput = unknown, TOutput = unknown>(runId: string, options: WaitForRunOptions = {}): Promise<RunView<TInput, TOutput>> {
+  async waitForRun<TInput = unknown, TOutput = unknown>(run: RunHandle<TInput, TOutput>, options: WaitForRunOptions = {}): Promise<RunView<TInput, TOutput>> {
+    const runId = runIdOf(run);
     const timeoutMs = toMs(options.timeout ?? '30s', 'timeout');
     const { store } = this.started();
     // One small HGET per poll, backing off from 5 ms to 200 ms: a waiter never

@@ -1,4 +1,5 @@
 import { toMs, type Duration } from '../common/duration';
+import { MAX_TIMER_MS } from '../common/timers';
 import { GoTickConfigError } from '../common/errors';
 import type { Backoff } from '../common/types';
 import type { EngineLogger } from './flow-definition';
@@ -63,6 +64,15 @@ export interface ResolvedOptions {
 
 const silentLogger: EngineLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
+/** A Duration that drives a Node timer: at most MAX_TIMER_MS (about 24.8 days), which setTimeout would otherwise fire after 1 ms. */
+function timerMs(duration: Duration, what: string): number {
+  const value = toMs(duration, what);
+  if (value > MAX_TIMER_MS) {
+    throw new GoTickConfigError(`Invalid ${what} ${JSON.stringify(duration)}: at most ${MAX_TIMER_MS} ms (about 24.8 days), the longest timer Node honours.`);
+  }
+  return value;
+}
+
 /** Checks every option and fills in the defaults; a bad option fails here with GoTickConfigError naming it. */
 export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
   const prefix = options.prefix ?? 'gotick';
@@ -80,13 +90,13 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
   const worker = options.worker;
   return {
     prefix,
-    leaseMs: toMs(worker ? (worker.lease ?? '30s') : '30s', 'worker.lease'),
+    leaseMs: timerMs(worker ? (worker.lease ?? '30s') : '30s', 'worker.lease'),
     concurrency: worker === false ? 1 : (worker?.concurrency ?? 10),
     maxPayloadBytes: options.limits?.maxPayloadBytes ?? 1024 * 1024,
     retentionMs: toMs(options.retention ?? '7d', 'retention'),
     partitions,
-    connectTimeoutMs: toMs(options.connectTimeout ?? '10s', 'connectTimeout'),
-    shutdownTimeoutMs: toMs(options.shutdownTimeout ?? '10s', 'shutdownTimeout'),
+    connectTimeoutMs: timerMs(options.connectTimeout ?? '10s', 'connectTimeout'),
+    shutdownTimeoutMs: timerMs(options.shutdownTimeout ?? '10s', 'shutdownTimeout'),
     retries: options.defaults?.retries ?? 3,
     backoff: options.defaults?.backoff ?? { type: 'exponential', delay: '1s', maxDelay: '5m' },
     logger: options.logger ?? silentLogger,

@@ -5,4 +5,5 @@ export { Flow, OnFlowSuccess, OnFlowFail, OnFlowError, OnFlowCancel } from './de
 export { TickService } from './tick.service';
 export { TriggerRunDto } from './http/dto/trigger-run.dto';
 export { ListRunsDto } from './http/dto/list-runs.dto';
+export { MAX_BODY_DEPTH } from './http/json-body';
 export { CancelRunDto } from './http/dto/cancel-run.dto';

@@ -1,10 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { flowIdOf } from '../common/flow-ref';
 import type {
   CancelOptions,
   CancelResult,
+  FlowRef,
+  TriggerArgs,
   GoTickApi,
   GoTickEngine,
   ListRunsQuery,
+  RunHandle,
   RunPage,
   RunView,
   TriggerOptions,
@@ -26,8 +30,10 @@ export class TickService implements GoTickApi {
    * idempotent; `options.delay` starts it later.
    * @throws UnknownFlowError, InvalidRunIdError, NotSerializableError, PayloadTooLargeError, RedisUnavailableError
    */
-  trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult> {
-    return this.engine.trigger(flowId, input, options);
+  trigger<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, ...args: TriggerArgs<TInput>): Promise<TriggerResult<TInput, TOutput>>;
+  trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult>;
+  trigger(flow: string | FlowRef, input?: unknown, options?: TriggerOptions): Promise<TriggerResult> {
+    return this.engine.trigger(flowIdOf(flow), input, options);
   }
 
   /** The run with every step's state, or null if there is no such run. */
@@ -41,8 +47,8 @@ export class TickService implements GoTickApi {
   }
 
   /** Resolves when the run has completed, failed or been cancelled; WaitForRunTimeoutError after `timeout` (default 30s). */
-  waitForRun<TInput = unknown, TOutput = unknown>(runId: string, options?: WaitForRunOptions): Promise<RunView<TInput, TOutput>> {
-    return this.engine.waitForRun<TInput, TOutput>(runId, options);
+  waitForRun<TInput = unknown, TOutput = unknown>(run: RunHandle<TInput, TOutput>, options?: WaitForRunOptions): Promise<RunView<TInput, TOutput>> {
+    return this.engine.waitForRun<TInput, TOutput>(run, options);
   }
 
   /** Ids of the flows this app registered. */

@@ -18,7 +18,7 @@ function countingFlow(id: string, body: (ctx: FlowContext<{ napMs?: number }>, c
   const count = (runId: string, key: string) => runs.set(`${runId}/${key}`, (runs.get(`${runId}/${key}`) ?? 0) + 1);
   const flow: FlowDefinition = {
     id,
-    handler: (ctx) => body(ctx as FlowContext<{ napMs?: number }>, (key) => count(ctx.runId, key)),
+    handler: (ctx) => body(ctx as FlowContext<{ napMs?: number }>, (key) => void count(ctx.runId, key)),
     hooks: { onCancel: [(ctx: FlowHookContext, { reason }) => void cancels.push({ runId: ctx.runId, input: ctx.input, reason })] },
   };
   return { flow, ran: (runId: string, key: string) => runs.get(`${runId}/${key}`) ?? 0, cancels };

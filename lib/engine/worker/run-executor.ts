@@ -1,6 +1,7 @@
 import { decode, encode } from '../codec';
 import { errorInfo } from '../error-info';
 import { FlowTimeoutError, RunCancelledError, StepFailedError } from '../../common/errors';
+import { setLongTimeout } from '../../common/timers';
 import { CancelRequestedError, LeaseLostError } from '../errors';
 import { Execution, type ExecutionSettings } from './execution';
 import { Lease } from './lease';
@@ -35,9 +36,6 @@ export function cancelledErrorInfo(runId: string, reason: string): ErrorInfo {
   const error = new RunCancelledError(runId, reason || undefined);
   return { name: error.name, message: error.message };
 }
-
-// setTimeout fires at once past this (2^31-1 ms, ~24.8 days): a longer deadline is left to the claim check.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -123,10 +121,7 @@ export class RunExecutor {
     });
     // The whole-run deadline, a timer per execution (not per step).
     const deadline = claim.run.deadline;
-    const deadlineTimer =
-      deadline !== undefined && deadline - Date.now() <= MAX_TIMER_MS
-        ? setTimeout(() => void ctx.stop(timeoutOf(claim.run)), Math.max(0, deadline - Date.now()))
-        : undefined;
+    const deadlineTimer = deadline === undefined ? undefined : setLongTimeout(() => void ctx.stop(timeoutOf(claim.run)), deadline - Date.now());
     try {
       const outcome = await Promise.race<Outcome | undefined>([
         Promise.resolve()
@@ -145,7 +140,7 @@ export class RunExecutor {
     } catch (err) {
       if (!(err instanceof LeaseLostError)) throw err;
     } finally {
-      clearTimeout(deadlineTimer);
+      deadlineTimer?.cancel();
       lease.stopHeartbeat();
       if (this.active.get(runId) === ctx) this.active.delete(runId);
     }

@@ -6,6 +6,7 @@ import { ListRunsDto } from './dto/list-runs.dto';
 import { TriggerRunDto } from './dto/trigger-run.dto';
 import { GoTickAuthGuard } from './gotick-auth.guard';
 import { GoTickExceptionFilter } from './gotick-exception.filter';
+import { TriggerBodyGuard, TriggerInput } from './trigger-body.guard';
 
 /**
  * The REST face of TickService. Flow ids hold slashes ('orders/close'):
@@ -18,8 +19,10 @@ export class TickController {
   constructor(private readonly ticks: TickService) {}
 
   @Post('flows/:flowId/runs')
-  trigger(@Param('flowId') flowId: string, @Body() body: TriggerRunDto): Promise<TriggerResult> {
-    return this.ticks.trigger(flowId, body.input, { delay: body.delay, runId: body.runId, timeout: body.timeout });
+  @UseGuards(TriggerBodyGuard)
+  trigger(@Param('flowId') flowId: string, @Body() body: TriggerRunDto, @TriggerInput() input: unknown): Promise<TriggerResult> {
+    // The input comes from the guard, as parsed: validation would rebuild it and drop keys such as "__proto__".
+    return this.ticks.trigger(flowId, input, { delay: body.delay, runId: body.runId, timeout: body.timeout });
   }
 
   @Get('flows')
