@@ -228,7 +228,10 @@ export class GoTickEngine implements GoTickApi {
       case 'finished':
         return { runId, status: reply.status };
       case 'requested':
-        await this.nudges!.publish(runId, reply.reason);
+        // The request is durable already; a lost nudge only means the run stops at its next heartbeat or write.
+        await this.nudges!.publish(runId, reply.reason).catch((err: Error) => {
+          this.settings.logger.warn(`Cancel of run "${runId}" is stored, but the nudge to its node failed (${err.message}); it stops at its next heartbeat.`);
+        });
         return { runId, status: 'cancelled' };
       case 'cancelled': {
         // Only the call whose script cancelled the parked run gets here: the hooks run once.
