@@ -136,11 +136,11 @@ describe('cancel, in one process', () => {
         await ctx.task('next', () => void (nextRan = true));
       },
     };
-    const engine = await env.harness.start([flow], { worker: { lease: '900ms' } });
+    const prefix = `missed${process.pid}`;
+    const engine = await env.harness.start([flow], { prefix, worker: { lease: '900ms' } });
     const { runId } = await engine.trigger('cancel/missed-nudge', {});
     await waitUntil(async () => (await engine.getRun(runId))?.status === 'running', 'the run to start');
     // The request as cancel() stores it, without the pub/sub nudge: only the heartbeat (every 300 ms) can see it.
-    const prefix = (engine as unknown as { settings: { prefix: string } }).settings.prefix;
     await env.redis.client.hset(`${prefix}:run:{${runId}}`, 'cancelRequested', 'nudge lost', 'cancelAt', Date.now());
     const run = await engine.waitForRun(runId, { timeout: '3s' });
     expect(run.status).toBe('cancelled');
@@ -161,10 +161,10 @@ describe('cancel, in one process', () => {
       },
     };
     // A lease of 30 s: the heartbeat (every 10 s) cannot be what stops this run.
-    const engine = await env.harness.start([flow], { worker: { lease: '30s' } });
+    const prefix = `refused${process.pid}`;
+    const engine = await env.harness.start([flow], { prefix, worker: { lease: '30s' } });
     const { runId } = await engine.trigger('cancel/refused-write', {});
     await waitUntil(() => release, 'step a to start');
-    const prefix = (engine as unknown as { settings: { prefix: string } }).settings.prefix;
     await env.redis.client.hset(`${prefix}:run:{${runId}}`, 'cancelRequested', 'no nudge', 'cancelAt', Date.now());
     release();
     const run = await engine.waitForRun(runId, { timeout: '3s' });
@@ -185,8 +185,8 @@ describe('cancel, in one process', () => {
         return a;
       },
     };
-    const engine = await env.harness.start([flow], { worker: { concurrency: 10 } });
-    const prefix = (engine as unknown as { settings: { prefix: string } }).settings.prefix;
+    const prefix = `race${process.pid}`;
+    const engine = await env.harness.start([flow], { prefix, worker: { concurrency: 10 } });
     const outcomes = { completedFirst: 0, cancelledWithA: 0, cancelledWithoutA: 0, cancelledWithB: 0, bBodyRanAfterAck: 0 };
     const snapshots = new Map<string, Record<string, string>>();
     const violations: string[] = [];
