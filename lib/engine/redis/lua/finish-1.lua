@@ -1,5 +1,5 @@
 --[[
-  Ends a run (completed or failed) once, fenced by the lease, and starts the
+  Ends a run (completed, failed or cancelled) once, fenced by the lease, and starts the
   retention clock on its key.
   KEYS[1] run hash
   ARGV[1] token  ARGV[2] now (ms)  ARGV[3] status  ARGV[4] output ('' = none)
