@@ -1,4 +1,4 @@
-import type { ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
+import type { ListRunsQuery, RetryResult, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
 
 /**
  * What every face of GoTick offers, whether it runs the engine in-process
@@ -17,4 +17,16 @@ export interface GoTickApi {
   waitForRun<TInput = unknown, TOutput = unknown>(runId: string, options?: WaitForRunOptions): Promise<RunView<TInput, TOutput>>;
   /** Ids of the registered flows, sorted. */
   listFlows(): Promise<string[]>;
+  /**
+   * Puts a signal in the run's mailbox (FIFO per name, kept until a
+   * `ctx.waitForSignal` takes it) and wakes the run if it waits for `name`.
+   * @throws RunNotFoundError, RunFinishedError, SignalMailboxFullError, PayloadTooLargeError, InvalidSignalNameError
+   */
+  signal(runId: string, name: string, payload?: unknown): Promise<void>;
+  /**
+   * Queues a failed or cancelled run again: completed steps keep their
+   * results, the failed step starts over with fresh attempts.
+   * @throws RunNotFoundError, RunNotRetriableError
+   */
+  retry(runId: string): Promise<RetryResult>;
 }
