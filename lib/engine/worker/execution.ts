@@ -336,12 +336,9 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
 
   /** The narrow view of this execution that primitives in ./primitives work through. */
   private hostForPrimitives(): SignalWaitHost {
-    const execution = this;
     return {
       lease: this.lease,
-      get interrupt() {
-        return execution.interrupt;
-      },
+      stopped: () => this.interrupt !== undefined,
       known: (key) => this.steps.get(key),
       seqOf: (key) => this.steps.get(key)?.seq ?? this.nextSeq++,
       remember: (key, record) => void this.steps.set(key, record),

@@ -31,8 +31,8 @@ export function encodeSignal(name: string, payload: unknown, sentAt: number): st
 /** What the signal primitive needs of the execution it runs in. */
 export interface SignalWaitHost {
   readonly lease: Lease;
-  /** Set once the execution stopped: no new wait may start. */
-  readonly interrupt?: Interrupt;
+  /** True once the execution stopped: no new wait may start. */
+  stopped(): boolean;
   known(key: string): StepRecord | undefined;
   /** The step's position in the run (its recorded one on replay). */
   seqOf(key: string): number;
@@ -68,7 +68,7 @@ export async function waitForSignal<T>(
   options?: WaitForSignalOptions,
 ): Promise<ReceivedSignal<T> | null> {
   checkSignalName(name);
-  if (host.interrupt) return host.parked();
+  if (host.stopped()) return host.parked();
   const known = host.known(key);
   if (known?.status === 'completed') return decode<ReceivedSignal<T> | null>(known.result);
   const now = Date.now();
