@@ -137,4 +137,37 @@ describe('retry of failed runs on a real Redis', () => {
     expect(await redis.hexists(runKey, 'cancelRequested')).toBe(0);
     expect(run.previousErrors).toEqual([{ name: 'RunCancelledError', message: 'customer asked', failedAt: new Date(cancelledAt).toISOString() }]);
   });
+
+  it('runs every failed future of a ctx.wait again, so one retry is enough after a fan-out failed side by side', async () => {
+    const state = { broken: true, calls: {} as Record<string, number> };
+    const engine = await env.harness.start([
+      {
+        id: 'fan-out',
+        handler: async (ctx: FlowContext) => {
+          const futures = ['x', 'y', 'z'].map((part) =>
+            ctx.async(part, () => {
+              state.calls[part] = (state.calls[part] ?? 0) + 1;
+              if (state.broken && part !== 'z') throw new Error(`${part}: upstream is down`);
+              return part.toUpperCase();
+            }, { retries: 0 }),
+          );
+          return (await ctx.wait(futures)).join('');
+        },
+      },
+    ]);
+    const { runId } = await engine.trigger('fan-out');
+    const failed = await engine.waitForRun(runId);
+    expect(failed.status).toBe('failed');
+    expect(failed.steps.map((s) => [s.key, s.status])).toEqual([
+      ['x', 'failed'],
+      ['y', 'failed'],
+      ['z', 'completed'],
+    ]);
+    state.broken = false;
+    await engine.retry(runId);
+    const run = await engine.waitForRun(runId);
+    expect(run.status).toBe('completed');
+    expect(run.output).toBe('XYZ');
+    expect(state.calls).toEqual({ x: 2, y: 2, z: 1 });
+  });
 });

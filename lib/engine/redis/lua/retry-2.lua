@@ -1,7 +1,9 @@
 --[[
   Sends a failed or cancelled run back to the queue, keeping its history:
-  completed steps keep their results; the step that failed the run loses its
-  failed record, so it starts over with fresh attempts; the run's error moves
+  completed steps keep their results; every failed step loses its record, so
+  it starts over with fresh attempts (not only the one named in the run's
+  error: futures of one ctx.wait may have failed side by side, and keeping
+  one would fail the retried run at once); the run's error moves
   to previousErrors (capped); retention expiry is lifted from the run and
   its mailbox; a whole-run deadline is cleared so the next start sets a fresh one.
   KEYS[1] run hash  KEYS[2] mailbox hash
@@ -21,11 +23,12 @@ if err then
   table.insert(previous, entry)
   while #previous > tonumber(ARGV[2]) do table.remove(previous, 1) end
   redis.call('HSET', KEYS[1], 'previousErrors', cjson.encode(previous))
-  if type(entry['stepKey']) == 'string' then
-    local field = 's:' .. entry['stepKey']
-    local step = redis.call('HGET', KEYS[1], field)
-    -- Packed step: [kind, status, ...]; 'f' = failed.
-    if step and cjson.decode(step)[2] == 'f' then redis.call('HDEL', KEYS[1], field) end
+end
+-- Packed steps start ["<kind>","<status>",...; 'f' = failed. A retry is rare: one pass over the hash is fine.
+local fields = redis.call('HGETALL', KEYS[1])
+for i = 1, #fields, 2 do
+  if string.sub(fields[i], 1, 2) == 's:' and string.find(fields[i + 1], '^%["%a+","f"') then
+    redis.call('HDEL', KEYS[1], fields[i])
   end
 end
 redis.call('HSET', KEYS[1], 'status', 'queued', 'updatedAt', ARGV[1])
