@@ -231,4 +231,32 @@ describe('signals on a real Redis', () => {
     // eslint-disable-next-line no-console
     console.log(`parking race: ${sentWhileRunning} of 50 signals arrived while the run was still running`);
   });
+
+  it('signals never taken expire with their run: at the finish, and by the sweeper when no finish gave them an expiry', async () => {
+    const engine = await env.harness.start(
+      [
+        { id: 'ignores', handler: async (ctx: FlowContext) => ctx.sleep('nap', 200) },
+        { id: 'sleeps', handler: async (ctx: FlowContext) => ctx.sleep('long', '1h') },
+      ],
+      { retention: '1s' },
+    );
+    const redis = new Redis(env.redis.url);
+    const prefix = (engine as unknown as { settings: { prefix: string } }).settings.prefix;
+    try {
+      const { runId } = await engine.trigger('ignores');
+      await engine.signal(runId, 'unused', 1);
+      await engine.waitForRun(runId);
+      const mailbox = `${prefix}:mailbox:{${runId}}`;
+      await waitUntil(async () => (await redis.pttl(mailbox)) > 0, 'the mailbox to get the run retention');
+      await waitUntil(async () => (await redis.exists(mailbox)) === 0, 'the mailbox to expire with its run', 5000);
+
+      // A run record gone without a finish that expired its mailbox (as a cancel script might leave it).
+      const orphan = (await engine.trigger('sleeps')).runId;
+      await engine.signal(orphan, 'unused', 1);
+      await redis.del(`${prefix}:run:{${orphan}}`);
+      await waitUntil(async () => (await redis.exists(`${prefix}:mailbox:{${orphan}}`)) === 0, 'the sweeper to drop the orphan mailbox', 10_000);
+    } finally {
+      redis.disconnect();
+    }
+  });
 });

@@ -273,6 +273,8 @@ export class RedisRunStore implements RunStore {
       // A run older than the cutoff may still be alive (a long sleep): only expired records lose their entry.
       const gone = ids.filter((_, i) => exists[i] === 0);
       if (gone.length) dropped += Number(await guarded(this.redis.zrem(index, ...gone)));
+      // A mailbox outlives its run only if no finish gave it the run's expiry (a cancel, a lost PEXPIRE): drop it with the run.
+      if (gone.length) await guarded(Promise.all(gone.map((id) => this.redis.unlink(this.keys.mailbox(id)))));
     }
     return dropped;
   }
