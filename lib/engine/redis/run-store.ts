@@ -258,7 +258,7 @@ export class RedisRunStore implements RunStore {
         }
       }
       // Runs past their retention leave their index entry behind; drop those lazily here.
-      await guarded(Promise.all(expired.map((e) => this.redis.zrem(e.index, e.runId))));
+      await guarded(Promise.all(expired.flatMap((e) => [this.redis.zrem(e.index, e.runId), this.redis.unlink(this.keys.mailbox(e.runId))])));
       if (pages.every((page) => page.length < batch * 2)) return { runs };
     }
     return { runs, nextCursor: max.slice(1) };
