@@ -1,5 +1,5 @@
 import type { FlowRef } from './flow-ref';
-import type { ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
+import type { ListRunsQuery, RetryResult, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
 
 /**
  * The rest of a typed trigger call: the input (optional when the flow's input
@@ -36,4 +36,16 @@ export interface GoTickApi {
   waitForRun<TInput = unknown, TOutput = unknown>(run: RunHandle<TInput, TOutput>, options?: WaitForRunOptions): Promise<RunView<TInput, TOutput>>;
   /** Ids of the registered flows, sorted. */
   listFlows(): Promise<string[]>;
+  /**
+   * Puts a signal in the run's mailbox (FIFO per name, kept until a
+   * `ctx.waitForSignal` takes it) and wakes the run if it waits for `name`.
+   * @throws RunNotFoundError, RunFinishedError, SignalMailboxFullError, PayloadTooLargeError, InvalidSignalNameError
+   */
+  signal(runId: string, name: string, payload?: unknown): Promise<void>;
+  /**
+   * Queues a failed or cancelled run again: completed steps keep their
+   * results, the failed step starts over with fresh attempts.
+   * @throws RunNotFoundError, RunNotRetriableError
+   */
+  retry(runId: string): Promise<RetryResult>;
 }

@@ -165,3 +165,11 @@ export class SignalMailboxFullError extends GoTickError {
     );
   }
 }
+
+/** A signal name that is empty, too long, or not a string. @public */
+export class InvalidSignalNameError extends GoTickError {
+  constructor(name: unknown) {
+    const shown = typeof name === 'string' && name.length > 60 ? `a ${name.length}-character string` : JSON.stringify(name);
+    super(`Invalid signal name ${shown}: use a string of 1-200 characters (the name ctx.waitForSignal waits for).`);
+  }
+}
