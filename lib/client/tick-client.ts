@@ -3,7 +3,7 @@ import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import { toMs } from '../common/duration';
 import { pollUntilFinished } from '../common/poll-until-finished';
 import { MAX_TIMER_MS } from '../common/timers';
-import type { CancelOptions, CancelResult, ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from '../common/types';
+import type { CancelOptions, CancelResult, ListRunsQuery, RetryResult, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from '../common/types';
 
 /** @public */
 export interface TickClientOptions {
@@ -93,6 +93,16 @@ export class TickClient implements GoTickApi {
       firstPauseMs: 20,
       maxPauseMs: 500,
     });
+  }
+
+  /** Sends signal `name` to the run (POST /runs/:runId/signals/:name); resolves once it is stored. */
+  async signal(runId: string, name: string, payload?: unknown): Promise<void> {
+    await this.request('POST', `/runs/${encodeURIComponent(runId)}/signals/${encodeURIComponent(name)}`, { payload });
+  }
+
+  /** Queues a failed or cancelled run again (POST /runs/:runId/retry); 409 for any other status. */
+  retry(runId: string): Promise<RetryResult> {
+    return this.request('POST', `/runs/${encodeURIComponent(runId)}/retry`, {});
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {

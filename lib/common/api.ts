@@ -1,5 +1,5 @@
 import type { FlowRef } from './flow-ref';
-import type { CancelOptions, CancelResult, ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
+import type { CancelOptions, CancelResult, ListRunsQuery, RetryResult, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
 
 /**
  * The rest of a typed trigger call: the input (optional when the flow's input
@@ -42,4 +42,16 @@ export interface GoTickApi {
    * answers) its terminal status. Unknown run: RunNotFoundError (HTTP 404).
    */
   cancel(runId: string, options?: CancelOptions): Promise<CancelResult>;
+  /**
+   * Puts a signal in the run's mailbox (FIFO per name, kept until a
+   * `ctx.waitForSignal` takes it) and wakes the run if it waits for `name`.
+   * @throws RunNotFoundError, RunFinishedError, SignalMailboxFullError, PayloadTooLargeError, InvalidSignalNameError
+   */
+  signal(runId: string, name: string, payload?: unknown): Promise<void>;
+  /**
+   * Queues a failed or cancelled run again: completed steps keep their
+   * results, the failed step starts over with fresh attempts.
+   * @throws RunNotFoundError, RunNotRetriableError
+   */
+  retry(runId: string): Promise<RetryResult>;
 }

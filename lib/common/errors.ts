@@ -177,3 +177,11 @@ export class StepInHookError extends GoTickError {
     super(`Step calls are not allowed in hooks (ctx.${method} in ${hook} of flow "${flowId}"); do the work in the flow.`);
   }
 }
+
+/** A signal name that is empty, too long, or not a string. @public */
+export class InvalidSignalNameError extends GoTickError {
+  constructor(name: unknown) {
+    const shown = typeof name === 'string' && name.length > 60 ? `a ${name.length}-character string` : JSON.stringify(name);
+    super(`Invalid signal name ${shown}: use a string of 1-200 characters (the name ctx.waitForSignal waits for).`);
+  }
+}

@@ -98,7 +98,39 @@ export interface RunView<TInput = unknown, TOutput = unknown> {
   wakeAt?: string;
   /** How many times a worker picked the run up (first run, resumes, crash recovery). */
   executions: number;
+  /** How many times `retry(runId)` sent the run back to the queue. */
+  retries?: number;
+  /** The errors of the attempts before the last retry, oldest first (at most 10). */
+  previousErrors?: PreviousRunError[];
   steps: StepView[];
+}
+
+/** The error a run had before `retry(runId)` cleared it. @public */
+export interface PreviousRunError extends ErrorInfo {
+  stepKey?: string;
+  /** When that attempt of the run finished (ISO time). */
+  failedAt?: string;
+}
+
+/** A signal as `ctx.waitForSignal` returns it: the same value on every replay. @public */
+export interface ReceivedSignal<T = unknown> {
+  name: string;
+  payload: T;
+  /** When `signal(runId, name, payload)` stored it. */
+  sentAt: Date;
+}
+
+/** Options of `ctx.waitForSignal`. @public */
+export interface WaitForSignalOptions {
+  /** Resolve with null when no signal came within this long (measured from the first time the flow reached the wait). */
+  timeout?: Duration;
+}
+
+/** What `retry(runId)` answers. @public */
+export interface RetryResult {
+  runId: string;
+  /** `queued`: the run is back in the queue. */
+  status: RunStatus;
 }
 
 /** A page of runs, newest first; pass `nextCursor` back to read on. @public */

@@ -8,7 +8,10 @@ import {
   InvalidRunIdError,
   PayloadTooLargeError,
   RedisUnavailableError,
+  RunFinishedError,
   RunNotFoundError,
+  RunNotRetriableError,
+  SignalMailboxFullError,
   UnknownFlowError,
   WaitForRunTimeoutError,
 } from '../common/errors';
@@ -19,6 +22,7 @@ import {
   type CancelOptions,
   type CancelResult,
   type ListRunsQuery,
+  type RetryResult,
   type RunPage,
   type RunStatus,
   type RunView,
@@ -32,12 +36,15 @@ import type { FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
 import { resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
-import type { CancelNudges, RunQueue, RunStore } from './ports';
+import type { CancelNudges, MailboxStore, RetryStore, RunQueue, RunStore } from './ports';
 import { RedisCancelNudges } from './redis/cancel-nudges';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
-import { CURSOR, RedisRunStore } from './redis/run-store';
+import { RedisMailboxStore } from './redis/mailbox-store';
+import { RedisRetryStore } from './redis/retry-store';
+import { CURSOR, RedisRunStore, TIMER_GRACE_MS } from './redis/run-store';
 import { toRunSummary, toRunView } from './run-view';
 import { runHooks } from './worker/hooks';
+import { checkSignalName, encodeSignal } from './worker/primitives/signals';
 import { RunExecutor, cancelledErrorInfo } from './worker/run-executor';
 
 const RUN_ID = /^[A-Za-z0-9_.-]{1,200}$/;
@@ -56,6 +63,8 @@ export class GoTickEngine implements GoTickApi {
   private store?: RunStore;
   private queue?: RunQueue;
   private nudges?: CancelNudges;
+  private mailbox?: MailboxStore;
+  private retries?: RetryStore;
   private executor?: RunExecutor;
   private sweeper?: IndexSweeper;
   private reconciler?: Reconciler;
@@ -106,14 +115,24 @@ export class GoTickEngine implements GoTickApi {
         partitions: settings.partitions,
         cluster: isCluster(connection),
       });
+      const mailbox = new RedisMailboxStore(storeClient, settings.prefix);
       this.store = store;
       this.queue = queue;
+      this.mailbox = mailbox;
+      this.retries = new RedisRetryStore(storeClient, settings.prefix);
       const worker = this.options.worker !== false;
       // One subscriber connection per worker node hears every cancel nudge; producers only publish.
       const subscriber = worker ? this.track(createClient(connection, { maxRetriesPerRequest: null })) : undefined;
       const nudges = (this.nudges = new RedisCancelNudges(storeClient, subscriber, settings.prefix));
       if (worker) {
-        const executor = (this.executor = new RunExecutor({ store, queue, flows: this.flows, ...settings, onCancelled: (runId) => this.runCancelled(runId) }));
+        const executor = (this.executor = new RunExecutor({
+          store,
+          queue,
+          mailbox,
+          flows: this.flows,
+          ...settings,
+          onCancelled: (runId) => this.runCancelled(runId),
+        }));
         await nudges.listen((runId, reason) => executor.nudge(runId, reason));
         await queue.startWorker((runId) => executor.execute(runId));
         this.sweeper = new IndexSweeper(store, () => this.flowIds(), settings.retentionMs, settings.logger);
@@ -253,6 +272,52 @@ export class GoTickEngine implements GoTickApi {
    */
   private runCancelled(_runId: string): void {
     // Cascading to child runs hooks in here.
+  }
+
+  /**
+   * Puts a signal in the run's mailbox (FIFO per name, kept until a wait
+   * takes it) and, if the run sleeps waiting for `name`, wakes it at once.
+   */
+  async signal(runId: string, name: string, payload?: unknown): Promise<void> {
+    checkSignalName(name);
+    const { store, queue } = this.started();
+    if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new RunNotFoundError(String(runId));
+    const sentAt = Date.now();
+    const encoded = encodeSignal(name, payload, sentAt);
+    const maxBytes = this.settings.maxPayloadBytes;
+    if (encoded.length * 3 > maxBytes && Buffer.byteLength(encoded) > maxBytes) {
+      throw new PayloadTooLargeError(`Payload of signal "${name}"`, Buffer.byteLength(encoded), maxBytes);
+    }
+    const sent = await this.mailbox!.send(runId, name, encoded, this.settings.maxSignalsPerRun);
+    switch (sent.kind) {
+      case 'missing':
+        throw new RunNotFoundError(runId);
+      case 'finished':
+        throw new RunFinishedError(runId, sent.status);
+      case 'full':
+        throw new SignalMailboxFullError(runId, this.settings.maxSignalsPerRun);
+    }
+    if (!sent.wake) return;
+    // The resume lane: no priority, so it goes ahead of new runs. The timer
+    // catches a wake-up lost should this process die before the job is added.
+    await Promise.all([store.setTimer(runId, sentAt + TIMER_GRACE_MS), queue.enqueueResume(runId, sentAt)]);
+  }
+
+  /**
+   * Sends a failed or cancelled run back to the queue: completed steps keep
+   * their results, the step that failed starts over with fresh attempts, and
+   * the run's earlier error stays in its view (`previousErrors`, `retries`).
+   */
+  async retry(runId: string): Promise<RetryResult> {
+    const { store, queue } = this.started();
+    if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new RunNotFoundError(String(runId));
+    const now = Date.now();
+    const result = await this.retries!.retry(runId, now);
+    if (result.kind === 'missing') throw new RunNotFoundError(runId);
+    if (result.kind === 'not-retriable') throw new RunNotRetriableError(runId, result.status);
+    // A fresh job id (the resume lane), never the trigger's: its id may still be held by BullMQ.
+    await Promise.all([store.setTimer(runId, now + TIMER_GRACE_MS), queue.enqueueResume(runId, now)]);
+    return { runId, status: 'queued' };
   }
 
   /**

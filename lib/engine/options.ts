@@ -36,6 +36,8 @@ export interface GoTickEngineOptions {
   limits?: {
     /** Largest run input or step result, in bytes of JSON. Default 1 MiB. */
     maxPayloadBytes?: number;
+    /** Undelivered signals one run's mailbox holds at most; past it, signal() fails with SignalMailboxFullError. Default 1000. */
+    maxSignalsPerRun?: number;
   };
   /** How long start() waits for Redis before failing. Default '10s'. */
   connectTimeout?: Duration;
@@ -53,6 +55,7 @@ export interface ResolvedOptions {
   leaseMs: number;
   concurrency: number;
   maxPayloadBytes: number;
+  maxSignalsPerRun: number;
   retentionMs: number;
   partitions: number;
   connectTimeoutMs: number;
@@ -87,12 +90,17 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1024) {
     throw new GoTickConfigError(`Invalid partitions ${JSON.stringify(options.partitions)}: an integer from 1 to 1024.`);
   }
+  const maxSignalsPerRun = options.limits?.maxSignalsPerRun ?? 1000;
+  if (!Number.isInteger(maxSignalsPerRun) || maxSignalsPerRun < 1) {
+    throw new GoTickConfigError(`Invalid limits.maxSignalsPerRun ${JSON.stringify(maxSignalsPerRun)}: an integer of at least 1.`);
+  }
   const worker = options.worker;
   return {
     prefix,
     leaseMs: timerMs(worker ? (worker.lease ?? '30s') : '30s', 'worker.lease'),
     concurrency: worker === false ? 1 : (worker?.concurrency ?? 10),
     maxPayloadBytes: options.limits?.maxPayloadBytes ?? 1024 * 1024,
+    maxSignalsPerRun,
     retentionMs: toMs(options.retention ?? '7d', 'retention'),
     partitions,
     connectTimeoutMs: timerMs(options.connectTimeout ?? '10s', 'connectTimeout'),

@@ -31,6 +31,8 @@ export function toRunSummary(run: RunRecord): RunSummary {
     finishedAt: iso(run.finishedAt),
     wakeAt: iso(run.wakeAt),
     executions: run.executions,
+    retries: run.retries,
+    previousErrors: run.previousErrors?.map(({ failedAt, ...error }) => compact({ ...error, failedAt: iso(failedAt) })),
   });
 }
 

@@ -7,3 +7,4 @@ export { TriggerRunDto } from './http/dto/trigger-run.dto';
 export { ListRunsDto } from './http/dto/list-runs.dto';
 export { MAX_BODY_DEPTH } from './http/json-body';
 export { CancelRunDto } from './http/dto/cancel-run.dto';
+export { SignalDto } from './http/dto/signal.dto';

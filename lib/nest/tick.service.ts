@@ -8,6 +8,7 @@ import type {
   GoTickApi,
   GoTickEngine,
   ListRunsQuery,
+  RetryResult,
   RunHandle,
   RunPage,
   RunView,
@@ -65,5 +66,23 @@ export class TickService implements GoTickApi {
    */
   cancel(runId: string, options?: CancelOptions): Promise<CancelResult> {
     return this.engine.cancel(runId, options);
+  }
+
+  /**
+   * Sends signal `name` (with an optional JSON payload) to a run: it waits in
+   * the run's mailbox until a `ctx.waitForSignal(key, name)` takes it, and
+   * wakes the run at once if it is waiting for that name.
+   * @throws RunNotFoundError, RunFinishedError, SignalMailboxFullError, PayloadTooLargeError, InvalidSignalNameError
+   */
+  signal(runId: string, name: string, payload?: unknown): Promise<void> {
+    return this.engine.signal(runId, name, payload);
+  }
+
+  /**
+   * Queues a failed or cancelled run again; completed steps are not run again.
+   * @throws RunNotFoundError, RunNotRetriableError
+   */
+  retry(runId: string): Promise<RetryResult> {
+    return this.engine.retry(runId);
   }
 }

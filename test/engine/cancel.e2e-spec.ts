@@ -1,4 +1,4 @@
-import { RunCancelledError, RunNotFoundError, type FlowContext, type FlowDefinition, type FlowHookContext } from '../../lib/engine';
+import { RunCancelledError, RunFinishedError, RunNotFoundError, type FlowContext, type FlowDefinition, type FlowHookContext } from '../../lib/engine';
 import {
   WORKER_FLOWS,
   abortedKey,
@@ -73,6 +73,21 @@ describe('cancel, in one process', () => {
     expect(ran(runId, 'after')).toBe(0);
     expect(await engine.getRun(runId)).toEqual(run);
     expect(cancels).toEqual([{ runId, input: { napMs: 500 }, reason: undefined }]);
+  });
+
+  it('a run waiting for a signal is cancelled at once; a signal sent afterwards is refused, not consumed', async () => {
+    const { flow, cancels } = countingFlow('cancel/waiting', async (ctx) => {
+      await ctx.waitForSignal('paid', 'payment');
+    });
+    const engine = await env.harness.start([flow]);
+    const { runId } = await engine.trigger('cancel/waiting', {});
+    await waitUntil(async () => (await engine.getRun(runId))?.steps.some((s) => s.status === 'waiting'), 'the run to wait for its signal');
+    expect(await engine.cancel(runId, { reason: 'order closed' })).toEqual({ runId, status: 'cancelled' });
+    await expect(engine.signal(runId, 'payment', { amount: 1 })).rejects.toThrow(RunFinishedError);
+    const run = (await engine.getRun(runId))!;
+    expect(run.status).toBe('cancelled');
+    expect(run.steps.map((s) => [s.key, s.status])).toEqual([['paid', 'waiting']]);
+    expect(cancels.map((c) => c.reason)).toEqual(['order closed']);
   });
 
   it('cancel twice is harmless: same answer, the first reason kept, hooks once', async () => {

@@ -79,6 +79,25 @@ describe('whole-run timeout', () => {
     expect(failures.map((f) => f.error.name)).toEqual(['FlowTimeoutError']);
   });
 
+  it('while waiting for a signal that never comes: the run fails at its deadline, not at the wait timeout', async () => {
+    const failures: FlowFailure[] = [];
+    const flow: FlowDefinition = {
+      id: 'timeout/signal',
+      options: { timeout: '500ms' },
+      handler: async (ctx) => ctx.waitForSignal('paid', 'payment', { timeout: '1h' }),
+      hooks: { onFail: [(_ctx, failure) => void failures.push(failure)] },
+    };
+    const engine = await env.harness.start([flow]);
+    const { runId } = await engine.trigger('timeout/signal', {});
+    await waitUntil(async () => (await engine.getRun(runId))?.steps.some((s) => s.status === 'waiting'), 'the run to wait for its signal');
+    const run = await engine.waitForRun(runId, { timeout: '5s' });
+    expect(run.status).toBe('failed');
+    expect(run.error!.name).toBe('FlowTimeoutError');
+    expect(Date.parse(run.finishedAt!) - Date.parse(run.startedAt!)).toBeLessThan(5000);
+    await engine.close();
+    expect(failures.map((f) => f.error.name)).toEqual(['FlowTimeoutError']);
+  });
+
   it('is measured from the first start, not from the trigger (a delayed run gets its whole timeout)', async () => {
     const flow: FlowDefinition = {
       id: 'timeout/delayed',

@@ -45,6 +45,8 @@ export const WORKER_FLOWS = {
    * hook pushes { reason, worker } to cancelHooksKey.
    */
   abortable: 'cancel/abortable',
+  /** task "before" -> waitForSignal "paid" (signal "payment", no timeout) -> task "after"; output: the payload. */
+  payment: 'signal/payment',
 } as const;
 
 // The fixture's side-effect bookkeeping lives outside the engine's prefix, so

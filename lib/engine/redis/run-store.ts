@@ -21,7 +21,7 @@ const LUA_DIR = join(__dirname, 'lua');
 export const TIMER_GRACE_MS = 5000;
 
 /** The run fields a list needs: never the input, output or steps, however large they are. */
-const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error'] as const;
+const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error', 'retries', 'previousErrors'] as const;
 
 /** Loads lua/<name>-<numberOfKeys>.lua as ioredis commands (EVALSHA, with EVAL fallback). */
 function defineScripts(client: RedisClient): ScriptClient {
@@ -62,6 +62,8 @@ function toRun(runId: string, fields: Map<string, string>): RunRecord {
     timeoutMs: num(fields.get('timeoutMs')),
     deadline: num(fields.get('deadline')),
     cancelRequested: fields.get('cancelRequested'),
+    retries: num(fields.get('retries')),
+    previousErrors: fields.has('previousErrors') ? JSON.parse(fields.get('previousErrors')!) : undefined,
   };
 }
 
@@ -123,7 +125,7 @@ function explain(err: unknown): never {
 }
 
 /** Redis calls fail with ioredis' own wording; say it in ours, and keep the original as cause. A plain catch: no extra promise per call. */
-function guarded<T>(call: Promise<T>): Promise<T> {
+export function guarded<T>(call: Promise<T>): Promise<T> {
   return call.catch(explain);
 }
 
@@ -242,6 +244,8 @@ export class RedisRunStore implements RunStore {
     );
     checkFenced(runId, ok);
     this.moveTimer(runId, null);
+    // The mailbox (signals never taken) expires with the run; not waited for, like the timer.
+    if (this.retentionMs > 0) void this.redis.pexpire(this.keys.mailbox(runId), this.retentionMs).catch(() => undefined);
   }
 
   async cancel(runId: string, reason: string, error: ErrorInfo): Promise<CancelReply> {
@@ -312,7 +316,7 @@ export class RedisRunStore implements RunStore {
         }
       }
       // Runs past their retention leave their index entry behind; drop those lazily here.
-      await guarded(Promise.all(expired.map((e) => this.redis.zrem(e.index, e.runId))));
+      await guarded(Promise.all(expired.flatMap((e) => [this.redis.zrem(e.index, e.runId), this.redis.unlink(this.keys.mailbox(e.runId))])));
       if (!full) return { runs };
     }
     return { runs, nextCursor: after ? cursorOf(after) : undefined };
@@ -342,6 +346,8 @@ export class RedisRunStore implements RunStore {
       // A run older than the cutoff may still be alive (a long sleep): only expired records lose their entry.
       const gone = ids.filter((_, i) => exists[i] === 0);
       if (gone.length) dropped += Number(await guarded(this.redis.zrem(index, ...gone)));
+      // A mailbox outlives its run only if no finish gave it the run's expiry (a cancel, a lost PEXPIRE): drop it with the run.
+      if (gone.length) await guarded(Promise.all(gone.map((id) => this.redis.unlink(this.keys.mailbox(id)))));
     }
     return dropped;
   }

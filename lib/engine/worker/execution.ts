@@ -18,7 +18,8 @@ import { CancelRequestedError, LeaseLostError } from '../errors';
 import type { RunRecord, StepRecord } from '../ports';
 import { isHardStop, mergeInterrupts, type Interrupt } from './interrupt';
 import type { Lease } from './lease';
-import type { Backoff, FlowFailure, MemoOptions, StepKind, TaskContext } from '../../common/types';
+import type { Backoff, FlowFailure, MemoOptions, ReceivedSignal, StepKind, TaskContext, WaitForSignalOptions } from '../../common/types';
+import { waitForSignal, type SignalWaitHost } from './primitives/signals';
 
 export interface ExecutionSettings {
   lease: Lease;
@@ -68,6 +69,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   private readonly inflight = new Set<Promise<unknown>>();
   private nextSeq: number;
   private signalInterrupt!: () => void;
+  private signalHost?: SignalWaitHost;
 
   constructor(
     run: RunRecord,
@@ -189,6 +191,11 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       return this.refuse(error as Error, key);
     }
     return this.sleepStep(key, () => at);
+  }
+
+  waitForSignal<T = unknown>(key: string, name: string, options?: WaitForSignalOptions): Promise<ReceivedSignal<T> | null> {
+    this.claimKey(key);
+    return waitForSignal<T>((this.signalHost ??= this.hostForPrimitives()), key, name, options);
   }
 
   // ---- for the runner ----------------------------------------------------
@@ -369,6 +376,25 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       if (bytes > this.settings.maxPayloadBytes) throw new PayloadTooLargeError(what, bytes, this.settings.maxPayloadBytes);
     }
     return text;
+  }
+
+  /** The narrow view of this execution that primitives in ./primitives work through. */
+  private hostForPrimitives(): SignalWaitHost {
+    return {
+      lease: this.lease,
+      stopped: () => this.interrupt !== undefined,
+      known: (key) => this.steps.get(key),
+      seqOf: (key) => this.steps.get(key)?.seq ?? this.nextSeq++,
+      remember: (key, record) => void this.steps.set(key, record),
+      track: (work) => {
+        this.inflight.add(work);
+        const forget = () => this.inflight.delete(work);
+        work.then(forget, forget);
+        return work;
+      },
+      stop: (interrupt) => this.stop(interrupt),
+      parked,
+    };
   }
 
   private defer(key: string, record: StepRecord): void {

@@ -7,7 +7,7 @@ import { Execution, type ExecutionSettings } from './execution';
 import { Lease } from './lease';
 import type { Interrupt } from './interrupt';
 import type { FlowDefinition } from '../flow-definition';
-import type { RunQueue, RunRecord, RunStore } from '../ports';
+import type { MailboxStore, RunQueue, RunRecord, RunStore } from '../ports';
 import type { ErrorInfo, FlowFailure } from '../../common/types';
 import { runHooks } from './hooks';
 import type { ResolvedOptions } from '../options';
@@ -15,6 +15,7 @@ import type { ResolvedOptions } from '../options';
 export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'maxPayloadBytes' | 'logger'> {
   store: RunStore;
   queue: RunQueue;
+  mailbox: MailboxStore;
   flows: ReadonlyMap<string, FlowDefinition>;
   /**
    * Told after this node ended a run cancelled (hooks done). Where cancelling
@@ -73,7 +74,7 @@ export class RunExecutor {
 
   async execute(runId: string): Promise<void> {
     const { store, queue, leaseMs, logger } = this.settings;
-    const lease = new Lease(runId, store, leaseMs);
+    const lease = new Lease(runId, store, leaseMs, this.settings.mailbox);
     const claim = await lease.claim();
     if (claim.kind === 'missing') {
       logger.warn(`Dropped a job for run "${runId}": no such run (expired or deleted).`);
@@ -170,7 +171,10 @@ export class RunExecutor {
       // A parked run fails at its deadline, not at its wake time: it wakes at whichever comes first.
       const wakeAt = deadline === undefined ? interrupt.wakeAt : Math.min(interrupt.wakeAt, deadline);
       await ctx.lease.suspend(wakeAt);
-      await this.settings.queue.enqueueResume(ctx.runId, wakeAt);
+      // A signal sent between the wait's look at the mailbox and this suspend
+      // found the run still running, so it did not wake it: look once more.
+      const signalled = interrupt.signals !== undefined && (await this.settings.mailbox.holdsAny(ctx.runId, interrupt.signals));
+      await this.settings.queue.enqueueResume(ctx.runId, signalled ? Date.now() : wakeAt);
       return;
     }
     if (interrupt?.kind === 'fatal') return this.fail(ctx, flow, interrupt.error, interrupt.stepKey);

@@ -1,8 +1,9 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseFilters, UseGuards, UsePipes, ValidationPipe, type Type } from '@nestjs/common';
-import type { CancelResult, RunPage, RunView, TriggerResult } from '../../engine';
+import type { CancelResult, RetryResult, RunPage, RunView, TriggerResult } from '../../engine';
 import { CancelRunDto } from './dto/cancel-run.dto';
 import { TickService } from '../tick.service';
 import { ListRunsDto } from './dto/list-runs.dto';
+import { SignalDto } from './dto/signal.dto';
 import { TriggerRunDto } from './dto/trigger-run.dto';
 import { GoTickAuthGuard } from './gotick-auth.guard';
 import { GoTickExceptionFilter } from './gotick-exception.filter';
@@ -46,6 +47,20 @@ export class TickController {
   @Get('runs')
   runs(@Query() query: ListRunsDto): Promise<RunPage> {
     return this.ticks.listRuns(query);
+  }
+
+  /** 202: the signal is stored; the run takes it when its flow reaches the wait. */
+  @Post('runs/:runId/signals/:name')
+  @HttpCode(202)
+  async signal(@Param('runId') runId: string, @Param('name') name: string, @Body() body: SignalDto): Promise<{ runId: string; name: string }> {
+    await this.ticks.signal(runId, name, body.payload);
+    return { runId, name };
+  }
+
+  @Post('runs/:runId/retry')
+  @HttpCode(200)
+  retry(@Param('runId') runId: string): Promise<RetryResult> {
+    return this.ticks.retry(runId);
   }
 }
 
