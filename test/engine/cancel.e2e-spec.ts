@@ -90,6 +90,25 @@ describe('cancel, in one process', () => {
     expect(cancels.map((c) => c.reason)).toEqual(['order closed']);
   });
 
+  it('a cancelled run can be retried: it runs on from where it stopped, the done step not again', async () => {
+    const { flow, ran, cancels } = countingFlow('cancel/retried', async (ctx, count) => {
+      await ctx.task('before', () => count('before'));
+      await ctx.sleep('nap', ctx.input.napMs!);
+      await ctx.task('after', () => count('after'));
+      return 'done';
+    });
+    const engine = await env.harness.start([flow]);
+    const { runId } = await engine.trigger('cancel/retried', { napMs: 300 });
+    await waitUntil(async () => (await engine.getRun(runId))?.status === 'sleeping', 'the run to sleep');
+    await engine.cancel(runId, { reason: 'oops' });
+    expect(await engine.retry(runId)).toEqual({ runId, status: 'queued' });
+    const run = await engine.waitForRun(runId, { timeout: '10s' });
+    expect(run.status).toBe('completed');
+    expect(run.output).toBe('done');
+    expect([ran(runId, 'before'), ran(runId, 'after')]).toEqual([1, 1]);
+    expect(cancels.map((c) => c.reason)).toEqual(['oops']);
+  });
+
   it('cancel twice is harmless: same answer, the first reason kept, hooks once', async () => {
     const { flow, cancels } = countingFlow('cancel/twice', async (ctx) => {
       await ctx.sleep('nap', '1h');
