@@ -114,6 +114,31 @@ describe('whole-run timeout', () => {
     expect(run.output).toBe('made it');
   });
 
+  it('a run that timed out and is retried gets a fresh deadline from its next start', async () => {
+    let executions = 0;
+    const flow: FlowDefinition = {
+      id: 'timeout/retried',
+      options: { timeout: '300ms' },
+      handler: async (ctx) => {
+        executions++;
+        await ctx.task('work', (task) =>
+          // The first time the work outlasts the deadline; after the retry it is quick.
+          executions === 1 ? new Promise<void>((resolve) => task.signal.addEventListener('abort', () => resolve())) : undefined,
+        );
+        return 'done';
+      },
+    };
+    const engine = await env.harness.start([flow]);
+    const { runId } = await engine.trigger('timeout/retried', {});
+    expect((await engine.waitForRun(runId, { timeout: '5s' })).error!.name).toBe('FlowTimeoutError');
+    // Well past the first deadline: a deadline kept from the first start would fail the retried run at once.
+    await engine.retry(runId);
+    const run = await engine.waitForRun(runId, { timeout: '5s' });
+    expect(run.status).toBe('completed');
+    expect(run.output).toBe('done');
+    expect(executions).toBe(2);
+  });
+
   it('a step whose retries run out by StepTimeoutError fails the run and calls OnFlowFail once', async () => {
     const failures: FlowFailure[] = [];
     const flow: FlowDefinition = {
