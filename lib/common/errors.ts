@@ -73,7 +73,8 @@ export class StepFailedError extends GoTickError {
   constructor(
     readonly stepKey: string,
     readonly attempts: number,
-    readonly cause: { name: string; message: string },
+    /** The last attempt's error (with its trimmed stack when it had one). */
+    readonly cause: { name: string; message: string; stack?: string },
   ) {
     super(`Step "${stepKey}" failed after ${attempts} attempt(s): ${cause.name}: ${cause.message}`);
   }

@@ -51,10 +51,17 @@ export interface TaskContext {
   signal: AbortSignal;
 }
 
-/** An error as stored and shown: name and message, never a stack. @public */
+/**
+ * An error as stored and shown: name and message, and the failing attempt's
+ * stack where there was one (trimmed to 30 lines, node internals left out).
+ * The stack is kept on a run's error and on a step's latest error only; HTTP
+ * error responses never carry one.
+ * @public
+ */
 export interface ErrorInfo {
   name: string;
   message: string;
+  stack?: string;
 }
 
 /** One failed attempt of a step. @public */

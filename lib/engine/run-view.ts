@@ -1,4 +1,5 @@
 import { decode } from './codec';
+import { withoutStack } from './error-info';
 import type { RunRecord, StepRecord } from './ports';
 import type { RunSummary, RunView, StepView } from '../common/types';
 
@@ -24,7 +25,8 @@ export function toRunSummary(run: RunRecord): RunSummary {
     runId: run.runId,
     flowId: run.flowId,
     status: run.status,
-    error: run.error,
+    // Lists stay light: the stack is shown by the view of one run.
+    error: run.error && withoutStack(run.error),
     createdAt: iso(run.createdAt)!,
     updatedAt: iso(run.updatedAt)!,
     startedAt: iso(run.startedAt),
@@ -32,7 +34,7 @@ export function toRunSummary(run: RunRecord): RunSummary {
     wakeAt: iso(run.wakeAt),
     executions: run.executions,
     retries: run.retries,
-    previousErrors: run.previousErrors?.map(({ failedAt, ...error }) => compact({ ...error, failedAt: iso(failedAt) })),
+    previousErrors: run.previousErrors?.map(({ failedAt, ...error }) => compact({ ...withoutStack(error), failedAt: iso(failedAt) })),
   });
 }
 
@@ -56,6 +58,7 @@ export function toRunView(run: RunRecord, steps: Map<string, StepRecord>): RunVi
   const ordered = [...steps.entries()].sort(([, a], [, b]) => a.seq - b.seq);
   return compact({
     ...toRunSummary(run),
+    error: run.error,
     input: decode(run.input),
     output: decode(run.output),
     steps: ordered.map(([key, step]) => toStepView(key, step)),

@@ -2,7 +2,7 @@ import { backoffMs } from './backoff';
 import { decode, encode } from '../codec';
 import { checkTime, toMs, type Duration } from '../../common/duration';
 import { setLongTimeout, type LongTimer } from '../../common/timers';
-import { errorInfo } from '../error-info';
+import { errorInfo, withoutStack } from '../error-info';
 import {
   DuplicateStepKeyError,
   GoTickError,
@@ -290,7 +290,8 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       } catch (err) {
         if (isHardStop(this.interrupt)) return PARK;
         const info = errorInfo(err);
-        errors = [...errors, { ...info, attempt: attempts, at: Date.now() }].slice(-10);
+        // Only the latest error keeps its stack: ten stacks per failing step would bloat the run hash.
+        errors = [...errors.map(withoutStack), { ...info, attempt: attempts, at: Date.now() }].slice(-10);
         await this.settings.onStepError({ error: info, stepKey: key, attempt: attempts });
         if (err instanceof NonRetriableError || attempts > retries) {
           if (!(await this.write(key, { kind, status: 'failed', attempts, seq, errors, finishedAt: Date.now() }))) return PARK;
@@ -305,9 +306,10 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       }
       // Known lost (heartbeat refused, shutdown hand-back): the write would be refused anyway.
       if (isHardStop(this.interrupt)) return PARK;
-      // A result that cannot be stored is the flow's bug, not a transient
-      // failure: retrying would not help, so it surfaces to the flow at once.
-      const result = this.encodeChecked(value, `Result of step "${key}"`);
+      // A task's return value is typed void and never read back: it is not encoded at all (an ORM
+      // entity with cycles must not fail a run whose side effect already ran). For the other kinds,
+      // a result that cannot be stored is the flow's bug: retrying would not help, so it surfaces at once.
+      const result = kind === 'task' ? undefined : this.encodeChecked(value, `Result of step "${key}"`);
       const record: StepRecord = { kind, status: 'completed', attempts, seq, result, finishedAt: Date.now() };
       if (errors.length) record.errors = errors;
       if (!(await this.write(key, record))) return PARK;

@@ -205,7 +205,8 @@ export class RunExecutor {
     if (error instanceof StepFailedError) {
       failure.stepKey = error.stepKey;
       failure.attempt = error.attempts;
-      failure.error = { name: error.name, message: error.message };
+      // The run shows the failing attempt's stack (the user's code), not the engine's rethrow.
+      failure.error = { name: error.name, message: error.message, ...(error.cause.stack ? { stack: error.cause.stack } : {}) };
     } else if (stepKey) {
       failure.stepKey = stepKey;
     }

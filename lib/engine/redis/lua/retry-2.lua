@@ -4,7 +4,7 @@
   it starts over with fresh attempts (not only the one named in the run's
   error: futures of one ctx.wait may have failed side by side, and keeping
   one would fail the retried run at once); the run's error moves
-  to previousErrors (capped); retention expiry is lifted from the run and
+  to previousErrors (capped, without its stack); retention expiry is lifted from the run and
   its mailbox; a whole-run deadline is cleared so the next start sets a fresh one.
   KEYS[1] run hash  KEYS[2] mailbox hash
   ARGV[1] now (ms)  ARGV[2] most previous errors kept
@@ -20,6 +20,7 @@ if err then
   local previous = cjson.decode(redis.call('HGET', KEYS[1], 'previousErrors') or '[]')
   local entry = cjson.decode(err)
   entry['failedAt'] = tonumber(redis.call('HGET', KEYS[1], 'finishedAt') or '')
+  entry['stack'] = nil
   table.insert(previous, entry)
   while #previous > tonumber(ARGV[2]) do table.remove(previous, 1) end
   redis.call('HSET', KEYS[1], 'previousErrors', cjson.encode(previous))
