@@ -17,12 +17,18 @@ export class GoTickError extends Error {
  */
 export class NonRetriableError extends GoTickError {}
 
-/** A trigger or lookup named a flow that no provider registered. @public */
+/**
+ * A trigger or lookup named a flow that no provider registered; or, as a run's
+ * error, no node had the run's flow for longer than `unknownFlowGrace`
+ * (renamed or removed in a deploy): retry the run once the flow is back.
+ * @public
+ */
 export class UnknownFlowError extends GoTickError {
-  constructor(readonly flowId: string, known: string[]) {
+  constructor(readonly flowId: string, known: string[], message?: string) {
     super(
-      `Unknown flow "${flowId}". Registered flows: ${known.length ? known.map((f) => `"${f}"`).join(', ') : '(none)'}. ` +
-        'Decorate a provider method with @Flow(id) and list the provider in a module.',
+      message ??
+        `Unknown flow "${flowId}". Registered flows: ${known.length ? known.map((f) => `"${f}"`).join(', ') : '(none)'}. ` +
+          'Decorate a provider method with @Flow(id) and list the provider in a module.',
     );
   }
 }

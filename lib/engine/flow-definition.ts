@@ -22,6 +22,8 @@ export interface FlowHooks {
 
 /** Where the engine reports what it cannot throw to anyone (hook errors, dropped jobs). */
 export interface EngineLogger {
+  /** Routine lines of a run's life (started, parked, completed); without it they go to `log` when logLevel is 'debug'. */
+  debug?(message: string): void;
   log(message: string): void;
   warn(message: string): void;
   error(message: string, stack?: string): void;

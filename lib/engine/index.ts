@@ -4,3 +4,4 @@ export type { FlowDefinition, FlowHooks, EngineLogger } from './flow-definition'
 export type { RedisConnection, ClusterConnection } from './redis/connection';
 export { GoTickEngine } from './engine';
 export type { GoTickEngineOptions } from './options';
+export type { LogLevel } from './worker/run-log';

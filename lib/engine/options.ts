@@ -4,6 +4,7 @@ import { GoTickConfigError } from '../common/errors';
 import type { Backoff } from '../common/types';
 import type { EngineLogger } from './flow-definition';
 import type { RedisConnection } from './redis/connection';
+import { LOG_LEVELS, leveledLogger, type LogLevel } from './worker/run-log';
 
 /** Options of the engine; GoTickModule.forRoot takes the same. @public */
 export interface GoTickEngineOptions {
@@ -46,7 +47,19 @@ export interface GoTickEngineOptions {
    * handed back so another node resumes them at once. Default '10s'.
    */
   shutdownTimeout?: Duration;
+  /**
+   * Where the engine logs (the Nest module passes Nest's Logger): failed runs
+   * and failed step attempts at warn, routine run lines at debug.
+   */
   logger?: EngineLogger;
+  /** The least severe level logged: 'debug' | 'log' | 'warn' | 'error' | 'silent'. Default 'log'. */
+  logLevel?: LogLevel;
+  /**
+   * How long a run whose flow no node has (renamed or removed in a deploy) is
+   * handed back, waiting for a node that has it, before it fails with
+   * UnknownFlowError (retry it once the flow is back). Default '10m'.
+   */
+  unknownFlowGrace?: Duration;
 }
 
 /** The options with every default applied and every value checked, once, at construction. */
@@ -63,6 +76,7 @@ export interface ResolvedOptions {
   retries: number;
   backoff: Backoff;
   logger: EngineLogger;
+  unknownFlowGraceMs: number;
 }
 
 const silentLogger: EngineLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -94,6 +108,10 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
   if (!Number.isInteger(maxSignalsPerRun) || maxSignalsPerRun < 1) {
     throw new GoTickConfigError(`Invalid limits.maxSignalsPerRun ${JSON.stringify(maxSignalsPerRun)}: an integer of at least 1.`);
   }
+  const logLevel = options.logLevel ?? 'log';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new GoTickConfigError(`Invalid logLevel ${JSON.stringify(logLevel)}: one of ${LOG_LEVELS.map((l) => `'${l}'`).join(', ')}.`);
+  }
   const worker = options.worker;
   return {
     prefix,
@@ -107,6 +125,7 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
     shutdownTimeoutMs: timerMs(options.shutdownTimeout ?? '10s', 'shutdownTimeout'),
     retries: options.defaults?.retries ?? 3,
     backoff: options.defaults?.backoff ?? { type: 'exponential', delay: '1s', maxDelay: '5m' },
-    logger: options.logger ?? silentLogger,
+    logger: leveledLogger(options.logger ?? silentLogger, logLevel),
+    unknownFlowGraceMs: toMs(options.unknownFlowGrace ?? '10m', 'unknownFlowGrace'),
   };
 }

@@ -22,6 +22,8 @@ export interface RunRecord {
   cancelRequested?: string;
   /** How many times the run was retried. */
   retries?: number;
+  /** When a node first handed the run back for not having its flow (cleared by retry and by a node that has it). */
+  unknownFlowSince?: number;
   /** Errors of earlier attempts of the run, oldest first (set by retry). */
   previousErrors?: Array<ErrorInfo & { stepKey?: string; failedAt?: number }>;
 }
@@ -90,6 +92,14 @@ export interface RunStore {
   finish(runId: string, token: string, outcome: RunOutcome, steps: readonly StepWrite[]): Promise<void>;
   /** Gives the run back (status queued) so another worker can take it at once. */
   release(runId: string, token: string): Promise<void>;
+  /**
+   * Gives back a run whose flow this node does not have, uncounting its
+   * claim, with a fresh timer at `retryAt`; says whether it was the first
+   * hand-back and since when the flow has been missing. Throws LeaseLostError.
+   */
+  handBack(runId: string, token: string, retryAt: number): Promise<{ first: boolean; since: number }>;
+  /** Drops the unknown-flow mark of a run a node with its flow has claimed. */
+  forgetUnknownFlow(runId: string): Promise<void>;
   get(runId: string): Promise<{ run: RunRecord; steps: Map<string, StepRecord> } | null>;
   /**
    * Runs whose timer is past `now`: each live run has one, set to when a

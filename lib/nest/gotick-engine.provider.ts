@@ -6,6 +6,7 @@ import type { GoTickModuleOptions } from './gotick.options';
 function nestLogger(): EngineLogger {
   const logger = new Logger('GoTick');
   return {
+    debug: (message) => logger.debug(message),
     log: (message) => logger.log(message),
     warn: (message) => logger.warn(message),
     error: (message, stack) => logger.error(message, stack),

@@ -8,7 +8,7 @@ import type { RedisClient } from './connection';
 import { RunKeys, STEP_FIELD } from './keys';
 import { packStep, unpackStep } from './step-codec';
 
-type ScriptName = 'create' | 'createIndexed' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release' | 'cancel';
+type ScriptName = 'create' | 'createIndexed' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release' | 'cancel' | 'handBack';
 type ScriptClient = RedisClient & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
 
 const LUA_DIR = join(__dirname, 'lua');
@@ -64,6 +64,7 @@ function toRun(runId: string, fields: Map<string, string>): RunRecord {
     cancelRequested: fields.get('cancelRequested'),
     retries: num(fields.get('retries')),
     previousErrors: fields.has('previousErrors') ? JSON.parse(fields.get('previousErrors')!) : undefined,
+    unknownFlowSince: num(fields.get('unknownFlowSince')),
   };
 }
 
@@ -266,6 +267,17 @@ export class RedisRunStore implements RunStore {
   async release(runId: string, token: string): Promise<void> {
     await guarded(this.redis.release(this.keys.run(runId), token, Date.now()));
     this.moveTimer(runId, Date.now() + TIMER_GRACE_MS);
+  }
+
+  async handBack(runId: string, token: string, retryAt: number): Promise<{ first: boolean; since: number }> {
+    const reply = await guarded(this.redis.handBack(this.keys.run(runId), token, Date.now()));
+    if (!Array.isArray(reply)) throw new LeaseLostError(runId);
+    this.moveTimer(runId, retryAt + TIMER_GRACE_MS);
+    return { first: Number(reply[0]) === 1, since: Number(reply[1]) };
+  }
+
+  async forgetUnknownFlow(runId: string): Promise<void> {
+    await guarded(this.redis.hdel(this.keys.run(runId), 'unknownFlowSince'));
   }
 
   async get(runId: string): Promise<{ run: RunRecord; steps: Map<string, StepRecord> } | null> {

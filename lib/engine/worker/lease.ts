@@ -66,6 +66,12 @@ export class Lease {
     return this.store.release(this.runId, this.token);
   }
 
+  /** Gives back a run whose flow this node lacks, uncounting the claim (see RunStore.handBack). */
+  handBack(retryAt: number): Promise<{ first: boolean; since: number }> {
+    this.pending = [];
+    return this.store.handBack(this.runId, this.token, retryAt);
+  }
+
   private takePending(): StepWrite[] {
     const batch = this.pending;
     this.pending = [];

@@ -1,18 +1,19 @@
 import { decode, encode } from '../codec';
 import { errorInfo } from '../error-info';
-import { FlowTimeoutError, RunCancelledError, StepFailedError } from '../../common/errors';
+import { FlowTimeoutError, RunCancelledError, StepFailedError, UnknownFlowError } from '../../common/errors';
 import { setLongTimeout } from '../../common/timers';
 import { CancelRequestedError, LeaseLostError } from '../errors';
 import { Execution, type ExecutionSettings } from './execution';
 import { Lease } from './lease';
 import type { Interrupt } from './interrupt';
 import type { FlowDefinition } from '../flow-definition';
-import type { MailboxStore, RunQueue, RunRecord, RunStore } from '../ports';
+import type { MailboxStore, RunOutcome, RunQueue, RunRecord, RunStore } from '../ports';
 import type { ErrorInfo, FlowFailure } from '../../common/types';
 import { runHooks } from './hooks';
+import { RunLog } from './run-log';
 import type { ResolvedOptions } from '../options';
 
-export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'maxPayloadBytes' | 'logger'> {
+export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'maxPayloadBytes' | 'logger' | 'unknownFlowGraceMs'> {
   store: RunStore;
   queue: RunQueue;
   mailbox: MailboxStore;
@@ -51,8 +52,11 @@ const UNKNOWN_FLOW_RETRY_MS = 5000;
 export class RunExecutor {
   /** The executions in hand, by run: where a cancel nudge finds the one to stop. */
   private readonly active = new Map<string, Execution>();
+  private readonly log: RunLog;
 
-  constructor(private readonly settings: RunExecutorSettings) {}
+  constructor(private readonly settings: RunExecutorSettings) {
+    this.log = new RunLog(settings.logger);
+  }
 
   /**
    * Shutdown past its grace period: stop every execution in hand and give its
@@ -87,12 +91,9 @@ export class RunExecutor {
       return;
     }
     const flow = this.settings.flows.get(claim.run.flowId);
-    if (!flow) {
-      logger.warn(`Run "${runId}" is of flow "${claim.run.flowId}", which this node does not have; handed back.`);
-      await lease.release();
-      await queue.enqueueResume(runId, Date.now() + UNKNOWN_FLOW_RETRY_MS);
-      return;
-    }
+    if (!flow) return this.withoutFlow(lease, claim.run, claim.stop);
+    // The flow is back (or a node with it took the run): its grace starts afresh should it go missing again.
+    if (claim.run.unknownFlowSince !== undefined) await store.forgetUnknownFlow(runId);
     const input = decode(claim.run.input);
     if (claim.stop) {
       // Its node died with a cancel pending, or the deadline passed while it was parked: end it, run nothing.
@@ -112,8 +113,12 @@ export class RunExecutor {
       retries: defaults?.retries ?? this.settings.retries,
       backoff: defaults?.backoff ?? this.settings.backoff,
       maxPayloadBytes: this.settings.maxPayloadBytes,
-      onStepError: (failure) => runHooks(logger, 'OnFlowError', flow.hooks?.onError, hookRun, failure),
+      onStepError: (failure) => {
+        this.log.attemptFailed(hookRun, failure.stepKey!, failure.attempt!, failure.error);
+        return runHooks(logger, 'OnFlowError', flow.hooks?.onError, hookRun, failure);
+      },
     };
+    this.log.started(hookRun, claim.run.executions);
     const ctx = new Execution(claim.run, input, claim.steps, settings);
     this.active.set(runId, ctx);
     lease.startHeartbeat((err) => {
@@ -147,6 +152,56 @@ export class RunExecutor {
     }
   }
 
+  /**
+   * A run of a flow this node does not have. Within the grace it is handed
+   * back (not counted as an execution) for a node that has the flow, say
+   * mid rolling deploy; past it, it fails with UnknownFlowError. Warned once
+   * per run, at the first hand-back, whichever node makes it.
+   */
+  private async withoutFlow(lease: Lease, run: RunRecord, stop: 'cancelled' | 'timeout' | undefined): Promise<void> {
+    const { logger, queue, unknownFlowGraceMs } = this.settings;
+    const ref = { runId: run.runId, flowId: run.flowId };
+    const now = Date.now();
+    let ending: Extract<RunOutcome, { error: unknown }> | undefined;
+    if (stop === 'cancelled') {
+      ending = { status: 'cancelled', error: cancelledErrorInfo(run.runId, run.cancelRequested ?? '') };
+    } else if (stop === 'timeout') {
+      const error = new FlowTimeoutError(run.runId, run.timeoutMs ?? 0);
+      ending = { status: 'failed', error: { name: error.name, message: error.message } };
+    } else if (run.unknownFlowSince !== undefined && now - run.unknownFlowSince >= unknownFlowGraceMs) {
+      const error = new UnknownFlowError(
+        run.flowId,
+        [...this.settings.flows.keys()],
+        `Run "${run.runId}" is of flow "${run.flowId}", which no worker node has had for ${Math.round((now - run.unknownFlowSince) / 1000)} s ` +
+          '(renamed or removed in a deploy?). Deploy the flow again, then retry the run.',
+      );
+      ending = { status: 'failed', error: { name: error.name, message: error.message } };
+    }
+    try {
+      if (ending) {
+        // No flow here, so no hooks either: say so next to the ending.
+        await lease.finish(ending);
+        if (ending.status === 'cancelled') this.log.cancelled(ref);
+        else this.log.runFailed(ref, ending.error);
+        logger.warn(`Run "${run.runId}" ended ${ending.status} on a node without its flow "${run.flowId}": the flow's hooks did not run.`);
+        return;
+      }
+      const retryAt = now + UNKNOWN_FLOW_RETRY_MS;
+      const { first, since } = await lease.handBack(retryAt);
+      const message =
+        `Run "${run.runId}" is of flow "${run.flowId}", which this node does not have (renamed or removed in a deploy?); ` +
+        `handed back every ${UNKNOWN_FLOW_RETRY_MS / 1000} s for a node that has it. It fails with UnknownFlowError ` +
+        `if none takes it by ${new Date(since + unknownFlowGraceMs).toISOString()} (unknownFlowGrace).`;
+      if (first) logger.warn(message);
+      else logger.debug?.(message);
+      await queue.enqueueResume(run.runId, retryAt);
+    } catch (err) {
+      // Another execution holds the run now, or a cancel came first: that one decides.
+      if (err instanceof CancelRequestedError) return this.withoutFlow(lease, run, 'cancelled');
+      if (!(err instanceof LeaseLostError)) throw err;
+    }
+  }
+
   /** Ends the run as the interrupt or outcome says; a cancel request found on the way wins over any other ending. */
   private async conclude(ctx: RunInHand, flow: FlowDefinition, outcome: Outcome | undefined, interrupt: Interrupt | undefined, deadline?: number): Promise<void> {
     try {
@@ -173,6 +228,7 @@ export class RunExecutor {
       await ctx.lease.suspend(wakeAt);
       // A signal sent between the wait's look at the mailbox and this suspend
       // found the run still running, so it did not wake it: look once more.
+      this.log.parked(ctx, wakeAt);
       const signalled = interrupt.signals !== undefined && (await this.settings.mailbox.holdsAny(ctx.runId, interrupt.signals));
       await this.settings.queue.enqueueResume(ctx.runId, signalled ? Date.now() : wakeAt);
       return;
@@ -190,12 +246,14 @@ export class RunExecutor {
       return this.fail(ctx, flow, err);
     }
     await ctx.lease.finish({ status: 'completed', output });
+    this.log.completed(ctx);
     await runHooks(this.settings.logger, 'OnFlowSuccess', flow.hooks?.onSuccess, ctx, decode(output));
   }
 
   /** Ends the run cancelled (fenced by the lease), then its OnFlowCancel hooks, once: only this write's success leads here. */
   private async cancelled(ctx: RunInHand, flow: FlowDefinition, reason: string): Promise<void> {
     await ctx.lease.finish({ status: 'cancelled', error: cancelledErrorInfo(ctx.runId, reason) });
+    this.log.cancelled(ctx);
     await runHooks(this.settings.logger, 'OnFlowCancel', flow.hooks?.onCancel, ctx, { reason: reason || undefined });
     this.settings.onCancelled?.(ctx.runId);
   }
@@ -211,6 +269,7 @@ export class RunExecutor {
       failure.stepKey = stepKey;
     }
     await ctx.lease.finish({ status: 'failed', error: { ...failure.error, stepKey: failure.stepKey } });
+    this.log.runFailed(ctx, failure.error, failure.stepKey);
     await runHooks(this.settings.logger, 'OnFlowFail', flow.hooks?.onFail, ctx, failure);
   }
 }
