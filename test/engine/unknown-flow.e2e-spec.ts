@@ -1,0 +1,76 @@
+import type { EngineLogger, FlowContext, FlowDefinition } from '../../lib/engine';
+import { useEngines } from '../support/engine-harness';
+import { waitUntil } from '../support/wait-until';
+
+/** Every line an engine logs, by level. */
+function captureLogs(): EngineLogger & { lines: Array<{ level: string; message: string }>; count(level: string, pattern: RegExp): number } {
+  const lines: Array<{ level: string; message: string }> = [];
+  return {
+    lines,
+    debug: (message) => void lines.push({ level: 'debug', message }),
+    log: (message) => void lines.push({ level: 'log', message }),
+    warn: (message) => void lines.push({ level: 'warn', message }),
+    error: (message) => void lines.push({ level: 'error', message }),
+    count: (level, pattern) => lines.filter((line) => line.level === level && pattern.test(line.message)).length,
+  };
+}
+
+describe('a run whose flow no node has (renamed or removed in a deploy)', () => {
+  const env = useEngines();
+  const renamed: FlowDefinition = { id: 'orders/close', handler: async (ctx: FlowContext) => ctx.memo('m', () => 'closed') };
+  const other: FlowDefinition = { id: 'orders/open', handler: () => 'open' };
+  const NOT_HERE = /which this node does not have/;
+
+  it('is handed back without counting executions, warned once, and fails with UnknownFlowError after the grace; retry runs it once the flow is back', async () => {
+    const prefix = `uf${process.pid}a`;
+    // The trigger-only node still knows the flow; the only worker no longer does.
+    const trigger = await env.harness.start([renamed], { prefix, worker: false });
+    const logs = captureLogs();
+    const oldWorker = await env.harness.start([other], { prefix, logger: logs, logLevel: 'debug', unknownFlowGrace: '6s' });
+    const { runId } = await trigger.trigger('orders/close');
+
+    // First hand-back: back in the queue, the claim uncounted, one warning.
+    await waitUntil(() => logs.count('warn', NOT_HERE) === 1, 'the first hand-back');
+    const queued = (await trigger.getRun(runId))!;
+    expect(queued).toMatchObject({ status: 'queued', executions: 0 });
+    expect(queued.startedAt).toBeUndefined();
+
+    // ~5 s later a second hand-back (debug only), ~5 s after that the grace (6 s) is past: failed.
+    const failed = await trigger.waitForRun(runId, { timeout: '20s' });
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatchObject({ name: 'UnknownFlowError' });
+    expect(failed.error!.message).toContain('"orders/close"');
+    expect(failed.error!.message).toContain('retry the run');
+    expect(logs.count('debug', NOT_HERE)).toBe(1);
+    expect(logs.count('warn', NOT_HERE)).toBe(1);
+    expect(logs.count('warn', /failed: UnknownFlowError/)).toBe(1);
+    // Two hand-backs uncounted; only the claim that failed it counts.
+    expect(failed.executions).toBe(1);
+
+    // The flow is back (the old node gone): retry runs it.
+    await oldWorker.close();
+    await env.harness.start([renamed], { prefix });
+    await trigger.retry(runId);
+    const done = await trigger.waitForRun(runId, { timeout: '10s' });
+    expect(done).toMatchObject({ status: 'completed', output: 'closed', retries: 1, executions: 2 });
+    expect(done.previousErrors).toEqual([expect.objectContaining({ name: 'UnknownFlowError' })]);
+  }, 40_000);
+
+  it('runs on a node that has the flow when one comes up within the grace, with the hand-back uncounted', async () => {
+    const prefix = `uf${process.pid}b`;
+    const trigger = await env.harness.start([renamed], { prefix, worker: false });
+    const logs = captureLogs();
+    const oldWorker = await env.harness.start([other], { prefix, logger: logs });
+    const { runId } = await trigger.trigger('orders/close');
+    await waitUntil(() => logs.count('warn', NOT_HERE) === 1, 'the first hand-back');
+    await oldWorker.close();
+    await env.harness.start([renamed], { prefix });
+    const done = await trigger.waitForRun(runId, { timeout: '15s' });
+    expect(done).toMatchObject({ status: 'completed', output: 'closed', executions: 1 });
+  }, 30_000);
+
+  it('refuses a bad unknownFlowGrace or logLevel by name', async () => {
+    await expect(env.harness.start([other], { unknownFlowGrace: 'soon' as never })).rejects.toThrow(/unknownFlowGrace/);
+    await expect(env.harness.start([other], { logLevel: 'verbose' as never })).rejects.toThrow(/logLevel/);
+  });
+});
