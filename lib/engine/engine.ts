@@ -32,7 +32,7 @@ import {
 } from '../common/types';
 import { BullmqRunQueue } from './bullmq/run-queue';
 import { decode, encode } from './codec';
-import type { FlowDefinition } from './flow-definition';
+import type { EngineLogger, FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
 import { resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
@@ -72,6 +72,11 @@ export class GoTickEngine implements GoTickApi {
 
   constructor(private readonly options: GoTickEngineOptions = {}) {
     this.settings = resolveOptions(options);
+  }
+
+  /** The engine's logger behind its logLevel: whatever wraps the engine logs through it too, so one option filters all. */
+  get logger(): EngineLogger {
+    return this.settings.logger;
   }
 
   /** Adds a flow. Must happen before start(). */

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { FlowDefinitionError, type FlowDefinition, type FlowHooks, type GoTickEngine } from '../engine';
 import type { FlowHookKind } from './decorators/flow-hooks.decorator';
@@ -15,8 +15,6 @@ const HOOK_SLOT: Record<FlowHookKind, keyof FlowHooks> = { success: 'onSuccess',
  */
 @Injectable()
 export class FlowExplorer implements OnModuleInit {
-  private readonly logger = new Logger('GoTick');
-
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
@@ -61,7 +59,7 @@ export class FlowExplorer implements OnModuleInit {
     }
 
     for (const { where, ...flow } of flows.values()) this.engine.register(flow);
-    this.logger.log(`Registered ${flows.size} flow(s): ${[...flows.keys()].join(', ') || '(none)'}`);
+    this.engine.logger.log(`Registered ${flows.size} flow(s): ${[...flows.keys()].join(', ') || '(none)'}`);
   }
 
   private instances(): InstanceWrapper[] {
@@ -71,7 +69,7 @@ export class FlowExplorer implements OnModuleInit {
       if (!wrapper.isDependencyTreeStatic()) {
         const prototype = Object.getPrototypeOf(wrapper.instance);
         const hasFlows = this.scanner.getAllMethodNames(prototype).some((name) => this.metadata.flow(prototype[name]));
-        if (hasFlows) this.logger.warn(`${String(wrapper.name)} is request-scoped; its @Flow methods are ignored (flows need a singleton provider).`);
+        if (hasFlows) this.engine.logger.warn(`${String(wrapper.name)} is request-scoped; its @Flow methods are ignored (flows need a singleton provider).`);
         return false;
       }
       return true;
