@@ -6,6 +6,7 @@ import { goTickEngineProvider } from './gotick-engine.provider';
 import { GoTickLifecycle } from './gotick.lifecycle';
 import { GoTickConfigurableModule } from './gotick.module-definition';
 import { TickService } from './tick.service';
+import { BodyLimitResponder } from './http/body-limit';
 
 /**
  * Durable flows for the app: `GoTickModule.forRoot({ connection, ... })` or
@@ -14,7 +15,7 @@ import { TickService } from './tick.service';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [goTickEngineProvider, FlowMetadataAccessor, FlowExplorer, GoTickLifecycle, TickService],
+  providers: [goTickEngineProvider, FlowMetadataAccessor, FlowExplorer, GoTickLifecycle, TickService, BodyLimitResponder],
   exports: [TickService],
 })
 export class GoTickModule extends GoTickConfigurableModule {}

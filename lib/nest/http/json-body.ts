@@ -34,7 +34,9 @@ export async function readJson(request: IncomingMessage, limitBytes: number): Pr
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > limitBytes) throw new PayloadTooLargeException(`The request body is over ${limitBytes} bytes.`);
+    if (size > limitBytes) {
+      throw new PayloadTooLargeException(`The request body is over ${limitBytes} bytes (limits.maxPayloadBytes plus 64 KB for the rest of the body); nothing was started.`);
+    }
     chunks.push(chunk as Buffer);
   }
   return parseJson(Buffer.concat(chunks).toString('utf8'));
