@@ -34,6 +34,8 @@ class ErrorLog implements LoggerService {
 const TOKEN = 'big-token';
 const headers = (type = 'application/json') => ({ authorization: `Bearer ${TOKEN}`, 'content-type': type });
 const KB = 1024;
+/** The JSON body of a response, loosely typed for assertions. */
+const json = async (response: Response): Promise<any> => response.json();
 const bodyOf = (inputBytes: number) => JSON.stringify({ input: { blob: 'x'.repeat(inputBytes) } });
 
 async function boot(redisUrl: string, prefix: string, logger: LoggerService, jsonLimit?: string, extra: Partial<GoTickModuleOptions> = {}) {
@@ -63,7 +65,7 @@ describe('REST body limits over a real socket: a 500 KB input', () => {
     try {
       const response = await fetch(`${base}/flows/big%2Fstore/runs`, { method: 'POST', headers: headers(), body: bodyOf(500 * KB) });
       expect(response.status).toBe(413);
-      const body = await response.json();
+      const body = await json(response);
       expect(Object.keys(body).sort()).toEqual(['error', 'message', 'statusCode']);
       expect(body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
       expect(body.message).toContain('102400 bytes');
@@ -72,7 +74,7 @@ describe('REST body limits over a real socket: a 500 KB input', () => {
       // A signal over the parser limit gets the same answer.
       const signal = await fetch(`${base}/runs/any/signals/go`, { method: 'POST', headers: headers(), body: JSON.stringify({ payload: 'x'.repeat(200 * KB) }) });
       expect(signal.status).toBe(413);
-      expect((await signal.json()).message).toContain('limits.maxPayloadBytes');
+      expect((await json(signal)).message).toContain('limits.maxPayloadBytes');
       expect((await ticks.listRuns()).runs).toEqual([]);
       expect(log.errors).toEqual([]);
       // The user's own routes keep Nest's answer: GoTick only speaks for its own.
@@ -90,12 +92,12 @@ describe('REST body limits over a real socket: a 500 KB input', () => {
     try {
       const response = await fetch(`${base}/flows/big%2Fstore/runs`, { method: 'POST', headers: headers(), body: bodyOf(500 * KB) });
       expect(response.status).toBe(201);
-      const { runId } = await response.json();
+      const { runId } = await json(response);
       expect(await ticks.waitForRun(runId)).toMatchObject({ status: 'completed', output: 500 * KB });
       // Over maxPayloadBytes but under the parser's limit: the engine's own 413, same shape.
       const over = await fetch(`${base}/flows/big%2Fstore/runs`, { method: 'POST', headers: headers(), body: bodyOf(1040 * KB) });
       expect(over.status).toBe(413);
-      const body = await over.json();
+      const body = await json(over);
       expect(Object.keys(body).sort()).toEqual(['error', 'message', 'statusCode']);
       expect(body).toMatchObject({ statusCode: 413, error: 'PayloadTooLargeError' });
       expect(log.errors).toEqual([]);
@@ -110,10 +112,10 @@ describe('REST body limits over a real socket: a 500 KB input', () => {
     try {
       const response = await fetch(`${base}/flows/big%2Fstore/runs`, { method: 'POST', headers: headers('application/vnd.api+json'), body: bodyOf(500 * KB) });
       expect(response.status).toBe(201);
-      expect(await ticks.waitForRun((await response.json()).runId)).toMatchObject({ status: 'completed', output: 500 * KB });
+      expect(await ticks.waitForRun((await json(response)).runId).toMatchObject({ status: 'completed', output: 500 * KB });
       const over = await fetch(`${base}/flows/big%2Fstore/runs`, { method: 'POST', headers: headers('application/vnd.api+json'), body: bodyOf(1200 * KB) });
       expect(over.status).toBe(413);
-      const body = await over.json();
+      const body = await json(over);
       expect(Object.keys(body).sort()).toEqual(['error', 'message', 'statusCode']);
       expect(body.statusCode).toBe(413);
       expect(log.errors).toEqual([]);
