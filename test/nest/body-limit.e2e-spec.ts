@@ -112,7 +112,7 @@ describe('REST body limits over a real socket: a 500 KB input', () => {
     try {
       const response = await fetch(`${base}/flows/big%2Fstore/runs`, { method: 'POST', headers: headers('application/vnd.api+json'), body: bodyOf(500 * KB) });
       expect(response.status).toBe(201);
-      expect(await ticks.waitForRun((await json(response)).runId).toMatchObject({ status: 'completed', output: 500 * KB });
+      expect(await ticks.waitForRun((await json(response)).runId)).toMatchObject({ status: 'completed', output: 500 * KB });
       const over = await fetch(`${base}/flows/big%2Fstore/runs`, { method: 'POST', headers: headers('application/vnd.api+json'), body: bodyOf(1200 * KB) });
       expect(over.status).toBe(413);
       const body = await json(over);
