@@ -144,6 +144,14 @@ describe('failures speak: logs from a real Nest app, stacks in the run view, nev
     const listed: any = await (await fetch(`${base}/runs?flowId=speak%2Fbroken`, { headers: auth })).json();
     expect(listed.runs.length).toBeGreaterThan(0);
     expect(JSON.stringify(listed)).not.toContain('"stack"');
+    // A retried run keeps its earlier error without the stack; the new failure has its own.
+    await ticks.retry(runId);
+    await ticks.waitForRun(runId).then((again) => expect(again.retries).toBe(1));
+    const again = (await ticks.getRun(runId))!;
+    expect(again).toMatchObject({ status: 'failed', retries: 1 });
+    expect(again.previousErrors).toEqual([expect.objectContaining({ name: 'StepFailedError' })]);
+    expect(again.previousErrors![0]).not.toHaveProperty('stack');
+    expect(again.error!.stack).toContain('chargeTheCard');
   });
 
   it('never puts a stack in an HTTP error body (4xx)', async () => {

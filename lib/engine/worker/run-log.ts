@@ -9,12 +9,14 @@ export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'log', 'warn', 'error',
 /**
  * The user's logger behind a level: messages below `level` are dropped here,
  * so no logger sees them. A logger without `debug` gets debug lines on `log`.
+ * Below 'debug', `debug` is left out: `logger.debug?.(...)` then does not even
+ * build its message (it is called once per execution).
  */
 export function leveledLogger(logger: EngineLogger, level: LogLevel): EngineLogger {
   const rank = LOG_LEVELS.indexOf(level);
   const skip = () => undefined;
   return {
-    debug: rank <= 0 ? (message) => (logger.debug ? logger.debug(message) : logger.log(message)) : skip,
+    ...(rank <= 0 ? { debug: (message: string) => (logger.debug ? logger.debug(message) : logger.log(message)) } : {}),
     log: rank <= 1 ? (message) => logger.log(message) : skip,
     warn: rank <= 2 ? (message) => logger.warn(message) : skip,
     error: rank <= 3 ? (message, stack) => logger.error(message, stack) : skip,
