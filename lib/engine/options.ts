@@ -78,17 +78,70 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
     throw new GoTickConfigError(`Invalid partitions ${JSON.stringify(options.partitions)}: an integer from 1 to 1024.`);
   }
   const worker = options.worker;
+  if (worker !== undefined && worker !== false && (worker === null || typeof worker !== 'object')) {
+    throw new GoTickConfigError(`Invalid worker ${JSON.stringify(worker)}: an object like { concurrency: 10, lease: '30s' }, or false for a trigger-only node.`);
+  }
+  const defaults = options.defaults ?? {};
   return {
     prefix,
-    leaseMs: toMs(worker ? (worker.lease ?? '30s') : '30s', 'worker.lease'),
-    concurrency: worker === false ? 1 : (worker?.concurrency ?? 10),
-    maxPayloadBytes: options.limits?.maxPayloadBytes ?? 1024 * 1024,
-    retentionMs: toMs(options.retention ?? '7d', 'retention'),
+    leaseMs: durationOption(worker ? worker.lease : undefined, '30s', 'worker.lease', 1000),
+    concurrency: worker === false ? 1 : integerOption(worker?.concurrency, 10, 'worker.concurrency', 1, 10_000),
+    maxPayloadBytes: integerOption(options.limits?.maxPayloadBytes, 1024 * 1024, 'limits.maxPayloadBytes', 1, 512 * 1024 * 1024),
+    retentionMs: durationOption(options.retention, '7d', 'retention', 0),
     partitions,
-    connectTimeoutMs: toMs(options.connectTimeout ?? '10s', 'connectTimeout'),
-    shutdownTimeoutMs: toMs(options.shutdownTimeout ?? '10s', 'shutdownTimeout'),
-    retries: options.defaults?.retries ?? 3,
-    backoff: options.defaults?.backoff ?? { type: 'exponential', delay: '1s', maxDelay: '5m' },
-    logger: options.logger ?? silentLogger,
+    connectTimeoutMs: durationOption(options.connectTimeout, '10s', 'connectTimeout', 1),
+    shutdownTimeoutMs: durationOption(options.shutdownTimeout, '10s', 'shutdownTimeout', 0),
+    retries: integerOption(defaults.retries, 3, 'defaults.retries', 0, 1_000_000),
+    backoff: backoffOption(defaults.backoff, 'defaults.backoff') ?? { type: 'exponential', delay: '1s', maxDelay: '5m' },
+    logger: loggerOption(options.logger) ?? silentLogger,
   };
+}
+
+/** An integer option within [min, max]; absent means the default. */
+function integerOption(value: unknown, fallback: number, name: string, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new GoTickConfigError(`Invalid ${name} ${JSON.stringify(value)}: an integer from ${min} to ${max}.`);
+  }
+  return value;
+}
+
+/** A Duration option of at least `minMs`; absent means the default. The parser's own error becomes a config error naming the option. */
+function durationOption(value: Duration | undefined, fallback: Duration, name: string, minMs: number): number {
+  let ms: number;
+  try {
+    ms = toMs(value ?? fallback, name);
+  } catch (err) {
+    throw new GoTickConfigError((err as Error).message);
+  }
+  if (ms < minMs) {
+    throw new GoTickConfigError(`Invalid ${name} ${JSON.stringify(value)}: at least ${minMs} ms.`);
+  }
+  return ms;
+}
+
+/** Checked once here so that a typo fails at bootstrap, not at a step's first retry days later. */
+function backoffOption(value: Backoff | undefined, name: string): Backoff | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' || typeof value === 'string') {
+    durationOption(value, 0, name, 0);
+    return value;
+  }
+  if (value === null || typeof value !== 'object' || (value.type !== 'fixed' && value.type !== 'exponential')) {
+    throw new GoTickConfigError(
+      `Invalid ${name} ${JSON.stringify(value)}: a duration, or { type: 'fixed' | 'exponential', delay, maxDelay? }.`,
+    );
+  }
+  durationOption(value.delay, 0, `${name}.delay`, 0);
+  if (value.maxDelay !== undefined) durationOption(value.maxDelay, 0, `${name}.maxDelay`, 0);
+  return value;
+}
+
+function loggerOption(logger: EngineLogger | undefined): EngineLogger | undefined {
+  if (logger === undefined) return undefined;
+  const missing = (['log', 'warn', 'error'] as const).filter((level) => typeof logger?.[level] !== 'function');
+  if (missing.length) {
+    throw new GoTickConfigError(`Invalid logger: it needs the methods log, warn and error (missing: ${missing.join(', ')}).`);
+  }
+  return logger;
 }
