@@ -1,5 +1,5 @@
 import type { GoTickApi } from '../common/api';
-import { toMs } from '../common/duration';
+import { toMs, type Duration } from '../common/duration';
 import { pollUntilFinished } from '../common/poll-until-finished';
 import type { ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from '../common/types';
 
@@ -12,7 +12,7 @@ export interface TickClientOptions {
   /** Extra headers on every request (e.g. for your own guard). */
   headers?: Record<string, string>;
   /** Per-request timeout. Default '10s'. */
-  timeout?: number | string;
+  timeout?: Duration;
   /** A fetch implementation; default the global fetch of Node 18+. */
   fetch?: typeof fetch;
 }

@@ -1,6 +1,7 @@
 // What engine, Nest layer and client share; each subpath re-exports it.
 export * from './errors';
 export * from './types';
-export type { Duration } from './duration';
+export type { Duration, DurationUnit } from './duration';
+export { asDuration } from './duration';
 export type { FlowContext, Future, StatusSetter } from './flow-context';
 export type { GoTickApi } from './api';

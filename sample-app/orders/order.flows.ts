@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Flow, OnFlowFail, type FlowContext, type FlowFailure } from 'nestjs-gotick';
+import { asDuration, Flow, OnFlowFail, type FlowContext, type FlowFailure } from 'nestjs-gotick';
 import { OrderService } from './order.service';
 
 export const CLOSE_ORDER = 'demo/close-order';
@@ -14,7 +14,7 @@ export class OrderFlows {
   @Flow(CLOSE_ORDER)
   async closeOrder(ctx: FlowContext<{ orderId: string }>) {
     const startAt = await ctx.memo('start_at', () => new Date());
-    await ctx.sleep('wait-close', process.env.CLOSE_AFTER ?? '3s');
+    await ctx.sleep('wait-close', asDuration(process.env.CLOSE_AFTER ?? '3s', 'CLOSE_AFTER'));
     await ctx.task('close-order', () => {
       this.orders.close(ctx.input.orderId);
       this.logger.log(`close-order ${ctx.input.orderId} at +${Date.now() - startAt.getTime()} ms`);
