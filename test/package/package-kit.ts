@@ -42,7 +42,8 @@ export async function packLibrary(workDir: string): Promise<string> {
   await sh(process.execPath, [tscPath, '-p', join(repoRoot, 'tsconfig.build.json'), '--outDir', join(stage, 'dist')], repoRoot);
   cpSync(join(repoRoot, 'lib/engine/redis/lua'), join(stage, 'dist/engine/redis/lua'), { recursive: true });
   for (const file of ['package.json', 'README.md', 'LICENSE']) cpSync(join(repoRoot, file), join(stage, file));
-  await sh('npm', ['pack', '--pack-destination', workDir], stage);
+  // --ignore-scripts: prepack would run the build again, in a directory without the sources.
+  await sh('npm', ['pack', '--ignore-scripts', '--pack-destination', workDir], stage);
   const tarball = readdirSync(workDir).find((name) => name.endsWith('.tgz'));
   if (!tarball) throw new Error(`npm pack left no tarball in ${workDir}`);
   return join(workDir, tarball);
