@@ -1,4 +1,5 @@
 import { toMs, type Duration } from '../common/duration';
+import { MAX_TIMER_MS } from '../common/timers';
 import { GoTickConfigError } from '../common/errors';
 import type { Backoff } from '../common/types';
 import type { EngineLogger } from './flow-definition';
@@ -35,6 +36,8 @@ export interface GoTickEngineOptions {
   limits?: {
     /** Largest run input or step result, in bytes of JSON. Default 1 MiB. */
     maxPayloadBytes?: number;
+    /** Undelivered signals one run's mailbox holds at most; past it, signal() fails with SignalMailboxFullError. Default 1000. */
+    maxSignalsPerRun?: number;
   };
   /** How long start() waits for Redis before failing. Default '10s'. */
   connectTimeout?: Duration;
@@ -52,6 +55,7 @@ export interface ResolvedOptions {
   leaseMs: number;
   concurrency: number;
   maxPayloadBytes: number;
+  maxSignalsPerRun: number;
   retentionMs: number;
   partitions: number;
   connectTimeoutMs: number;
@@ -77,6 +81,10 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1024) {
     throw new GoTickConfigError(`Invalid partitions ${JSON.stringify(options.partitions)}: an integer from 1 to 1024.`);
   }
+  const maxSignalsPerRun = options.limits?.maxSignalsPerRun ?? 1000;
+  if (!Number.isInteger(maxSignalsPerRun) || maxSignalsPerRun < 1) {
+    throw new GoTickConfigError(`Invalid limits.maxSignalsPerRun ${JSON.stringify(maxSignalsPerRun)}: an integer of at least 1.`);
+  }
   const worker = options.worker;
   if (worker !== undefined && worker !== false && (worker === null || typeof worker !== 'object')) {
     throw new GoTickConfigError(`Invalid worker ${JSON.stringify(worker)}: an object like { concurrency: 10, lease: '30s' }, or false for a trigger-only node.`);
@@ -84,13 +92,14 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
   const defaults = options.defaults ?? {};
   return {
     prefix,
-    leaseMs: durationOption(worker ? worker.lease : undefined, '30s', 'worker.lease', 1000),
+    leaseMs: durationOption(worker ? worker.lease : undefined, '30s', 'worker.lease', 1000, MAX_TIMER_MS),
     concurrency: worker === false ? 1 : integerOption(worker?.concurrency, 10, 'worker.concurrency', 1, 10_000),
     maxPayloadBytes: integerOption(options.limits?.maxPayloadBytes, 1024 * 1024, 'limits.maxPayloadBytes', 1, 512 * 1024 * 1024),
+    maxSignalsPerRun,
     retentionMs: durationOption(options.retention, '7d', 'retention', 0),
     partitions,
-    connectTimeoutMs: durationOption(options.connectTimeout, '10s', 'connectTimeout', 1),
-    shutdownTimeoutMs: durationOption(options.shutdownTimeout, '10s', 'shutdownTimeout', 0),
+    connectTimeoutMs: durationOption(options.connectTimeout, '10s', 'connectTimeout', 1, MAX_TIMER_MS),
+    shutdownTimeoutMs: durationOption(options.shutdownTimeout, '10s', 'shutdownTimeout', 0, MAX_TIMER_MS),
     retries: integerOption(defaults.retries, 3, 'defaults.retries', 0, 1_000_000),
     backoff: backoffOption(defaults.backoff, 'defaults.backoff') ?? { type: 'exponential', delay: '1s', maxDelay: '5m' },
     logger: loggerOption(options.logger) ?? silentLogger,
@@ -106,8 +115,12 @@ function integerOption(value: unknown, fallback: number, name: string, min: numb
   return value;
 }
 
-/** A Duration option of at least `minMs`; absent means the default. The parser's own error becomes a config error naming the option. */
-function durationOption(value: Duration | undefined, fallback: Duration, name: string, minMs: number): number {
+/**
+ * A Duration option from `minMs` to `maxMs`; absent means the default. The parser's own error becomes a config
+ * error naming the option. Options that drive a Node timer pass MAX_TIMER_MS (about 24.8 days): setTimeout
+ * would fire a longer one after 1 ms.
+ */
+function durationOption(value: Duration | undefined, fallback: Duration, name: string, minMs: number, maxMs = Infinity): number {
   let ms: number;
   try {
     ms = toMs(value ?? fallback, name);
@@ -116,6 +129,9 @@ function durationOption(value: Duration | undefined, fallback: Duration, name: s
   }
   if (ms < minMs) {
     throw new GoTickConfigError(`Invalid ${name} ${JSON.stringify(value)}: at least ${minMs} ms.`);
+  }
+  if (ms > maxMs) {
+    throw new GoTickConfigError(`Invalid ${name} ${JSON.stringify(value)}: at most ${maxMs} ms (about 24.8 days), the longest timer Node honours.`);
   }
   return ms;
 }

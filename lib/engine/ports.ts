@@ -14,6 +14,16 @@ export interface RunRecord {
   finishedAt?: number;
   wakeAt?: number;
   executions: number;
+  /** Whole-run timeout given at trigger time (ms). */
+  timeoutMs?: number;
+  /** First start + timeoutMs, fixed by the first claim. */
+  deadline?: number;
+  /** Set (to the reason, maybe '') once a cancel was requested. */
+  cancelRequested?: string;
+  /** How many times the run was retried. */
+  retries?: number;
+  /** Errors of earlier attempts of the run, oldest first (set by retry). */
+  previousErrors?: Array<ErrorInfo & { stepKey?: string; failedAt?: number }>;
 }
 
 /** A step as stored, one JSON value per step key. */
@@ -36,14 +46,28 @@ export interface StepRecord {
 }
 
 export type ClaimResult =
-  | { kind: 'claimed'; run: RunRecord; steps: Map<string, StepRecord> }
+  | {
+      kind: 'claimed';
+      run: RunRecord;
+      steps: Map<string, StepRecord>;
+      /** The run must end without running the flow: a cancel was requested, or its deadline passed. */
+      stop?: 'cancelled' | 'timeout';
+    }
   | { kind: 'missing' }
   | { kind: 'finished'; status: RunStatus }
   | { kind: 'busy'; retryInMs: number };
 
 export type RunOutcome =
   | { status: 'completed'; output?: string }
-  | { status: 'failed'; error: ErrorInfo & { stepKey?: string } };
+  | { status: 'failed' | 'cancelled'; error: ErrorInfo & { stepKey?: string } };
+
+export type CancelReply =
+  | { kind: 'missing' }
+  /** Was parked (queued or sleeping) and is cancelled now: the caller owes the OnFlowCancel hooks. */
+  | { kind: 'cancelled'; flowId: string; input?: string }
+  | { kind: 'finished'; status: RunStatus }
+  /** Running: the request is stored; the executing node must be nudged. */
+  | { kind: 'requested'; reason: string };
 
 export type StepWrite = readonly [key: string, record: StepRecord];
 
@@ -55,7 +79,9 @@ export type StepWrite = readonly [key: string, record: StepRecord];
  */
 export interface RunStore {
   /** false when the run id exists already (idempotent trigger). */
-  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number }): Promise<boolean>;
+  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }): Promise<boolean>;
+  /** Cancels a parked run at once, or stores the request of a running one (see CancelReply). */
+  cancel(runId: string, reason: string, error: ErrorInfo): Promise<CancelReply>;
   claim(runId: string, token: string, leaseMs: number): Promise<ClaimResult>;
   saveSteps(runId: string, token: string, steps: readonly StepWrite[]): Promise<void>;
   /** Extends the lease; throws LeaseLostError when it is gone. */
@@ -81,6 +107,17 @@ export interface RunStore {
 }
 
 /**
+ * Nudges between nodes: "run X has a cancel request", so the node executing
+ * it stops at once instead of at its next heartbeat. Best effort by design:
+ * the durable request in the run is what counts.
+ */
+export interface CancelNudges {
+  publish(runId: string, reason: string): Promise<void>;
+  /** Starts listening; `onNudge` hears every nudge. */
+  listen(onNudge: (runId: string, reason: string) => void): Promise<void>;
+}
+
+/**
  * The work queue. New runs and resumes share one queue in two lanes: a resume
  * is always taken before a new run, so work already started finishes first.
  */
@@ -94,4 +131,60 @@ export interface RunQueue {
   stopWorker(): Promise<void>;
   /** Closes the producer side (call after stopWorker). */
   close(): Promise<void>;
+}
+
+/** What the signal script made of a signal. */
+export type SendResult =
+  | { kind: 'stored'; wake: boolean }
+  | { kind: 'missing' }
+  | { kind: 'finished'; status: RunStatus }
+  | { kind: 'full' };
+
+/** The step records take() writes, whichever way the wait is decided (packed as the store keeps them). */
+export interface SignalWaitRecords {
+  /** The step completed with the signal: `before` + the stored signal (a JSON string) + `after`. */
+  received: { before: string; after: string };
+  /** The step completed with null: the timeout passed first. */
+  timedOut: string;
+  /** The step still waiting. */
+  waiting: string;
+}
+
+export type TakeResult =
+  | { kind: 'received'; signal: string }
+  | { kind: 'timed-out' }
+  | { kind: 'waiting' };
+
+/**
+ * Each run's signal mailbox: FIFO per name, in the run's Cluster slot, kept
+ * until a wait takes the signal. Taking is fenced by the execution's lease,
+ * like every other write of an execution.
+ */
+export interface MailboxStore {
+  /** Stores an encoded signal unless the run is unknown, finished, or already holds `max` signals. */
+  send(runId: string, name: string, signal: string, max: number): Promise<SendResult>;
+  /**
+   * In one atomic step: takes the oldest signal `name` and records the step
+   * completed with it; or, with none and `now >= timeoutAt`, records it
+   * completed with null; or records it waiting (and marks the run as waiting
+   * for `name`, so send() wakes it). `steps` are the deferred steps of the
+   * execution, written along. Throws LeaseLostError when the lease is gone.
+   */
+  take(
+    runId: string,
+    token: string,
+    wait: { stepKey: string; name: string; now: number; timeoutAt?: number; records: SignalWaitRecords },
+    steps: readonly StepWrite[],
+  ): Promise<TakeResult>;
+  /** Whether a signal of any of `names` is waiting in the mailbox. */
+  holdsAny(runId: string, names: readonly string[]): Promise<boolean>;
+  /** Starts the retention clock of a finished run's mailbox (0 keeps it). */
+  expire(runId: string, retentionMs: number): Promise<void>;
+}
+
+export type RetryStoreResult = { kind: 'queued' } | { kind: 'missing' } | { kind: 'not-retriable'; status: RunStatus };
+
+/** Sends a failed or cancelled run back to the queue, in one atomic step. */
+export interface RetryStore {
+  retry(runId: string, now: number): Promise<RetryStoreResult>;
 }

@@ -92,20 +92,26 @@ describe('the README Quick start, copied into a fresh Nest project', () => {
     const auth = { authorization: 'Bearer dev-token' };
     try {
       await waitUntil(async () => (await fetch(`${base}/gotick/flows`, { headers: auth }).catch(() => null))?.ok, 'the app to listen', 30_000);
-      const started = await fetch(`${base}/orders/o-1/close`, { method: 'POST' });
-      expect(started.status).toBe(201);
-      const { runId } = (await started.json()) as { runId: string };
+      // Each variant its own order: both share one Redis, and a finished run takes no more signals.
+      const orderId = `o-${variant.nest.replace(/\W/g, '')}`;
+      const created = await fetch(`${base}/orders/${orderId}`, { method: 'POST' });
+      expect(created.status).toBe(201);
+      const { runId } = (await created.json()) as { runId: string };
+      expect(runId).toBe(`order-${orderId}`);
+      await waitUntil(async () => {
+        const view = (await (await fetch(`${base}/gotick/runs/${runId}`, { headers: auth })).json()) as { steps: Array<{ status: string }> };
+        return view.steps.some((step) => step.status === 'waiting');
+      }, 'the run to wait for its payment', 20_000);
 
-      const run = await waitUntil(async () => {
-        const view = (await (await fetch(`${base}/gotick/runs/${runId}`, { headers: auth })).json()) as {
-          status: string; output?: { closedAfterMs: number }; steps: Array<{ key: string }>;
-        };
-        return ['completed', 'failed'].includes(view.status) ? view : undefined;
-      }, 'the run to finish', 20_000);
+      const paid = await fetch(`${base}/orders/${orderId}/pay`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ amount: 42 }),
+      });
+      expect(paid.status).toBe(201);
+      const run = (await paid.json()) as { status: string; output?: unknown; steps: Array<{ key: string }> };
       expect(run.status).toBe('completed');
-      expect(run.output!.closedAfterMs).toBeGreaterThanOrEqual(3000);
-      expect(run.steps.map((step) => step.key)).toEqual(['start_at', 'wait-close', 'close-order']);
-      expect(output.join('')).toContain('order o-1 closed');
+      expect(run.output).toEqual({ status: 'paid', amount: 42 });
+      expect(run.steps.map((step) => step.key)).toEqual(['payment', 'mark-paid']);
+      expect(output.join('')).toContain(`order ${orderId} paid 42`);
 
       // enableShutdownHooks in the example: SIGTERM closes the app.
       app.kill('SIGTERM');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ClaimResult, RunOutcome, RunStore, StepRecord, StepWrite } from '../ports';
+import type { ClaimResult, MailboxStore, RunOutcome, RunStore, StepRecord, StepWrite, TakeResult } from '../ports';
 
 /**
  * One execution's hold on a run: the token every write carries, the
@@ -17,6 +17,7 @@ export class Lease {
     readonly runId: string,
     private readonly store: RunStore,
     private readonly leaseMs: number,
+    private readonly mailbox?: MailboxStore,
   ) {}
 
   claim(): Promise<ClaimResult> {
@@ -43,6 +44,12 @@ export class Lease {
   async write(key: string, record: StepRecord): Promise<void> {
     this.defer(key, record);
     await this.store.saveSteps(this.runId, this.token, this.takePending());
+  }
+
+  /** Decides a signal wait (see MailboxStore.take), writing the deferred steps along: one round trip. */
+  takeSignal(wait: Parameters<MailboxStore['take']>[2]): Promise<TakeResult> {
+    if (!this.mailbox) throw new Error('This lease was made without a mailbox store.');
+    return this.mailbox.take(this.runId, this.token, wait, this.takePending());
   }
 
   suspend(wakeAt: number): Promise<void> {

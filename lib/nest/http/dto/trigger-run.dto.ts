@@ -28,6 +28,11 @@ export class TriggerRunDto {
   @Validate(IsDuration)
   delay?: Duration;
 
+  /** Whole-run timeout, over the flow's own. */
+  @IsOptional()
+  @Validate(IsDuration)
+  timeout?: Duration;
+
   @IsOptional()
   @IsString()
   @MaxLength(200)
