@@ -1,5 +1,5 @@
 import type { EngineLogger } from '../flow-definition';
-import type { RunQueue, RunStore } from '../ports';
+import type { OverdueRun, RunQueue, RunStore } from '../ports';
 import { isFinished } from '../../common/run-status';
 
 /** How far a re-enqueued run's timer moves on, so nodes do not re-enqueue it on every pass. */
@@ -11,7 +11,8 @@ const BATCH = 200;
  * writes; a crash between them, a Redis that loses its last second of AOF, or
  * a job dropped by the queue would leave a run that nothing wakes. Every live
  * run has a timer (see RunStore.overdue); a run still not picked up well past
- * it gets a fresh job. Duplicates are harmless: the claim lets one execution in.
+ * it gets a fresh job, unless its job is still there: in a backlog a job may
+ * wait far longer than the timer's grace, and is not lost for that.
  */
 export class Reconciler {
   private timer?: NodeJS.Timeout;
@@ -54,11 +55,16 @@ export class Reconciler {
           continue;
         }
         await this.store.setTimer(run.runId, now + RETRY_MS);
+        // Waiting behind a backlog (or held by a worker whose lock BullMQ will recover): look again later.
+        if (await this.hasJob(run)) continue;
         // Keyed by the retry window: nodes passing in the same window add one
         // job, the next window adds a new one, so a job left behind in BullMQ's
         // failed set (which blocks its id from being added again) cannot stall
-        // the run. Never the trigger's own id, for the same reason.
-        await this.queue.enqueueResume(run.runId, now, `x${Math.floor(now / RETRY_MS)}`);
+        // the run. Never the trigger's own id, for the same reason. Recorded
+        // with the run first, so the next pass finds it however long it waits.
+        const jobId = this.queue.resumeJobId(run.runId, `x${Math.floor(now / RETRY_MS)}`);
+        await this.store.setResumeJob(run.runId, jobId);
+        await this.queue.enqueueResumeJob(run.runId, now, jobId);
         requeued++;
       }
       if (requeued) this.logger.warn(`Re-enqueued ${requeued} run(s) that no queue job was going to wake.`);
@@ -68,5 +74,11 @@ export class Reconciler {
       this.running = false;
     }
     return requeued;
+  }
+
+  /** Whether a job that will wake the run is still in the queue: its trigger's job or its last recorded resume job. */
+  private async hasJob(run: OverdueRun): Promise<boolean> {
+    if (run.resumeJob !== undefined && (await this.queue.hasLiveJob(run.runId, run.resumeJob))) return true;
+    return run.status === 'queued' && (await this.queue.hasLiveJob(run.runId));
   }
 }

@@ -1,14 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { RedisUnavailableError } from '../../common/errors';
+import { RedisOutOfMemoryError, RedisUnavailableError } from '../../common/errors';
 import { LeaseLostError } from '../errors';
-import type { ClaimResult, RunOutcome, RunRecord, RunStore, StepRecord, StepWrite } from '../ports';
+import type { ClaimResult, OverdueRun, RunOutcome, RunRecord, RunStore, StepRecord, StepWrite } from '../ports';
 import type { RunStatus } from '../../common/types';
 import type { RedisClient } from './connection';
 import { RunKeys, STEP_FIELD } from './keys';
 import { packStep, unpackStep } from './step-codec';
 
-type ScriptName = 'create' | 'createIndexed' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release';
+type ScriptName = 'create' | 'createIndexed' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release' | 'setResumeJob';
 type ScriptClient = RedisClient & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
 
 const LUA_DIR = join(__dirname, 'lua');
@@ -79,8 +80,13 @@ function* flatPairs(flat: string[]): Iterable<[string, string]> {
 
 const UNAVAILABLE = /enableOfflineQueue|Connection is closed|ECONNREFUSED|ETIMEDOUT|max retries|Stream isn't writeable|CLUSTERDOWN/i;
 
-function explain(err: unknown): never {
+/** Redis at maxmemory with noeviction refuses writes: a 503 like an outage, with its own name and fix. */
+const OUT_OF_MEMORY = /^OOM /;
+
+/** Maps a Redis failure to the engine's named errors (shared with the queue adapter); anything else is rethrown as is. */
+export function explain(err: unknown): never {
   const message = (err as Error)?.message ?? String(err);
+  if (OUT_OF_MEMORY.test(message)) throw Object.assign(new RedisOutOfMemoryError(message), { cause: err });
   if (UNAVAILABLE.test(message)) throw Object.assign(new RedisUnavailableError(message), { cause: err });
   throw err;
 }
@@ -116,27 +122,36 @@ export class RedisRunStore implements RunStore {
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
     const runKey = this.keys.run(run.runId);
     const indexKey = this.keys.flowRuns(run.flowId);
+    // Tells a resend of this call (ioredis re-sends when a reply is lost) from another trigger of the same run id.
+    const request = randomBytes(9).toString('base64url');
     if (!this.cluster) {
       const created = await guarded(
-        this.redis.createIndexed(runKey, indexKey, this.keys.timers(), run.flowId, run.input ?? '', run.createdAt, score, run.runId, run.dueAt + TIMER_GRACE_MS),
+        this.redis.createIndexed(
+          runKey, indexKey, this.keys.timers(), run.flowId, run.input ?? '', run.createdAt, score, run.runId, run.dueAt + TIMER_GRACE_MS, request,
+        ),
       );
       return created === 1;
     }
-    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt));
+    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt, request));
     if (created !== 1) return false;
     await guarded(Promise.all([this.redis.zadd(indexKey, 'NX', score, run.runId), this.setTimer(run.runId, run.dueAt + TIMER_GRACE_MS)]));
     return true;
   }
 
-  async overdue(now: number, limit: number): Promise<Array<{ runId: string; status: RunStatus | null; wakeAt?: number; leaseUntil?: number }>> {
+  async overdue(now: number, limit: number): Promise<OverdueRun[]> {
     const ids = await guarded(this.redis.zrangebyscore(this.keys.timers(), '-inf', now, 'LIMIT', 0, limit));
-    const states = await guarded(Promise.all(ids.map((id) => this.redis.hmget(this.keys.run(id), 'status', 'wakeAt', 'leaseUntil'))));
+    const states = await guarded(Promise.all(ids.map((id) => this.redis.hmget(this.keys.run(id), 'status', 'wakeAt', 'leaseUntil', 'resumeJob'))));
     return ids.map((runId, i) => ({
       runId,
       status: states[i][0] as RunStatus | null,
       wakeAt: num(states[i][1]),
       leaseUntil: num(states[i][2]),
+      resumeJob: states[i][3] ?? undefined,
     }));
+  }
+
+  async setResumeJob(runId: string, jobId: string): Promise<void> {
+    await guarded(this.redis.setResumeJob(this.keys.run(runId), jobId));
   }
 
   async setTimer(runId: string, at: number): Promise<void> {
@@ -182,8 +197,8 @@ export class RedisRunStore implements RunStore {
     if (ok !== 1) throw new LeaseLostError(runId);
   }
 
-  async suspend(runId: string, token: string, wakeAt: number, steps: readonly StepWrite[]): Promise<void> {
-    const ok = await guarded(this.redis.suspend(this.keys.run(runId), token, Date.now(), wakeAt, ...stepFields(steps)));
+  async suspend(runId: string, token: string, wakeAt: number, resumeJob: string, steps: readonly StepWrite[]): Promise<void> {
+    const ok = await guarded(this.redis.suspend(this.keys.run(runId), token, Date.now(), wakeAt, resumeJob, ...stepFields(steps)));
     if (ok !== 1) throw new LeaseLostError(runId);
     this.moveTimer(runId, wakeAt + TIMER_GRACE_MS);
   }

@@ -45,8 +45,9 @@ export class Lease {
     await this.store.saveSteps(this.runId, this.token, this.takePending());
   }
 
-  suspend(wakeAt: number): Promise<void> {
-    return this.store.suspend(this.runId, this.token, wakeAt, this.takePending());
+  /** Parks the run; `resumeJob` is the id of the job the caller adds next to wake it. */
+  suspend(wakeAt: number, resumeJob: string): Promise<void> {
+    return this.store.suspend(this.runId, this.token, wakeAt, resumeJob, this.takePending());
   }
 
   finish(outcome: RunOutcome): Promise<void> {

@@ -105,8 +105,10 @@ export class RunExecutor {
       return;
     }
     if (interrupt?.kind === 'suspend') {
-      await ctx.lease.suspend(interrupt.wakeAt);
-      await this.settings.queue.enqueueResume(ctx.runId, interrupt.wakeAt);
+      // The job's id goes into the run with the suspend (no extra round trip), so the reconciler can find the job.
+      const jobId = this.settings.queue.resumeJobId(ctx.runId);
+      await ctx.lease.suspend(interrupt.wakeAt, jobId);
+      await this.settings.queue.enqueueResumeJob(ctx.runId, interrupt.wakeAt, jobId);
       return;
     }
     if (interrupt?.kind === 'fatal') return this.fail(ctx, flow, interrupt.error, interrupt.stepKey);
