@@ -131,11 +131,18 @@ export class GoTickEngine implements GoTickApi {
     }
     const { store, queue } = this.started();
     const createdAt = Date.now();
-    const created = await store.create({ runId, flowId, input: encoded, createdAt, dueAt: createdAt + delayMs });
-    // A retried trigger re-enqueues a run still queued: it heals a trigger that
-    // died between writing the run and enqueueing it. The job id dedupes the rest.
-    if (created || (await store.status(runId)) === 'queued') await queue.enqueueNew(runId, delayMs);
-    return { runId, created };
+    try {
+      const created = await store.create({ runId, flowId, input: encoded, createdAt, dueAt: createdAt + delayMs });
+      // A retried trigger re-enqueues a run still queued: it heals a trigger that
+      // died between writing the run and enqueueing it. The job id dedupes the rest.
+      if (created || (await store.status(runId)) === 'queued') await queue.enqueueNew(runId, delayMs);
+      return { runId, created };
+    } catch (err) {
+      // A failed call does not prove nothing was written (the run may exist and
+      // will then execute): the caller gets the id to retry with, safely.
+      if (err instanceof RedisUnavailableError) err.runId = runId;
+      throw err;
+    }
   }
 
   /** The run with all its steps, or null when there is no such run. */
