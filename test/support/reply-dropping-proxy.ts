@@ -22,6 +22,12 @@ export interface ReplyDroppingProxy {
    * command's arguments once the reply has been dropped.
    */
   dropReplyTo(match: CommandMatch): Promise<string[]>;
+  /**
+   * The next command that `match`es waits in the proxy until `action` has
+   * run (say, Redis reaching its maxmemory), then goes on to Redis. Resolves
+   * with the command's arguments once it has been let through.
+   */
+  beforeCommand(match: CommandMatch, action: () => Promise<void>): Promise<string[]>;
   /** Replies dropped so far. */
   readonly dropped: number;
   close(): Promise<void>;
@@ -90,6 +96,7 @@ function requestArgs(buf: Buffer, at: number, end: number): string[] {
 
 export async function startReplyDroppingProxy(redisPort: number): Promise<ReplyDroppingProxy> {
   let armed: { match: CommandMatch; resolve: (args: string[]) => void } | undefined;
+  let held: { match: CommandMatch; action: () => Promise<void>; resolve: (args: string[]) => void } | undefined;
   let dropped = 0;
   const sockets = new Set<Socket>();
 
@@ -113,30 +120,44 @@ export async function startReplyDroppingProxy(redisPort: number): Promise<ReplyD
     client.on('error', cut);
     upstream.on('error', cut);
 
-    client.on('data', (chunk) => {
-      // Past the doomed request nothing more goes through: what follows it is re-sent after the reconnect.
-      if (dropAt !== -1) return;
-      requestBuf = Buffer.concat([requestBuf, chunk]);
+    let holding = false;
+    const pump = () => {
       let at = 0;
-      for (;;) {
+      // Past the doomed request nothing more goes through: what follows it is re-sent after the reconnect.
+      while (dropAt === -1 && !holding) {
         const end = valueEnd(requestBuf, at);
         if (end === -1) break;
-        upstream.write(requestBuf.subarray(at, end));
-        if (armed) {
-          const args = requestArgs(requestBuf, at, end);
-          if (armed.match(args)) {
-            dropAt = sent;
-            dropping = { args, resolve: armed.resolve };
-            armed = undefined;
+        const request = requestBuf.subarray(at, end);
+        const args = armed || held ? requestArgs(requestBuf, at, end) : [];
+        at = end;
+        if (held?.match(args)) {
+          // Hold this request (and all after it) until the action has run, then let it through.
+          const { action, resolve } = held;
+          held = undefined;
+          holding = true;
+          void action().then(() => {
+            holding = false;
+            upstream.write(request);
             sent++;
-            requestBuf = Buffer.alloc(0);
-            return;
-          }
+            resolve(args);
+            pump();
+          });
+          break;
+        }
+        upstream.write(request);
+        if (armed?.match(args)) {
+          dropAt = sent;
+          dropping = { args, resolve: armed.resolve };
+          armed = undefined;
         }
         sent++;
-        at = end;
       }
-      requestBuf = requestBuf.subarray(at);
+      requestBuf = dropAt === -1 ? requestBuf.subarray(at) : Buffer.alloc(0);
+    };
+    client.on('data', (chunk) => {
+      if (dropAt !== -1) return;
+      requestBuf = Buffer.concat([requestBuf, chunk]);
+      pump();
     });
 
     upstream.on('data', (chunk) => {
@@ -173,6 +194,10 @@ export async function startReplyDroppingProxy(redisPort: number): Promise<ReplyD
     dropReplyTo(match) {
       if (armed) throw new Error('The proxy is already armed: await the previous dropReplyTo first.');
       return new Promise((resolve) => (armed = { match, resolve }));
+    },
+    beforeCommand(match, action) {
+      if (held) throw new Error('A command is already awaited: await the previous beforeCommand first.');
+      return new Promise((resolve) => (held = { match, action, resolve }));
     },
     async close() {
       for (const socket of sockets) socket.destroy();
