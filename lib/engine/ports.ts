@@ -82,6 +82,8 @@ export interface RunStore {
    * grace period). The reconciler re-enqueues those the queue lost.
    */
   overdue(now: number, limit: number): Promise<OverdueRun[]>;
+  /** One run's state as overdue() reports it (null when the run is gone). */
+  timerState(runId: string): Promise<OverdueRun | null>;
   /** Records the id of the job that will wake the run (no-op when the run is gone). */
   setResumeJob(runId: string, jobId: string): Promise<void>;
   setTimer(runId: string, at: number): Promise<void>;

@@ -41,7 +41,7 @@ export class Reconciler {
   async pass(): Promise<number> {
     if (this.running) return 0;
     this.running = true;
-    let requeued = 0;
+    const requeued: string[] = [];
     try {
       const now = Date.now();
       for (const run of await this.store.overdue(now, BATCH)) {
@@ -57,6 +57,10 @@ export class Reconciler {
         await this.store.setTimer(run.runId, now + RETRY_MS);
         // Waiting behind a backlog (or held by a worker whose lock BullMQ will recover): look again later.
         if (await this.hasJob(run)) continue;
+        // The job may have just ended with the run moving on (a worker took it after we read the run):
+        // judge by the run as it is now, read after the job was found gone.
+        const fresh = await this.store.timerState(run.runId);
+        if (fresh?.status !== run.status || fresh.resumeJob !== run.resumeJob || (fresh.leaseUntil ?? 0) > Date.now()) continue;
         // Keyed by the retry window: nodes passing in the same window add one
         // job, the next window adds a new one, so a job left behind in BullMQ's
         // failed set (which blocks its id from being added again) cannot stall
@@ -65,15 +69,18 @@ export class Reconciler {
         const jobId = this.queue.resumeJobId(run.runId, `x${Math.floor(now / RETRY_MS)}`);
         await this.store.setResumeJob(run.runId, jobId);
         await this.queue.enqueueResumeJob(run.runId, now, jobId);
-        requeued++;
+        requeued.push(run.runId);
       }
-      if (requeued) this.logger.warn(`Re-enqueued ${requeued} run(s) that no queue job was going to wake.`);
+      if (requeued.length) {
+        const named = requeued.slice(0, 5).map((id) => `"${id}"`).join(', ') + (requeued.length > 5 ? ', ...' : '');
+        this.logger.warn(`Re-enqueued ${requeued.length} run(s) that no queue job was going to wake: ${named}.`);
+      }
     } catch (err) {
       this.logger.warn(`Reconciler pass failed (will retry): ${(err as Error).message}`);
     } finally {
       this.running = false;
     }
-    return requeued;
+    return requeued.length;
   }
 
   /** Whether a job that will wake the run is still in the queue: its trigger's job or its last recorded resume job. */

@@ -140,14 +140,17 @@ export class RedisRunStore implements RunStore {
 
   async overdue(now: number, limit: number): Promise<OverdueRun[]> {
     const ids = await guarded(this.redis.zrangebyscore(this.keys.timers(), '-inf', now, 'LIMIT', 0, limit));
-    const states = await guarded(Promise.all(ids.map((id) => this.redis.hmget(this.keys.run(id), 'status', 'wakeAt', 'leaseUntil', 'resumeJob'))));
-    return ids.map((runId, i) => ({
-      runId,
-      status: states[i][0] as RunStatus | null,
-      wakeAt: num(states[i][1]),
-      leaseUntil: num(states[i][2]),
-      resumeJob: states[i][3] ?? undefined,
-    }));
+    return Promise.all(ids.map((id) => this.readTimerState(id)));
+  }
+
+  async timerState(runId: string): Promise<OverdueRun | null> {
+    const state = await this.readTimerState(runId);
+    return state.status === null ? null : state;
+  }
+
+  private async readTimerState(runId: string): Promise<OverdueRun> {
+    const [status, wakeAt, leaseUntil, resumeJob] = await guarded(this.redis.hmget(this.keys.run(runId), 'status', 'wakeAt', 'leaseUntil', 'resumeJob'));
+    return { runId, status: status as RunStatus | null, wakeAt: num(wakeAt), leaseUntil: num(leaseUntil), resumeJob: resumeJob ?? undefined };
   }
 
   async setResumeJob(runId: string, jobId: string): Promise<void> {
