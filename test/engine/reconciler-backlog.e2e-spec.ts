@@ -47,7 +47,7 @@ describe('the reconciler under a backlog', () => {
     );
     // Lose one run's resume job for real, as a crash or a lost AOF second could.
     const lost = runIds[RUNS - 1];
-    const delayed = await env.redis.client.zrange(`${prefix}:runs:delayed`, 0, -1);
+    const delayed = await env.redis.client.zrange(`${prefix}:runs:delayed`, '0', '-1');
     const data = await Promise.all(delayed.map((id) => env.redis.client.hget(`${prefix}:runs:${id}`, 'data')));
     const jobId = delayed[data.findIndex((d) => JSON.parse(d!).runId === lost)];
     expect(await env.redis.client.zrem(`${prefix}:runs:delayed`, jobId)).toBe(1);
