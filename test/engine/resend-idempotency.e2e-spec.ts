@@ -94,6 +94,38 @@ describe('scripts re-sent by ioredis after a lost reply', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('finish and suspend: when ioredis gives up on the command instead of re-sending it, the engine repeats it and hooks still run once', async () => {
+    const succeeded = new Map<string, number>();
+    const engine = await harness.start(
+      [
+        {
+          id: 'nap-then-done',
+          handler: async (ctx: FlowContext) => {
+            await ctx.sleep('nap', 200);
+            return 'done';
+          },
+          hooks: { onSuccess: [(ctx) => void succeeded.set(ctx.runId, (succeeded.get(ctx.runId) ?? 0) + 1)] },
+        },
+      ],
+      { logger },
+    );
+    for (const script of ['suspend-1.lua', 'finish-1.lua']) {
+      for (let i = 0; i < 3; i++) {
+        // Redis "away" for 400 ms after the lost reply: ioredis' reconnect is refused and it fails the command.
+        const lost = proxy.dropReplyTo(scriptCall(script), { downMs: 400 });
+        const { runId } = await engine.trigger('nap-then-done');
+        await lost;
+        // Well inside the reconciler's 5 s grace: the engine's own repeat concluded the execution.
+        const run = await engine.waitForRun(runId, { timeout: '3s' });
+        expect(run.output).toBe('done');
+        await waitUntil(() => succeeded.get(runId), `the success hook after a lost ${script}`, 5000);
+        expect({ script, hooks: succeeded.get(runId), executions: run.executions }).toEqual({ script, hooks: 1, executions: 2 });
+      }
+    }
+    // The outage itself may make a reconciler pass fail (and say so); no run needed its help.
+    expect(warnings.filter((w) => /Re-enqueued/.test(w))).toEqual([]);
+  });
+
   it('create: the only trigger of a run hears created: true, and the run runs once', async () => {
     let executions = 0;
     const engine = await harness.start(

@@ -20,8 +20,10 @@ export interface ReplyDroppingProxy {
    * Arms the proxy: the next command (on any connection) that `match`es is
    * forwarded, its reply dropped, and that connection cut. Resolves with the
    * command's arguments once the reply has been dropped.
+   * With `downMs`, the proxy then refuses connections that long (as Redis
+   * being away would), so ioredis gives up on the command instead of re-sending it.
    */
-  dropReplyTo(match: CommandMatch): Promise<string[]>;
+  dropReplyTo(match: CommandMatch, options?: { downMs?: number }): Promise<string[]>;
   /**
    * The next command that `match`es waits in the proxy until `action` has
    * run (say, Redis reaching its maxmemory), then goes on to Redis. Resolves
@@ -95,7 +97,7 @@ function requestArgs(buf: Buffer, at: number, end: number): string[] {
 }
 
 export async function startReplyDroppingProxy(redisPort: number): Promise<ReplyDroppingProxy> {
-  let armed: { match: CommandMatch; resolve: (args: string[]) => void } | undefined;
+  let armed: { match: CommandMatch; resolve: (args: string[]) => void; downMs: number } | undefined;
   let held: { match: CommandMatch; action: () => Promise<void>; resolve: (args: string[]) => void } | undefined;
   let dropped = 0;
   const sockets = new Set<Socket>();
@@ -109,7 +111,7 @@ export async function startReplyDroppingProxy(redisPort: number): Promise<ReplyD
     let answered = 0;
     // Index (in this connection's request stream) of the request whose reply is lost.
     let dropAt = -1;
-    let dropping: { args: string[]; resolve: (args: string[]) => void } | undefined;
+    let dropping: { args: string[]; resolve: (args: string[]) => void; downMs: number } | undefined;
 
     const cut = () => {
       client.destroy();
@@ -147,7 +149,7 @@ export async function startReplyDroppingProxy(redisPort: number): Promise<ReplyD
         upstream.write(request);
         if (armed?.match(args)) {
           dropAt = sent;
-          dropping = { args, resolve: armed.resolve };
+          dropping = { args, resolve: armed.resolve, downMs: armed.downMs };
           armed = undefined;
         }
         sent++;
@@ -169,8 +171,10 @@ export async function startReplyDroppingProxy(redisPort: number): Promise<ReplyD
         if (answered === dropAt) {
           // The command ran on Redis; its reply is lost and the connection cut.
           dropped++;
+          const { args, resolve, downMs } = dropping!;
+          if (downMs > 0) void goDown(downMs).then(() => resolve(args));
           cut();
-          dropping!.resolve(dropping!.args);
+          if (downMs === 0) resolve(args);
           return;
         }
         client.write(replyBuf.subarray(at, end));
@@ -185,15 +189,22 @@ export async function startReplyDroppingProxy(redisPort: number): Promise<ReplyD
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
+
+  /** Stops listening (new connections are refused, open ones go on), then listens again on the same port. */
+  async function goDown(ms: number): Promise<void> {
+    server.close();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  }
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
     get dropped() {
       return dropped;
     },
-    dropReplyTo(match) {
+    dropReplyTo(match, options = {}) {
       if (armed) throw new Error('The proxy is already armed: await the previous dropReplyTo first.');
-      return new Promise((resolve) => (armed = { match, resolve }));
+      return new Promise((resolve) => (armed = { match, resolve, downMs: options.downMs ?? 0 }));
     },
     beforeCommand(match, action) {
       if (held) throw new Error('A command is already awaited: await the previous beforeCommand first.');
@@ -201,7 +212,7 @@ export async function startReplyDroppingProxy(redisPort: number): Promise<ReplyD
     },
     async close() {
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
