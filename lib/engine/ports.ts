@@ -73,8 +73,8 @@ export interface RunStore {
   /** Parks the run until `wakeAt`, recording `resumeJob`: the id of the job the caller adds next to wake it. */
   suspend(runId: string, token: string, wakeAt: number, resumeJob: string, steps: readonly StepWrite[]): Promise<void>;
   finish(runId: string, token: string, outcome: RunOutcome, steps: readonly StepWrite[]): Promise<void>;
-  /** Gives the run back (status queued) so another worker can take it at once. */
-  release(runId: string, token: string): Promise<void>;
+  /** Gives the run back (status queued) so another worker can take it at once, with the job that will wake it. */
+  release(runId: string, token: string, resumeJob: string): Promise<void>;
   get(runId: string): Promise<{ run: RunRecord; steps: Map<string, StepRecord> } | null>;
   /**
    * Runs whose timer is past `now`: each live run has one, set to when a

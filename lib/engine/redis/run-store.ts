@@ -223,8 +223,8 @@ export class RedisRunStore implements RunStore {
     this.moveTimer(runId, null);
   }
 
-  async release(runId: string, token: string): Promise<void> {
-    await guarded(this.redis.release(this.keys.run(runId), token, Date.now()));
+  async release(runId: string, token: string, resumeJob: string): Promise<void> {
+    await guarded(this.redis.release(this.keys.run(runId), token, Date.now(), resumeJob));
     this.moveTimer(runId, Date.now() + TIMER_GRACE_MS);
   }
 

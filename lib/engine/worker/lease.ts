@@ -57,10 +57,10 @@ export class Lease {
     return this.throughBlips(() => this.store.finish(this.runId, this.token, outcome, steps));
   }
 
-  /** Gives the run back so another worker takes it at once; deferred steps are dropped with it. */
-  release(): Promise<void> {
+  /** Gives the run back so another worker takes it at once (`resumeJob`: the job the caller adds next); deferred steps are dropped with it. */
+  release(resumeJob: string): Promise<void> {
     this.pending = [];
-    return this.store.release(this.runId, this.token);
+    return this.store.release(this.runId, this.token, resumeJob);
   }
 
   /**

@@ -56,8 +56,9 @@ export class RunExecutor {
     const flow = this.settings.flows.get(claim.run.flowId);
     if (!flow) {
       logger.warn(`Run "${runId}" is of flow "${claim.run.flowId}", which this node does not have; handed back.`);
-      await lease.release();
-      await queue.enqueueResume(runId, Date.now() + UNKNOWN_FLOW_RETRY_MS);
+      const jobId = queue.resumeJobId(runId);
+      await lease.release(jobId);
+      await queue.enqueueResumeJob(runId, Date.now() + UNKNOWN_FLOW_RETRY_MS, jobId);
       return;
     }
     const defaults = flow.options?.defaults;
@@ -100,8 +101,9 @@ export class RunExecutor {
     if (interrupt?.kind === 'lease-lost') return;
     if (interrupt?.kind === 'infra') throw interrupt.error;
     if (interrupt?.kind === 'released') {
-      await ctx.lease.release();
-      await this.settings.queue.enqueueResume(ctx.runId, Date.now());
+      const jobId = this.settings.queue.resumeJobId(ctx.runId);
+      await ctx.lease.release(jobId);
+      await this.settings.queue.enqueueResumeJob(ctx.runId, Date.now(), jobId);
       return;
     }
     if (interrupt?.kind === 'suspend') {
