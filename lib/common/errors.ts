@@ -127,6 +127,20 @@ export class RedisOutOfMemoryError extends RedisUnavailableError {
   }
 }
 
+/**
+ * A duration or point in time the engine cannot honour: negative, unreadable,
+ * or past the latest time it stores (the end of year 9999, MAX_TIME_MS).
+ * @public
+ */
+export class InvalidDurationError extends GoTickError {}
+
+/**
+ * A step key that cannot be stored and matched on replay, or a primitive's
+ * option outside what it accepts (e.g. `ctx.wait` concurrency). Fails the run.
+ * @public
+ */
+export class InvalidStepError extends GoTickError {}
+
 /** A bad module option, found at bootstrap. @public */
 export class GoTickConfigError extends GoTickError {}
 
@@ -169,5 +183,13 @@ export class SignalMailboxFullError extends GoTickError {
       `Run "${runId}" already holds ${limit} undelivered signals (limits.maxSignalsPerRun); this one was not stored. ` +
         'The flow is not consuming them: check its waitForSignal names, or raise the limit.',
     );
+  }
+}
+
+/** A signal name that is empty, too long, or not a string. @public */
+export class InvalidSignalNameError extends GoTickError {
+  constructor(name: unknown) {
+    const shown = typeof name === 'string' && name.length > 60 ? `a ${name.length}-character string` : JSON.stringify(name);
+    super(`Invalid signal name ${shown}: use a string of 1-200 characters (the name ctx.waitForSignal waits for).`);
   }
 }

@@ -1,4 +1,5 @@
 import type { Duration } from './duration';
+import type { FlowRef } from './flow-ref';
 
 /** A class whose instances a memo's result is rebuilt into (class-transformer's plainToInstance). @public */
 export type ClassConstructor<T> = new (...args: any[]) => T;
@@ -93,7 +94,39 @@ export interface RunView<TInput = unknown, TOutput = unknown> {
   wakeAt?: string;
   /** How many times a worker picked the run up (first run, resumes, crash recovery). */
   executions: number;
+  /** How many times `retry(runId)` sent the run back to the queue. */
+  retries?: number;
+  /** The errors of the attempts before the last retry, oldest first (at most 10). */
+  previousErrors?: PreviousRunError[];
   steps: StepView[];
+}
+
+/** The error a run had before `retry(runId)` cleared it. @public */
+export interface PreviousRunError extends ErrorInfo {
+  stepKey?: string;
+  /** When that attempt of the run finished (ISO time). */
+  failedAt?: string;
+}
+
+/** A signal as `ctx.waitForSignal` returns it: the same value on every replay. @public */
+export interface ReceivedSignal<T = unknown> {
+  name: string;
+  payload: T;
+  /** When `signal(runId, name, payload)` stored it. */
+  sentAt: Date;
+}
+
+/** Options of `ctx.waitForSignal`. @public */
+export interface WaitForSignalOptions {
+  /** Resolve with null when no signal came within this long (measured from the first time the flow reached the wait). */
+  timeout?: Duration;
+}
+
+/** What `retry(runId)` answers. @public */
+export interface RetryResult {
+  runId: string;
+  /** `queued`: the run is back in the queue. */
+  status: RunStatus;
 }
 
 /** A page of runs, newest first; pass `nextCursor` back to read on. @public */
@@ -113,11 +146,17 @@ export interface TriggerOptions {
   runId?: string;
 }
 
-/** @public */
-export interface TriggerResult {
+/**
+ * What trigger answers. From a typed trigger it also carries (at compile time
+ * only) the flow's types, so `waitForRun(result)` returns a typed RunView.
+ * @public
+ */
+export interface TriggerResult<TInput = unknown, TOutput = unknown> {
   runId: string;
   /** false when a run with this runId already existed (nothing new started). */
   created: boolean;
+  /** Never set: it only carries the flow's types. */
+  readonly __flow?: FlowRef<TInput, TOutput>;
 }
 
 /** @public */

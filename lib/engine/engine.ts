@@ -1,20 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import type { GoTickApi } from '../common/api';
-import { toMs } from '../common/duration';
+import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
+import { checkTime, toMs } from '../common/duration';
 import {
   FlowDefinitionError,
   GoTickError,
   InvalidRunIdError,
   PayloadTooLargeError,
   RedisUnavailableError,
+  RunFinishedError,
   RunNotFoundError,
+  RunNotRetriableError,
+  SignalMailboxFullError,
   UnknownFlowError,
   WaitForRunTimeoutError,
 } from '../common/errors';
+import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import { pollUntilFinished } from '../common/poll-until-finished';
 import {
   RUN_STATUSES,
   type ListRunsQuery,
+  type RetryResult,
   type RunPage,
   type RunStatus,
   type RunView,
@@ -28,10 +33,13 @@ import type { FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
 import { resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
-import type { RunQueue, RunStore } from './ports';
+import type { MailboxStore, RetryStore, RunQueue, RunStore } from './ports';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
-import { RedisRunStore } from './redis/run-store';
+import { RedisMailboxStore } from './redis/mailbox-store';
+import { RedisRetryStore } from './redis/retry-store';
+import { CURSOR, RedisRunStore, TIMER_GRACE_MS } from './redis/run-store';
 import { toRunSummary, toRunView } from './run-view';
+import { checkSignalName, encodeSignal } from './worker/primitives/signals';
 import { RunExecutor } from './worker/run-executor';
 
 const RUN_ID = /^[A-Za-z0-9_.-]{1,200}$/;
@@ -48,6 +56,8 @@ export class GoTickEngine implements GoTickApi {
   private readonly settings: ResolvedOptions;
   private store?: RunStore;
   private queue?: RunQueue;
+  private mailbox?: MailboxStore;
+  private retries?: RetryStore;
   private executor?: RunExecutor;
   private sweeper?: IndexSweeper;
   private reconciler?: Reconciler;
@@ -98,10 +108,13 @@ export class GoTickEngine implements GoTickApi {
         partitions: settings.partitions,
         cluster: isCluster(connection),
       });
+      const mailbox = new RedisMailboxStore(storeClient, settings.prefix);
       this.store = store;
       this.queue = queue;
+      this.mailbox = mailbox;
+      this.retries = new RedisRetryStore(storeClient, settings.prefix);
       if (this.options.worker !== false) {
-        const executor = (this.executor = new RunExecutor({ store, queue, flows: this.flows, ...settings }));
+        const executor = (this.executor = new RunExecutor({ store, queue, mailbox, flows: this.flows, ...settings }));
         await queue.startWorker((runId) => executor.execute(runId));
         this.sweeper = new IndexSweeper(store, () => this.flowIds(), settings.retentionMs, settings.logger);
         this.sweeper.start();
@@ -119,11 +132,15 @@ export class GoTickEngine implements GoTickApi {
    * Starts a run. With an explicit runId the call is idempotent: a second
    * trigger with the same id starts nothing and reports `created: false`.
    */
-  async trigger<TInput = unknown>(flowId: string, input?: TInput, options: TriggerOptions = {}): Promise<TriggerResult> {
+  trigger<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, ...args: TriggerArgs<TInput>): Promise<TriggerResult<TInput, TOutput>>;
+  trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult>;
+  async trigger(flow: string | FlowRef, input?: unknown, options: TriggerOptions = {}): Promise<TriggerResult> {
+    const flowId = flowIdOf(flow);
     if (!this.flows.has(flowId)) throw new UnknownFlowError(flowId, this.flowIds());
     const runId = options.runId ?? randomUUID();
     if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new InvalidRunIdError(runId);
     const delayMs = options.delay === undefined ? 0 : toMs(options.delay, 'delay');
+    if (delayMs > 0) checkTime(Date.now() + delayMs, `delay ${JSON.stringify(options.delay)} (start time)`);
     const encoded = encode(input, `Input of flow "${flowId}"`);
     const maxBytes = this.settings.maxPayloadBytes;
     if (encoded !== undefined && Buffer.byteLength(encoded) > maxBytes) {
@@ -161,7 +178,7 @@ export class GoTickEngine implements GoTickApi {
     if (query.status !== undefined && !RUN_STATUSES.includes(query.status)) {
       throw new GoTickError(`listRuns: unknown status "${query.status}"; use one of ${RUN_STATUSES.join(', ')}.`);
     }
-    if (query.cursor !== undefined && !/^\d+(\.\d+)?$/.test(query.cursor)) {
+    if (query.cursor !== undefined && (typeof query.cursor !== 'string' || !CURSOR.test(query.cursor))) {
       throw new GoTickError(`listRuns: malformed cursor "${query.cursor}"; pass back the nextCursor of a previous page.`);
     }
     // Without a flow id the list spans every flow this node knows.
@@ -171,7 +188,8 @@ export class GoTickEngine implements GoTickApi {
   }
 
   /** Resolves with the run once it is completed, failed or cancelled. */
-  async waitForRun<TInput = unknown, TOutput = unknown>(runId: string, options: WaitForRunOptions = {}): Promise<RunView<TInput, TOutput>> {
+  async waitForRun<TInput = unknown, TOutput = unknown>(run: RunHandle<TInput, TOutput>, options: WaitForRunOptions = {}): Promise<RunView<TInput, TOutput>> {
+    const runId = runIdOf(run);
     const timeoutMs = toMs(options.timeout ?? '30s', 'timeout');
     const { store } = this.started();
     // One small HGET per poll, backing off from 5 ms to 200 ms: a waiter never
@@ -187,6 +205,52 @@ export class GoTickEngine implements GoTickApi {
       maxPauseMs: 200,
     });
     return (await this.getRun<TInput, TOutput>(runId))!;
+  }
+
+  /**
+   * Puts a signal in the run's mailbox (FIFO per name, kept until a wait
+   * takes it) and, if the run sleeps waiting for `name`, wakes it at once.
+   */
+  async signal(runId: string, name: string, payload?: unknown): Promise<void> {
+    checkSignalName(name);
+    const { store, queue } = this.started();
+    if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new RunNotFoundError(String(runId));
+    const sentAt = Date.now();
+    const encoded = encodeSignal(name, payload, sentAt);
+    const maxBytes = this.settings.maxPayloadBytes;
+    if (encoded.length * 3 > maxBytes && Buffer.byteLength(encoded) > maxBytes) {
+      throw new PayloadTooLargeError(`Payload of signal "${name}"`, Buffer.byteLength(encoded), maxBytes);
+    }
+    const sent = await this.mailbox!.send(runId, name, encoded, this.settings.maxSignalsPerRun);
+    switch (sent.kind) {
+      case 'missing':
+        throw new RunNotFoundError(runId);
+      case 'finished':
+        throw new RunFinishedError(runId, sent.status);
+      case 'full':
+        throw new SignalMailboxFullError(runId, this.settings.maxSignalsPerRun);
+    }
+    if (!sent.wake) return;
+    // The resume lane: no priority, so it goes ahead of new runs. The timer
+    // catches a wake-up lost should this process die before the job is added.
+    await Promise.all([store.setTimer(runId, sentAt + TIMER_GRACE_MS), queue.enqueueResume(runId, sentAt)]);
+  }
+
+  /**
+   * Sends a failed or cancelled run back to the queue: completed steps keep
+   * their results, the step that failed starts over with fresh attempts, and
+   * the run's earlier error stays in its view (`previousErrors`, `retries`).
+   */
+  async retry(runId: string): Promise<RetryResult> {
+    const { store, queue } = this.started();
+    if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new RunNotFoundError(String(runId));
+    const now = Date.now();
+    const result = await this.retries!.retry(runId, now);
+    if (result.kind === 'missing') throw new RunNotFoundError(runId);
+    if (result.kind === 'not-retriable') throw new RunNotRetriableError(runId, result.status);
+    // A fresh job id (the resume lane), never the trigger's: its id may still be held by BullMQ.
+    await Promise.all([store.setTimer(runId, now + TIMER_GRACE_MS), queue.enqueueResume(runId, now)]);
+    return { runId, status: 'queued' };
   }
 
   /**

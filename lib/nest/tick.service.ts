@@ -1,8 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { flowIdOf } from '../common/flow-ref';
 import type {
+  FlowRef,
+  TriggerArgs,
   GoTickApi,
   GoTickEngine,
   ListRunsQuery,
+  RetryResult,
+  RunHandle,
   RunPage,
   RunView,
   TriggerOptions,
@@ -24,8 +29,10 @@ export class TickService implements GoTickApi {
    * idempotent; `options.delay` starts it later.
    * @throws UnknownFlowError, InvalidRunIdError, NotSerializableError, PayloadTooLargeError, RedisUnavailableError
    */
-  trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult> {
-    return this.engine.trigger(flowId, input, options);
+  trigger<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, ...args: TriggerArgs<TInput>): Promise<TriggerResult<TInput, TOutput>>;
+  trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult>;
+  trigger(flow: string | FlowRef, input?: unknown, options?: TriggerOptions): Promise<TriggerResult> {
+    return this.engine.trigger(flowIdOf(flow), input, options);
   }
 
   /** The run with every step's state, or null if there is no such run. */
@@ -39,12 +46,30 @@ export class TickService implements GoTickApi {
   }
 
   /** Resolves when the run has completed, failed or been cancelled; WaitForRunTimeoutError after `timeout` (default 30s). */
-  waitForRun<TInput = unknown, TOutput = unknown>(runId: string, options?: WaitForRunOptions): Promise<RunView<TInput, TOutput>> {
-    return this.engine.waitForRun<TInput, TOutput>(runId, options);
+  waitForRun<TInput = unknown, TOutput = unknown>(run: RunHandle<TInput, TOutput>, options?: WaitForRunOptions): Promise<RunView<TInput, TOutput>> {
+    return this.engine.waitForRun<TInput, TOutput>(run, options);
   }
 
   /** Ids of the flows this app registered. */
   listFlows(): Promise<string[]> {
     return this.engine.listFlows();
+  }
+
+  /**
+   * Sends signal `name` (with an optional JSON payload) to a run: it waits in
+   * the run's mailbox until a `ctx.waitForSignal(key, name)` takes it, and
+   * wakes the run at once if it is waiting for that name.
+   * @throws RunNotFoundError, RunFinishedError, SignalMailboxFullError, PayloadTooLargeError, InvalidSignalNameError
+   */
+  signal(runId: string, name: string, payload?: unknown): Promise<void> {
+    return this.engine.signal(runId, name, payload);
+  }
+
+  /**
+   * Queues a failed or cancelled run again; completed steps are not run again.
+   * @throws RunNotFoundError, RunNotRetriableError
+   */
+  retry(runId: string): Promise<RetryResult> {
+    return this.engine.retry(runId);
   }
 }

@@ -39,6 +39,8 @@ export const WORKER_FLOWS = {
    * input.workMs and is recorded in startsKey/intervalsKey with its attempt.
    */
   chaos: 'chaos/mix',
+  /** task "before" -> waitForSignal "paid" (signal "payment", no timeout) -> task "after"; output: the payload. */
+  payment: 'signal/payment',
 } as const;
 
 // The fixture's side-effect bookkeeping lives outside the engine's prefix, so

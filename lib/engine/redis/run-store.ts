@@ -22,7 +22,7 @@ const LUA_DIR = join(__dirname, 'lua');
 export const TIMER_GRACE_MS = 5000;
 
 /** The run fields a list needs: never the input, output or steps, however large they are. */
-const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error'] as const;
+const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error', 'retries', 'previousErrors'] as const;
 
 /** Loads lua/<name>-<numberOfKeys>.lua as ioredis commands (EVALSHA, with EVAL fallback). */
 function defineScripts(client: RedisClient): ScriptClient {
@@ -60,6 +60,8 @@ function toRun(runId: string, fields: Map<string, string>): RunRecord {
     finishedAt: num(fields.get('finishedAt')),
     wakeAt: num(fields.get('wakeAt')),
     executions: Number(fields.get('executions') ?? 0),
+    retries: num(fields.get('retries')),
+    previousErrors: fields.has('previousErrors') ? JSON.parse(fields.get('previousErrors')!) : undefined,
   };
 }
 
@@ -72,6 +74,30 @@ function split(runId: string, pairs: Iterable<[string, string]>): { run: RunReco
     else fields.set(field, value);
   }
   return { run: toRun(runId, fields), steps };
+}
+
+/** Where a page ended: the last run's index score and id. */
+interface Position {
+  score: string;
+  runId: string;
+}
+
+/**
+ * Cursors are "<score>:<runId>". A bare "<score>" (the form before runIds were
+ * part of it) still reads as "everything below that score".
+ */
+export const CURSOR = /^(\d+(?:\.\d+)?)(?::([A-Za-z0-9_.-]{1,200}))?$/;
+
+function parseCursor(cursor: string | undefined): Position | undefined {
+  const match = cursor === undefined ? null : CURSOR.exec(cursor);
+  return match ? { score: match[1], runId: match[2] ?? '' } : undefined;
+}
+
+const cursorOf = (position: Position) => `${position.score}:${position.runId}`;
+
+/** Sorted-set order, reversed: higher score first, then (same score) the byte-wise larger member; run ids are ASCII. */
+function newestFirst(a: Position, b: Position): number {
+  return Number(b.score) - Number(a.score) || (a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0);
 }
 
 function* flatPairs(flat: string[]): Iterable<[string, string]> {
@@ -92,7 +118,7 @@ export function explain(err: unknown): never {
 }
 
 /** Redis calls fail with ioredis' own wording; say it in ours, and keep the original as cause. A plain catch: no extra promise per call. */
-function guarded<T>(call: Promise<T>): Promise<T> {
+export function guarded<T>(call: Promise<T>): Promise<T> {
   return call.catch(explain);
 }
 
@@ -221,6 +247,8 @@ export class RedisRunStore implements RunStore {
     );
     if (ok !== 1) throw new LeaseLostError(runId);
     this.moveTimer(runId, null);
+    // The mailbox (signals never taken) expires with the run; not waited for, like the timer.
+    if (this.retentionMs > 0) void this.redis.pexpire(this.keys.mailbox(runId), this.retentionMs).catch(() => undefined);
   }
 
   async release(runId: string, token: string, resumeJob: string): Promise<void> {
@@ -241,23 +269,28 @@ export class RedisRunStore implements RunStore {
   async list(query: { flowIds: readonly string[]; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }> {
     const indexes = query.flowIds.map((flowId) => this.keys.flowRuns(flowId));
     const runs: RunRecord[] = [];
-    // The cursor is the score of the last run returned; the next page starts strictly below it.
-    let max = query.cursor ? `(${query.cursor}` : '+inf';
+    // Runs are ordered by (score, runId), both descending, as Redis orders a sorted set. The
+    // cursor names the last run returned; the score alone is not unique (two instances can
+    // create runs in the same millisecond with the same sequence number).
+    let after = parseCursor(query.cursor);
     // A status filter may skip many entries: read in batches, bounded so one call stays cheap.
     const batch = Math.max(query.limit, 100);
     for (let scanned = 0; scanned < 5000; scanned += batch) {
-      const pages = await guarded(Promise.all(indexes.map((index) => this.redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch))));
+      const [ties, pages] = await Promise.all([this.tiesAfter(indexes, after), this.below(indexes, after?.score, batch)]);
       // Newest first across every flow's index; cut at `batch` so no index is read past what it returned.
-      const entries = pages
-        .flatMap((page, i) => [...flatPairs(page)].map(([runId, score]) => ({ runId, score, index: indexes[i] })))
-        .sort((a, b) => Number(b.score) - Number(a.score))
-        .slice(0, batch);
+      const entries = ties.concat(
+        pages
+          .flatMap((page, i) => [...flatPairs(page)].map(([runId, score]) => ({ runId, score, index: indexes[i] })))
+          .sort(newestFirst)
+          .slice(0, batch),
+      );
       if (entries.length === 0) return { runs };
+      const full = pages.some((page) => page.length === batch * 2);
       // Concurrent commands go out back to back on one connection (per node), like a pipeline, but may span Cluster slots.
       const records = await guarded(Promise.all(entries.map((e) => this.redis.hmget(this.keys.run(e.runId), ...SUMMARY_FIELDS))));
       const expired: Array<{ index: string; runId: string }> = [];
       for (let i = 0; i < entries.length; i++) {
-        max = `(${entries[i].score}`;
+        after = entries[i];
         const values = records[i];
         if (!values[0]) {
           expired.push(entries[i]);
@@ -267,15 +300,29 @@ export class RedisRunStore implements RunStore {
         if (query.status && fields.get('status') !== query.status) continue;
         runs.push(toRun(entries[i].runId, fields));
         if (runs.length === query.limit) {
-          const more = i + 1 < entries.length || pages.some((page) => page.length === batch * 2);
-          return { runs, nextCursor: more ? entries[i].score : undefined };
+          return { runs, nextCursor: i + 1 < entries.length || full ? cursorOf(after) : undefined };
         }
       }
       // Runs past their retention leave their index entry behind; drop those lazily here.
-      await guarded(Promise.all(expired.map((e) => this.redis.zrem(e.index, e.runId))));
-      if (pages.every((page) => page.length < batch * 2)) return { runs };
+      await guarded(Promise.all(expired.flatMap((e) => [this.redis.zrem(e.index, e.runId), this.redis.unlink(this.keys.mailbox(e.runId))])));
+      if (!full) return { runs };
     }
-    return { runs, nextCursor: max.slice(1) };
+    return { runs, nextCursor: after ? cursorOf(after) : undefined };
+  }
+
+  /** Entries with the cursor's own score that come after it (smaller runId). A handful at most: one per instance creating runs in that millisecond. */
+  private async tiesAfter(indexes: string[], after?: Position): Promise<Array<Position & { index: string }>> {
+    if (!after) return [];
+    const groups = await guarded(Promise.all(indexes.map((index) => this.redis.zrevrangebyscore(index, after.score, after.score))));
+    return groups
+      .flatMap((members, i) => members.filter((runId) => runId < after.runId).map((runId) => ({ runId, score: after.score, index: indexes[i] })))
+      .sort(newestFirst);
+  }
+
+  /** Up to `batch` entries of each index scored strictly below `score` (or from the top), with their scores. */
+  private below(indexes: string[], score: string | undefined, batch: number): Promise<string[][]> {
+    const max = score === undefined ? '+inf' : `(${score}`;
+    return guarded(Promise.all(indexes.map((index) => this.redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch))));
   }
 
   async sweepIndexes(flowIds: readonly string[], cutoff: number): Promise<number> {
@@ -287,6 +334,8 @@ export class RedisRunStore implements RunStore {
       // A run older than the cutoff may still be alive (a long sleep): only expired records lose their entry.
       const gone = ids.filter((_, i) => exists[i] === 0);
       if (gone.length) dropped += Number(await guarded(this.redis.zrem(index, ...gone)));
+      // A mailbox outlives its run only if no finish gave it the run's expiry (a cancel, a lost PEXPIRE): drop it with the run.
+      if (gone.length) await guarded(Promise.all(gone.map((id) => this.redis.unlink(this.keys.mailbox(id)))));
     }
     return dropped;
   }

@@ -1,6 +1,7 @@
 /** Why an execution stopped before the flow returned. */
 export type Interrupt =
-  | { kind: 'suspend'; wakeAt: number }
+  /** `signals`: names of the signal waits that parked the run, so the runner can wake it if one arrived meanwhile. */
+  | { kind: 'suspend'; wakeAt: number; signals?: string[] }
   | { kind: 'fatal'; error: Error; stepKey?: string }
   | { kind: 'lease-lost' }
   | { kind: 'infra'; error: Error }
@@ -16,7 +17,11 @@ const RANK: Record<Interrupt['kind'], number> = { suspend: 0, fatal: 1, infra: 2
  */
 export function mergeInterrupts(current: Interrupt | undefined, next: Interrupt): Interrupt {
   if (!current || RANK[next.kind] > RANK[current.kind]) return next;
-  if (next.kind === 'suspend' && current.kind === 'suspend') return { kind: 'suspend', wakeAt: Math.min(current.wakeAt, next.wakeAt) };
+  if (next.kind === 'suspend' && current.kind === 'suspend') {
+    const merged: Interrupt = { kind: 'suspend', wakeAt: Math.min(current.wakeAt, next.wakeAt) };
+    if (current.signals || next.signals) merged.signals = [...(current.signals ?? []), ...(next.signals ?? [])];
+    return merged;
+  }
   return current;
 }
 

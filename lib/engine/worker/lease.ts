@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { RedisUnavailableError } from '../../common/errors';
-import type { ClaimResult, RunOutcome, RunStore, StepRecord, StepWrite } from '../ports';
+import type { ClaimResult, MailboxStore, RunOutcome, RunStore, StepRecord, StepWrite, TakeResult } from '../ports';
 
 /**
  * One execution's hold on a run: the token every write carries, the
@@ -18,6 +18,7 @@ export class Lease {
     readonly runId: string,
     private readonly store: RunStore,
     private readonly leaseMs: number,
+    private readonly mailbox?: MailboxStore,
   ) {}
 
   claim(): Promise<ClaimResult> {
@@ -44,6 +45,12 @@ export class Lease {
   async write(key: string, record: StepRecord): Promise<void> {
     this.defer(key, record);
     await this.store.saveSteps(this.runId, this.token, this.takePending());
+  }
+
+  /** Decides a signal wait (see MailboxStore.take), writing the deferred steps along: one round trip. */
+  takeSignal(wait: Parameters<MailboxStore['take']>[2]): Promise<TakeResult> {
+    if (!this.mailbox) throw new Error('This lease was made without a mailbox store.');
+    return this.mailbox.take(this.runId, this.token, wait, this.takePending());
   }
 
   /** Parks the run; `resumeJob` is the id of the job the caller adds next to wake it. */

@@ -5,13 +5,14 @@ import { LeaseLostError } from '../errors';
 import { Execution, type ExecutionSettings } from './execution';
 import { Lease } from './lease';
 import type { FlowDefinition } from '../flow-definition';
-import type { RunQueue, RunStore } from '../ports';
+import type { MailboxStore, RunQueue, RunStore } from '../ports';
 import type { FlowFailure } from '../../common/types';
 import type { ResolvedOptions } from '../options';
 
 export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'maxPayloadBytes' | 'logger'> {
   store: RunStore;
   queue: RunQueue;
+  mailbox: MailboxStore;
   flows: ReadonlyMap<string, FlowDefinition>;
 }
 
@@ -41,7 +42,7 @@ export class RunExecutor {
 
   async execute(runId: string): Promise<void> {
     const { store, queue, leaseMs, logger } = this.settings;
-    const lease = new Lease(runId, store, leaseMs);
+    const lease = new Lease(runId, store, leaseMs, this.settings.mailbox);
     const claim = await lease.claim();
     if (claim.kind === 'missing') {
       logger.warn(`Dropped a job for run "${runId}": no such run (expired or deleted).`);
@@ -110,7 +111,10 @@ export class RunExecutor {
       // The job's id goes into the run with the suspend (no extra round trip), so the reconciler can find the job.
       const jobId = this.settings.queue.resumeJobId(ctx.runId);
       await ctx.lease.suspend(interrupt.wakeAt, jobId);
-      await this.settings.queue.enqueueResumeJob(ctx.runId, interrupt.wakeAt, jobId);
+      // A signal sent between the wait's look at the mailbox and this suspend
+      // found the run still running, so it did not wake it: look once more.
+      const signalled = interrupt.signals !== undefined && (await this.settings.mailbox.holdsAny(ctx.runId, interrupt.signals));
+      await this.settings.queue.enqueueResumeJob(ctx.runId, signalled ? Date.now() : interrupt.wakeAt, jobId);
       return;
     }
     if (interrupt?.kind === 'fatal') return this.fail(ctx, flow, interrupt.error, interrupt.stepKey);
