@@ -232,8 +232,11 @@ export class GoTickEngine implements GoTickApi {
     }
     if (!sent.wake) return;
     // The resume lane: no priority, so it goes ahead of new runs. The timer
-    // catches a wake-up lost should this process die before the job is added.
-    await Promise.all([store.setTimer(runId, sentAt + TIMER_GRACE_MS), queue.enqueueResume(runId, sentAt)]);
+    // catches a wake-up lost should this process die before the job is added;
+    // the job's id, recorded first, lets the reconciler see it waiting in a backlog.
+    const jobId = queue.resumeJobId(runId);
+    await Promise.all([store.setTimer(runId, sentAt + TIMER_GRACE_MS), store.setResumeJob(runId, jobId)]);
+    await queue.enqueueResumeJob(runId, sentAt, jobId);
   }
 
   /**
@@ -249,7 +252,10 @@ export class GoTickEngine implements GoTickApi {
     if (result.kind === 'missing') throw new RunNotFoundError(runId);
     if (result.kind === 'not-retriable') throw new RunNotRetriableError(runId, result.status);
     // A fresh job id (the resume lane), never the trigger's: its id may still be held by BullMQ.
-    await Promise.all([store.setTimer(runId, now + TIMER_GRACE_MS), queue.enqueueResume(runId, now)]);
+    // Recorded with the run first, so the reconciler can see the job waiting in a backlog.
+    const jobId = queue.resumeJobId(runId);
+    await Promise.all([store.setTimer(runId, now + TIMER_GRACE_MS), store.setResumeJob(runId, jobId)]);
+    await queue.enqueueResumeJob(runId, now, jobId);
     return { runId, status: 'queued' };
   }
 

@@ -115,10 +115,11 @@ export interface RunQueue {
   resumeJobId(runId: string, dedupeKey?: string): string;
   enqueueResumeJob(runId: string, atMs: number, jobId: string): Promise<void>;
   /**
-   * Whether the job is still going to run (waiting, delayed or active), not
-   * done, failed or gone. Without `jobId`: the run's first job, added by trigger.
+   * Whether the job is still going to run (waiting, active, or delayed until
+   * no later than `dueBy`), not done, failed or gone. Without `jobId`: the
+   * run's first job, added by trigger.
    */
-  hasLiveJob(runId: string, jobId?: string): Promise<boolean>;
+  hasLiveJob(runId: string, jobId?: string, dueBy?: number): Promise<boolean>;
   /** Starts consuming; `process` runs one execution of a run. */
   startWorker(process: (runId: string) => Promise<void>): Promise<void>;
   /** Stops taking jobs; resolves once the jobs in hand have ended. */

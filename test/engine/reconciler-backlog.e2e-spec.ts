@@ -66,4 +66,32 @@ describe('the reconciler under a backlog', () => {
     });
     expect([...worked.values()].every((n) => n === 1)).toBe(true);
   }, 180_000);
+
+  it('still re-enqueues a run whose signal wake-up job was lost, though its signal wait keeps a resume job due in an hour', async () => {
+    const prefix = `lostsignal${process.pid}`;
+    const warnings: string[] = [];
+    const logger: EngineLogger = { log: () => undefined, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) };
+    const flow = {
+      id: 'awaits-go',
+      handler: async (ctx: FlowContext) => (await ctx.waitForSignal('go', 'go'))?.payload,
+    };
+    const first = await env.harness.start([flow], { prefix, logger, worker: { lease: '1s' } });
+    const { runId } = await first.trigger('awaits-go');
+    await waitUntil(async () => (await first.getRun(runId))?.status === 'sleeping', 'the run to wait for its signal');
+    await first.close();
+    // No worker while the signal is sent, so its job can be lost before anyone takes it.
+    const sender = await env.harness.start([flow], { prefix, logger, worker: false });
+    await sender.signal(runId, 'go', 'went');
+    const waiting = await env.redis.client.lrange(`${prefix}:runs:wait`, '0', '-1');
+    expect(waiting).toHaveLength(1);
+    await env.redis.client.lrem(`${prefix}:runs:wait`, 0, waiting[0]);
+    await env.redis.client.del(`${prefix}:runs:${waiting[0]}`);
+    // The signal wait's own resume job (an hour away) is still there: it must not pass for the lost one.
+    expect(await env.redis.client.zcard(`${prefix}:runs:delayed`)).toBe(1);
+
+    const worker = await env.harness.start([flow], { prefix, logger, worker: { lease: '1s' } });
+    const run = await worker.waitForRun(runId, { timeout: '20s' });
+    expect(run.output).toBe('went');
+    expect(warnings.filter((w) => /Re-enqueued/.test(w))).toEqual([`Re-enqueued 1 run(s) that no queue job was going to wake: "${runId}".`]);
+  }, 60_000);
 });

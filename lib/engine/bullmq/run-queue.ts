@@ -93,9 +93,14 @@ export class BullmqRunQueue implements RunQueue {
     await this.queueOf(runId).add('resume', { runId }, { jobId, delay: Math.max(0, atMs - Date.now()) }).catch(explain);
   }
 
-  async hasLiveJob(runId: string, jobId = newRunJobId(runId)): Promise<boolean> {
-    const state = await this.queueOf(runId).getJobState(jobId).catch(explain);
-    return state !== 'completed' && state !== 'failed' && state !== 'unknown';
+  async hasLiveJob(runId: string, jobId = newRunJobId(runId), dueBy = Infinity): Promise<boolean> {
+    const queue = this.queueOf(runId);
+    const state = await queue.getJobState(jobId).catch(explain);
+    if (state === 'completed' || state === 'failed' || state === 'unknown') return false;
+    if (state !== 'delayed') return true;
+    // A job delayed past `dueBy` (say, a sleep's resume while a signal should have woken the run) is not the one awaited.
+    const job = await queue.getJob(jobId).catch(explain);
+    return job !== undefined && job.timestamp + job.delay <= dueBy;
   }
 
   async startWorker(process: (runId: string) => Promise<void>): Promise<void> {

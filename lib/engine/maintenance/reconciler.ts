@@ -56,7 +56,7 @@ export class Reconciler {
         }
         await this.store.setTimer(run.runId, now + RETRY_MS);
         // Waiting behind a backlog (or held by a worker whose lock BullMQ will recover): look again later.
-        if (await this.hasJob(run)) continue;
+        if (await this.hasJob(run, now)) continue;
         // The job may have just ended with the run moving on (a worker took it after we read the run):
         // judge by the run as it is now, read after the job was found gone.
         const fresh = await this.store.timerState(run.runId);
@@ -83,9 +83,13 @@ export class Reconciler {
     return requeued.length;
   }
 
-  /** Whether a job that will wake the run is still in the queue: its trigger's job or its last recorded resume job. */
-  private async hasJob(run: OverdueRun): Promise<boolean> {
-    if (run.resumeJob !== undefined && (await this.queue.hasLiveJob(run.runId, run.resumeJob))) return true;
-    return run.status === 'queued' && (await this.queue.hasLiveJob(run.runId));
+  /**
+   * Whether a job due by now is still in the queue for the run: its
+   * trigger's job or its last recorded resume job. A job delayed further
+   * (a sleep's resume, when a signal should have woken the run) does not count.
+   */
+  private async hasJob(run: OverdueRun, now: number): Promise<boolean> {
+    if (run.resumeJob !== undefined && (await this.queue.hasLiveJob(run.runId, run.resumeJob, now))) return true;
+    return run.status === 'queued' && (await this.queue.hasLiveJob(run.runId, undefined, now));
   }
 }
