@@ -15,6 +15,8 @@ describe('scripts re-sent by ioredis after a lost reply', () => {
   let harness: EngineHarness;
   const warnings: string[] = [];
   const logger: EngineLogger = { log: () => undefined, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) };
+  // A reconciler pass that meets the store client mid-reconnect says so and retries: the one warning expected here.
+  const unexpected = () => warnings.filter((w) => !w.startsWith('Reconciler pass failed (will retry)'));
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -66,7 +68,7 @@ describe('scripts re-sent by ioredis after a lost reply', () => {
     for (const { runId, flowId } of runs) {
       expect({ runId, calls: (flowId === 'ok' ? succeeded : failed).get(runId) }).toEqual({ runId, calls: 1 });
     }
-    expect(warnings).toEqual([]);
+    expect(unexpected()).toEqual([]);
   });
 
   it('suspend: the resume job is still added, so a 300 ms sleep wakes without the reconciler', async () => {
@@ -91,7 +93,7 @@ describe('scripts re-sent by ioredis after a lost reply', () => {
       expect(run.output).toBe('woke');
       expect(run.executions).toBe(2);
     }
-    expect(warnings).toEqual([]);
+    expect(unexpected()).toEqual([]);
   });
 
   it('finish and suspend: when ioredis gives up on the command instead of re-sending it, the engine repeats it and hooks still run once', async () => {
@@ -122,8 +124,8 @@ describe('scripts re-sent by ioredis after a lost reply', () => {
         expect({ script, hooks: succeeded.get(runId), executions: run.executions }).toEqual({ script, hooks: 1, executions: 2 });
       }
     }
-    // The outage itself may make a reconciler pass fail (and say so); no run needed its help.
-    expect(warnings.filter((w) => /Re-enqueued/.test(w))).toEqual([]);
+    // No run needed the reconciler's help.
+    expect(unexpected()).toEqual([]);
   });
 
   it('create: the only trigger of a run hears created: true, and the run runs once', async () => {
@@ -177,6 +179,6 @@ describe('scripts re-sent by ioredis after a lost reply', () => {
         expect({ script, output: run.output, executions: run.executions, calls }).toEqual({ script, output: 3, executions: 1, calls: 2 });
       }
     }
-    expect(warnings).toEqual([]);
+    expect(unexpected()).toEqual([]);
   });
 });
