@@ -3,7 +3,7 @@ import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import { toMs } from '../common/duration';
 import { pollUntilFinished } from '../common/poll-until-finished';
 import { MAX_TIMER_MS } from '../common/timers';
-import type { ListRunsQuery, RetryResult, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from '../common/types';
+import type { CancelOptions, CancelResult, ListRunsQuery, RetryResult, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from '../common/types';
 
 /** @public */
 export interface TickClientOptions {
@@ -73,6 +73,11 @@ export class TickClient implements GoTickApi {
   async listFlows(): Promise<string[]> {
     const { flows } = await this.request<{ flows: Array<{ id: string }> }>('GET', '/flows');
     return flows.map((flow) => flow.id);
+  }
+
+  /** Cancels a run (POST /runs/:runId/cancel); TickClientError with status 404 for an unknown run. */
+  cancel(runId: string, options: CancelOptions = {}): Promise<CancelResult> {
+    return this.request('POST', `/runs/${encodeURIComponent(runId)}/cancel`, { reason: options.reason });
   }
 
   /** Polls the run until it has finished; TickClientError with status 408 after `timeout` (default 30s). */

@@ -1,5 +1,5 @@
 import type { FlowRef } from './flow-ref';
-import type { ListRunsQuery, RetryResult, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
+import type { CancelOptions, CancelResult, ListRunsQuery, RetryResult, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
 
 /**
  * The rest of a typed trigger call: the input (optional when the flow's input
@@ -36,6 +36,12 @@ export interface GoTickApi {
   waitForRun<TInput = unknown, TOutput = unknown>(run: RunHandle<TInput, TOutput>, options?: WaitForRunOptions): Promise<RunView<TInput, TOutput>>;
   /** Ids of the registered flows, sorted. */
   listFlows(): Promise<string[]>;
+  /**
+   * Cancels a run: a queued or sleeping run at once, a running one within about
+   * a second on whichever node runs it. Idempotent; a finished run keeps (and
+   * answers) its terminal status. Unknown run: RunNotFoundError (HTTP 404).
+   */
+  cancel(runId: string, options?: CancelOptions): Promise<CancelResult>;
   /**
    * Puts a signal in the run's mailbox (FIFO per name, kept until a
    * `ctx.waitForSignal` takes it) and wakes the run if it waits for `name`.

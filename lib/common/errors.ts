@@ -186,6 +186,18 @@ export class SignalMailboxFullError extends GoTickError {
   }
 }
 
+/**
+ * A hook (OnFlowSuccess, OnFlowFail, OnFlowError, OnFlowCancel) called a step
+ * method on its context. Hooks run outside the run's execution, where a step
+ * could be neither recorded nor replayed.
+ * @public
+ */
+export class StepInHookError extends GoTickError {
+  constructor(readonly method: string, readonly hook: string, readonly flowId: string) {
+    super(`Step calls are not allowed in hooks (ctx.${method} in ${hook} of flow "${flowId}"); do the work in the flow.`);
+  }
+}
+
 /** A signal name that is empty, too long, or not a string. @public */
 export class InvalidSignalNameError extends GoTickError {
   constructor(name: unknown) {

@@ -43,7 +43,11 @@ export interface TaskContext {
   runId: string;
   flowId: string;
   key: string;
-  /** Aborted when the step times out or the execution loses its lease. */
+  /**
+   * Aborted when the step times out, the execution loses its lease, the run
+   * is cancelled (`reason`: RunCancelledError) or passes its whole-run
+   * timeout (`reason`: FlowTimeoutError). Pass it on to fetch and friends.
+   */
   signal: AbortSignal;
 }
 
@@ -144,6 +148,36 @@ export interface TriggerOptions {
   delay?: Duration;
   /** Your own id: triggering twice with one runId starts one run (idempotent). */
   runId?: string;
+  /**
+   * Whole-run timeout, over the flow's own (`@Flow(id, { timeout })`): measured
+   * from the run's first start; past it the run fails with FlowTimeoutError.
+   */
+  timeout?: Duration;
+}
+
+/** @public */
+export interface CancelOptions {
+  /** Why: stored as the run's error message (`RunCancelledError`), passed to OnFlowCancel hooks. */
+  reason?: string;
+}
+
+/** @public */
+export interface CancelResult {
+  runId: string;
+  /** `cancelled`, or the terminal status the run already had (then nothing changed). */
+  status: RunStatus;
+}
+
+/**
+ * What a hook (OnFlowSuccess, OnFlowFail, OnFlowError, OnFlowCancel) receives:
+ * the run, read-only. Step methods are not available: calling one throws
+ * StepInHookError, since a hook runs outside the run's execution.
+ * @public
+ */
+export interface FlowHookContext<TInput = unknown> {
+  readonly input: TInput;
+  readonly runId: string;
+  readonly flowId: string;
 }
 
 /**
@@ -187,4 +221,10 @@ export interface FlowFailure {
 export interface FlowOptions {
   /** Step defaults for this flow, over the module's `defaults`. */
   defaults?: StepOptions;
+  /**
+   * Whole-run timeout, from the run's first start (sleeps included): past it
+   * running tasks are aborted, the run fails with FlowTimeoutError and
+   * `@OnFlowFail` hooks are called. `trigger(..., { timeout })` overrides it.
+   */
+  timeout?: Duration;
 }

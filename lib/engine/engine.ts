@@ -4,6 +4,7 @@ import { checkTime, toMs } from '../common/duration';
 import {
   FlowDefinitionError,
   GoTickError,
+  InvalidDurationError,
   InvalidRunIdError,
   PayloadTooLargeError,
   RedisUnavailableError,
@@ -18,6 +19,8 @@ import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import { pollUntilFinished } from '../common/poll-until-finished';
 import {
   RUN_STATUSES,
+  type CancelOptions,
+  type CancelResult,
   type ListRunsQuery,
   type RetryResult,
   type RunPage,
@@ -28,22 +31,25 @@ import {
   type WaitForRunOptions,
 } from '../common/types';
 import { BullmqRunQueue } from './bullmq/run-queue';
-import { encode } from './codec';
+import { decode, encode } from './codec';
 import type { FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
 import { resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
-import type { MailboxStore, RetryStore, RunQueue, RunStore } from './ports';
+import type { CancelNudges, MailboxStore, RetryStore, RunQueue, RunStore } from './ports';
+import { RedisCancelNudges } from './redis/cancel-nudges';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
 import { RedisMailboxStore } from './redis/mailbox-store';
 import { RedisRetryStore } from './redis/retry-store';
 import { CURSOR, RedisRunStore, TIMER_GRACE_MS } from './redis/run-store';
 import { toRunSummary, toRunView } from './run-view';
+import { runHooks } from './worker/hooks';
 import { checkSignalName, encodeSignal } from './worker/primitives/signals';
-import { RunExecutor } from './worker/run-executor';
+import { RunExecutor, cancelledErrorInfo } from './worker/run-executor';
 
 const RUN_ID = /^[A-Za-z0-9_.-]{1,200}$/;
 const MAX_LIST_LIMIT = 200;
+const MAX_CANCEL_REASON = 1000;
 
 /**
  * The durable runtime without Nest: register flows, start, trigger. The Nest
@@ -56,6 +62,7 @@ export class GoTickEngine implements GoTickApi {
   private readonly settings: ResolvedOptions;
   private store?: RunStore;
   private queue?: RunQueue;
+  private nudges?: CancelNudges;
   private mailbox?: MailboxStore;
   private retries?: RetryStore;
   private executor?: RunExecutor;
@@ -113,8 +120,20 @@ export class GoTickEngine implements GoTickApi {
       this.queue = queue;
       this.mailbox = mailbox;
       this.retries = new RedisRetryStore(storeClient, settings.prefix);
-      if (this.options.worker !== false) {
-        const executor = (this.executor = new RunExecutor({ store, queue, mailbox, flows: this.flows, ...settings }));
+      const worker = this.options.worker !== false;
+      // One subscriber connection per worker node hears every cancel nudge; producers only publish.
+      const subscriber = worker ? this.track(createClient(connection, { maxRetriesPerRequest: null })) : undefined;
+      const nudges = (this.nudges = new RedisCancelNudges(storeClient, subscriber, settings.prefix));
+      if (worker) {
+        const executor = (this.executor = new RunExecutor({
+          store,
+          queue,
+          mailbox,
+          flows: this.flows,
+          ...settings,
+          onCancelled: (runId) => this.runCancelled(runId),
+        }));
+        await nudges.listen((runId, reason) => executor.nudge(runId, reason));
         await queue.startWorker((runId) => executor.execute(runId));
         this.sweeper = new IndexSweeper(store, () => this.flowIds(), settings.retentionMs, settings.logger);
         this.sweeper.start();
@@ -141,6 +160,11 @@ export class GoTickEngine implements GoTickApi {
     if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new InvalidRunIdError(runId);
     const delayMs = options.delay === undefined ? 0 : toMs(options.delay, 'delay');
     if (delayMs > 0) checkTime(Date.now() + delayMs, `delay ${JSON.stringify(options.delay)} (start time)`);
+    const timeout = options.timeout ?? this.flows.get(flowId)!.options?.timeout;
+    const timeoutMs = timeout === undefined ? undefined : toMs(timeout, 'timeout');
+    if (timeoutMs !== undefined && timeoutMs <= 0) {
+      throw new InvalidDurationError(`Invalid timeout ${JSON.stringify(timeout)} of flow "${flowId}": a whole-run timeout must be positive.`);
+    }
     const encoded = encode(input, `Input of flow "${flowId}"`);
     const maxBytes = this.settings.maxPayloadBytes;
     if (encoded !== undefined && Buffer.byteLength(encoded) > maxBytes) {
@@ -149,7 +173,7 @@ export class GoTickEngine implements GoTickApi {
     const { store, queue } = this.started();
     const createdAt = Date.now();
     try {
-      const created = await store.create({ runId, flowId, input: encoded, createdAt, dueAt: createdAt + delayMs });
+      const created = await store.create({ runId, flowId, input: encoded, createdAt, dueAt: createdAt + delayMs, timeoutMs });
       // A retried trigger re-enqueues a run still queued: it heals a trigger that
       // died between writing the run and enqueueing it. The job id dedupes the rest.
       if (created || (await store.status(runId)) === 'queued') await queue.enqueueNew(runId, delayMs);
@@ -205,6 +229,56 @@ export class GoTickEngine implements GoTickApi {
       maxPauseMs: 200,
     });
     return (await this.getRun<TInput, TOutput>(runId))!;
+  }
+
+  /**
+   * Cancels a run. Queued or sleeping: cancelled here and now, in one script,
+   * and its OnFlowCancel hooks run on this node (if this node registered the
+   * flow). Running: the request is stored in the run and every worker node is
+   * nudged; the node executing it aborts its tasks and ends it cancelled, and
+   * runs the hooks there. From the moment this returns `cancelled`, the run
+   * can end no other way. A finished run answers its status, unchanged.
+   * @throws RunNotFoundError, GoTickError (bad reason), RedisUnavailableError
+   */
+  async cancel(runId: string, options: CancelOptions = {}): Promise<CancelResult> {
+    if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new RunNotFoundError(String(runId));
+    const reason = options.reason ?? '';
+    if (typeof reason !== 'string' || reason.length > MAX_CANCEL_REASON) {
+      throw new GoTickError(`cancel: reason must be a string of at most ${MAX_CANCEL_REASON} characters.`);
+    }
+    const { store } = this.started();
+    const reply = await store.cancel(runId, reason, cancelledErrorInfo(runId, reason));
+    switch (reply.kind) {
+      case 'missing':
+        throw new RunNotFoundError(runId);
+      case 'finished':
+        return { runId, status: reply.status };
+      case 'requested':
+        // The request is durable already; a lost nudge only means the run stops at its next heartbeat or write.
+        await this.nudges!.publish(runId, reply.reason).catch((err: Error) => {
+          this.settings.logger.warn(`Cancel of run "${runId}" is stored, but the nudge to its node failed (${err.message}); it stops at its next heartbeat.`);
+        });
+        return { runId, status: 'cancelled' };
+      case 'cancelled': {
+        // Only the call whose script cancelled the parked run gets here: the hooks run once.
+        const flow = this.flows.get(reply.flowId);
+        if (flow) {
+          await runHooks(this.settings.logger, 'OnFlowCancel', flow.hooks?.onCancel, { runId, flowId: reply.flowId, input: decode(reply.input) }, { reason: reason || undefined });
+        } else {
+          this.settings.logger.warn(`Run "${runId}" was cancelled, but this node does not have flow "${reply.flowId}": its OnFlowCancel hooks did not run.`);
+        }
+        this.runCancelled(runId);
+        return { runId, status: 'cancelled' };
+      }
+    }
+  }
+
+  /**
+   * Where a run's end by cancel is announced, on the node that ended it.
+   * Child runs (a later issue) will be cancelled with their parent from here.
+   */
+  private runCancelled(_runId: string): void {
+    // Cascading to child runs hooks in here.
   }
 
   /**

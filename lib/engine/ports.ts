@@ -14,6 +14,12 @@ export interface RunRecord {
   finishedAt?: number;
   wakeAt?: number;
   executions: number;
+  /** Whole-run timeout given at trigger time (ms). */
+  timeoutMs?: number;
+  /** First start + timeoutMs, fixed by the first claim. */
+  deadline?: number;
+  /** Set (to the reason, maybe '') once a cancel was requested. */
+  cancelRequested?: string;
   /** How many times the run was retried. */
   retries?: number;
   /** Errors of earlier attempts of the run, oldest first (set by retry). */
@@ -40,14 +46,28 @@ export interface StepRecord {
 }
 
 export type ClaimResult =
-  | { kind: 'claimed'; run: RunRecord; steps: Map<string, StepRecord> }
+  | {
+      kind: 'claimed';
+      run: RunRecord;
+      steps: Map<string, StepRecord>;
+      /** The run must end without running the flow: a cancel was requested, or its deadline passed. */
+      stop?: 'cancelled' | 'timeout';
+    }
   | { kind: 'missing' }
   | { kind: 'finished'; status: RunStatus }
   | { kind: 'busy'; retryInMs: number };
 
 export type RunOutcome =
   | { status: 'completed'; output?: string }
-  | { status: 'failed'; error: ErrorInfo & { stepKey?: string } };
+  | { status: 'failed' | 'cancelled'; error: ErrorInfo & { stepKey?: string } };
+
+export type CancelReply =
+  | { kind: 'missing' }
+  /** Was parked (queued or sleeping) and is cancelled now: the caller owes the OnFlowCancel hooks. */
+  | { kind: 'cancelled'; flowId: string; input?: string }
+  | { kind: 'finished'; status: RunStatus }
+  /** Running: the request is stored; the executing node must be nudged. */
+  | { kind: 'requested'; reason: string };
 
 export type StepWrite = readonly [key: string, record: StepRecord];
 
@@ -69,7 +89,9 @@ export interface OverdueRun {
  */
 export interface RunStore {
   /** false when the run id exists already (idempotent trigger). */
-  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number }): Promise<boolean>;
+  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }): Promise<boolean>;
+  /** Cancels a parked run at once, or stores the request of a running one (see CancelReply). */
+  cancel(runId: string, reason: string, error: ErrorInfo): Promise<CancelReply>;
   claim(runId: string, token: string, leaseMs: number): Promise<ClaimResult>;
   saveSteps(runId: string, token: string, steps: readonly StepWrite[]): Promise<void>;
   /** Extends the lease; throws LeaseLostError when it is gone. */
@@ -97,6 +119,17 @@ export interface RunStore {
   status(runId: string): Promise<RunStatus | null>;
   /** Newest first over the indexes of `flowIds`. */
   list(query: { flowIds: readonly string[]; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }>;
+}
+
+/**
+ * Nudges between nodes: "run X has a cancel request", so the node executing
+ * it stops at once instead of at its next heartbeat. Best effort by design:
+ * the durable request in the run is what counts.
+ */
+export interface CancelNudges {
+  publish(runId: string, reason: string): Promise<void>;
+  /** Starts listening; `onNudge` hears every nudge. */
+  listen(onNudge: (runId: string, reason: string) => void): Promise<void>;
 }
 
 /**

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { flowIdOf } from '../common/flow-ref';
 import type {
+  CancelOptions,
+  CancelResult,
   FlowRef,
   TriggerArgs,
   GoTickApi,
@@ -53,6 +55,17 @@ export class TickService implements GoTickApi {
   /** Ids of the flows this app registered. */
   listFlows(): Promise<string[]> {
     return this.engine.listFlows();
+  }
+
+  /**
+   * Cancels a run: a queued or sleeping run at once, a running one within
+   * about a second on whichever node runs it (its tasks' `signal` aborts).
+   * Returns `cancelled`, or the terminal status a finished run already had.
+   * Calling it twice is harmless.
+   * @throws RunNotFoundError, RedisUnavailableError
+   */
+  cancel(runId: string, options?: CancelOptions): Promise<CancelResult> {
+    return this.engine.cancel(runId, options);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { LeaseLostError } from '../errors';
+import { CancelRequestedError, LeaseLostError } from '../errors';
 import type { MailboxStore, SendResult, StepWrite, TakeResult } from '../ports';
 import type { RunStatus } from '../../common/types';
 import type { RedisClient } from './connection';
@@ -61,6 +61,8 @@ export class RedisMailboxStore implements MailboxStore {
     switch (reply[0]) {
       case -1:
         throw new LeaseLostError(runId);
+      case -2:
+        throw new CancelRequestedError(runId, reply[1] ?? '');
       case 1:
         return { kind: 'received', signal: reply[1]! };
       case 2:

@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RedisOutOfMemoryError, RedisUnavailableError } from '../../common/errors';
-import { LeaseLostError } from '../errors';
-import type { ClaimResult, OverdueRun, RunOutcome, RunRecord, RunStore, StepRecord, StepWrite } from '../ports';
-import type { RunStatus } from '../../common/types';
+import { CancelRequestedError, LeaseLostError } from '../errors';
+import type { CancelReply, ClaimResult, OverdueRun, RunOutcome, RunRecord, RunStore, StepRecord, StepWrite } from '../ports';
+import type { ErrorInfo, RunStatus } from '../../common/types';
 import type { RedisClient } from './connection';
 import { RunKeys, STEP_FIELD } from './keys';
 import { packStep, unpackStep } from './step-codec';
 
-type ScriptName = 'create' | 'createIndexed' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release' | 'setResumeJob';
+type ScriptName = 'create' | 'createIndexed' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release' | 'cancel' | 'setResumeJob';
 type ScriptClient = RedisClient & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
 
 const LUA_DIR = join(__dirname, 'lua');
@@ -60,9 +60,22 @@ function toRun(runId: string, fields: Map<string, string>): RunRecord {
     finishedAt: num(fields.get('finishedAt')),
     wakeAt: num(fields.get('wakeAt')),
     executions: Number(fields.get('executions') ?? 0),
+    timeoutMs: num(fields.get('timeoutMs')),
+    deadline: num(fields.get('deadline')),
+    cancelRequested: fields.get('cancelRequested'),
     retries: num(fields.get('retries')),
     previousErrors: fields.has('previousErrors') ? JSON.parse(fields.get('previousErrors')!) : undefined,
   };
+}
+
+/**
+ * A fenced write's reply: 1 done, -1 lease lost, {-2, reason} a cancel was
+ * requested. Throws for anything but 1.
+ */
+function checkFenced(runId: string, reply: unknown): void {
+  if (reply === 1) return;
+  if (Array.isArray(reply) && Number(reply[0]) === -2) throw new CancelRequestedError(runId, String(reply[1] ?? ''));
+  throw new LeaseLostError(runId);
 }
 
 /** Splits one run hash (as field/value pairs) into the run and its steps. */
@@ -143,7 +156,8 @@ export class RedisRunStore implements RunStore {
     this.keys = new RunKeys(prefix);
   }
 
-  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number }): Promise<boolean> {
+  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }): Promise<boolean> {
+    const timeoutMs = run.timeoutMs ?? '';
     // A sub-millisecond sequence keeps runs created in the same ms apart (and in order) for cursor paging.
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
     const runKey = this.keys.run(run.runId);
@@ -153,12 +167,12 @@ export class RedisRunStore implements RunStore {
     if (!this.cluster) {
       const created = await guarded(
         this.redis.createIndexed(
-          runKey, indexKey, this.keys.timers(), run.flowId, run.input ?? '', run.createdAt, score, run.runId, run.dueAt + TIMER_GRACE_MS, request,
+          runKey, indexKey, this.keys.timers(), run.flowId, run.input ?? '', run.createdAt, score, run.runId, run.dueAt + TIMER_GRACE_MS, timeoutMs, request,
         ),
       );
       return created === 1;
     }
-    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt, request));
+    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt, timeoutMs, request));
     if (created !== 1) return false;
     await guarded(Promise.all([this.redis.zadd(indexKey, 'NX', score, run.runId), this.setTimer(run.runId, run.dueAt + TIMER_GRACE_MS)]));
     return true;
@@ -209,6 +223,10 @@ export class RedisRunStore implements RunStore {
         return { kind: 'finished', status: reply[1] as RunStatus };
       case 3:
         return { kind: 'busy', retryInMs: Number(reply[1]) };
+      case 4:
+        return { kind: 'claimed', ...split(runId, flatPairs(reply[1] as string[])), stop: 'cancelled' };
+      case 5:
+        return { kind: 'claimed', ...split(runId, flatPairs(reply[1] as string[])), stop: 'timeout' };
       default:
         // The timer is left where it is: if it comes due while this execution
         // runs, the reconciler sees a live lease and moves it past the lease itself.
@@ -217,18 +235,15 @@ export class RedisRunStore implements RunStore {
   }
 
   async saveSteps(runId: string, token: string, steps: readonly StepWrite[]): Promise<void> {
-    const ok = await guarded(this.redis.saveSteps(this.keys.run(runId), token, ...stepFields(steps)));
-    if (ok !== 1) throw new LeaseLostError(runId);
+    checkFenced(runId, await guarded(this.redis.saveSteps(this.keys.run(runId), token, ...stepFields(steps))));
   }
 
   async touch(runId: string, token: string, leaseMs: number): Promise<void> {
-    const ok = await guarded(this.redis.touch(this.keys.run(runId), token, Date.now(), leaseMs));
-    if (ok !== 1) throw new LeaseLostError(runId);
+    checkFenced(runId, await guarded(this.redis.touch(this.keys.run(runId), token, Date.now(), leaseMs)));
   }
 
   async suspend(runId: string, token: string, wakeAt: number, resumeJob: string, steps: readonly StepWrite[]): Promise<void> {
-    const ok = await guarded(this.redis.suspend(this.keys.run(runId), token, Date.now(), wakeAt, resumeJob, ...stepFields(steps)));
-    if (ok !== 1) throw new LeaseLostError(runId);
+    checkFenced(runId, await guarded(this.redis.suspend(this.keys.run(runId), token, Date.now(), wakeAt, resumeJob, ...stepFields(steps))));
     this.moveTimer(runId, wakeAt + TIMER_GRACE_MS);
   }
 
@@ -240,15 +255,30 @@ export class RedisRunStore implements RunStore {
         Date.now(),
         outcome.status,
         outcome.status === 'completed' ? (outcome.output ?? '') : '',
-        outcome.status === 'failed' ? JSON.stringify(outcome.error) : '',
+        outcome.status !== 'completed' ? JSON.stringify(outcome.error) : '',
         this.retentionMs,
         ...stepFields(steps),
       ),
     );
-    if (ok !== 1) throw new LeaseLostError(runId);
+    checkFenced(runId, ok);
     this.moveTimer(runId, null);
     // The mailbox (signals never taken) expires with the run; not waited for, like the timer.
     if (this.retentionMs > 0) void this.redis.pexpire(this.keys.mailbox(runId), this.retentionMs).catch(() => undefined);
+  }
+
+  async cancel(runId: string, reason: string, error: ErrorInfo): Promise<CancelReply> {
+    const reply = (await guarded(this.redis.cancel(this.keys.run(runId), Date.now(), reason, JSON.stringify(error), this.retentionMs))) as [number, ...string[]];
+    switch (reply[0]) {
+      case 0:
+        return { kind: 'missing' };
+      case 1:
+        this.moveTimer(runId, null);
+        return { kind: 'cancelled', flowId: reply[1], input: reply[2] === '' ? undefined : reply[2] };
+      case 2:
+        return { kind: 'finished', status: reply[1] as RunStatus };
+      default:
+        return { kind: 'requested', reason: reply[1] ?? '' };
+    }
   }
 
   async release(runId: string, token: string, resumeJob: string): Promise<void> {

@@ -9,11 +9,12 @@ import {
   InvalidStepError,
   NonRetriableError,
   PayloadTooLargeError,
+  RunCancelledError,
   StepFailedError,
   StepTimeoutError,
 } from '../../common/errors';
 import type { FlowContext, Future, StatusSetter } from '../../common/flow-context';
-import { LeaseLostError } from '../errors';
+import { CancelRequestedError, LeaseLostError } from '../errors';
 import type { RunRecord, StepRecord } from '../ports';
 import { isHardStop, mergeInterrupts, type Interrupt } from './interrupt';
 import type { Lease } from './lease';
@@ -61,7 +62,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   readonly lease: Lease;
   interrupt?: Interrupt;
   readonly interrupted: Promise<void>;
-  /** Aborts every running task's signal when the lease is lost or the run fails. */
+  /** Aborts every running task's signal when the lease is lost, the run fails, is cancelled or times out. */
   readonly abort = new AbortController();
 
   private readonly seen = new Set<string>();
@@ -204,10 +205,13 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     while (this.inflight.size) await Promise.allSettled([...this.inflight]);
   }
 
-  /** Stops the execution from the outside (lease lost on heartbeat, Redis gone). */
+  /** Stops the execution from the outside (lease lost on heartbeat, Redis gone, cancel, whole-run timeout). */
   stop(interrupt: Interrupt): Promise<never> {
     this.interrupt = mergeInterrupts(this.interrupt, interrupt);
-    if (interrupt.kind !== 'suspend') this.abort.abort();
+    // Tasks see why in `signal.reason`: a cancel or a timeout is worth telling apart from a lost lease.
+    if (interrupt.kind === 'cancelled') this.abort.abort(new RunCancelledError(this.runId, interrupt.reason || undefined));
+    else if (interrupt.kind === 'timeout') this.abort.abort(interrupt.error);
+    else if (interrupt.kind !== 'suspend') this.abort.abort();
     this.signalInterrupt();
     return parked();
   }
@@ -405,7 +409,13 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       await this.lease.write(key, record);
       return true;
     } catch (err) {
-      void this.stop(err instanceof LeaseLostError ? { kind: 'lease-lost' } : { kind: 'infra', error: err as Error });
+      void this.stop(
+        err instanceof LeaseLostError
+          ? { kind: 'lease-lost' }
+          : err instanceof CancelRequestedError
+            ? { kind: 'cancelled', reason: err.reason }
+            : { kind: 'infra', error: err as Error },
+      );
       return false;
     }
   }

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseFilters, UseGuards, UsePipes, ValidationPipe, type Type } from '@nestjs/common';
-import type { RetryResult, RunPage, RunView, TriggerResult } from '../../engine';
+import type { CancelResult, RetryResult, RunPage, RunView, TriggerResult } from '../../engine';
+import { CancelRunDto } from './dto/cancel-run.dto';
 import { TickService } from '../tick.service';
 import { ListRunsDto } from './dto/list-runs.dto';
 import { SignalDto } from './dto/signal.dto';
@@ -22,7 +23,7 @@ export class TickController {
   @UseGuards(TriggerBodyGuard)
   trigger(@Param('flowId') flowId: string, @Body() body: TriggerRunDto, @TriggerInput() input: unknown): Promise<TriggerResult> {
     // The input comes from the guard, as parsed: validation would rebuild it and drop keys such as "__proto__".
-    return this.ticks.trigger(flowId, input, { delay: body.delay, runId: body.runId });
+    return this.ticks.trigger(flowId, input, { delay: body.delay, runId: body.runId, timeout: body.timeout });
   }
 
   @Get('flows')
@@ -35,6 +36,12 @@ export class TickController {
     const run = await this.ticks.getRun(runId);
     if (!run) throw new NotFoundException(`Run "${runId}" not found (unknown id, or finished and past its retention).`);
     return run;
+  }
+
+  @Post('runs/:runId/cancel')
+  @HttpCode(200)
+  cancel(@Param('runId') runId: string, @Body() body: CancelRunDto): Promise<CancelResult> {
+    return this.ticks.cancel(runId, { reason: body.reason });
   }
 
   @Get('runs')

@@ -18,8 +18,12 @@
           {2}          timed out
           {0}          waiting
           {-1}         lease lost (nothing written)
+          {-2, reason} a cancel was requested (nothing written, no signal taken)
 ]]
 if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[1] then return {-1} end
+-- Run control: a run with a cancel request takes no signal and records no step.
+local cancelRequested = redis.call('HGET', KEYS[1], 'cancelRequested')
+if cancelRequested then return {-2, cancelRequested} end
 if #ARGV > 9 then redis.call('HSET', KEYS[1], unpack(ARGV, 10)) end
 local name = ARGV[3]
 local head = tonumber(redis.call('HGET', KEYS[2], 'h:' .. name) or '0')

@@ -2,7 +2,7 @@ import { toMs } from '../../../common/duration';
 import { InvalidSignalNameError } from '../../../common/errors';
 import type { ReceivedSignal, WaitForSignalOptions } from '../../../common/types';
 import { decode, encode } from '../../codec';
-import { LeaseLostError } from '../../errors';
+import { CancelRequestedError, LeaseLostError } from '../../errors';
 import type { SignalWaitRecords, StepRecord } from '../../ports';
 import { packStep } from '../../redis/step-codec';
 import type { Interrupt } from '../interrupt';
@@ -80,7 +80,13 @@ export async function waitForSignal<T>(
   try {
     taken = await host.track(host.lease.takeSignal({ stepKey: key, name, now, timeoutAt, records }));
   } catch (err) {
-    return host.stop(err instanceof LeaseLostError ? { kind: 'lease-lost' } : { kind: 'infra', error: err as Error });
+    return host.stop(
+      err instanceof LeaseLostError
+        ? { kind: 'lease-lost' }
+        : err instanceof CancelRequestedError
+          ? { kind: 'cancelled', reason: err.reason }
+          : { kind: 'infra', error: err as Error },
+    );
   }
   switch (taken.kind) {
     case 'received':
