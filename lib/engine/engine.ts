@@ -177,11 +177,18 @@ export class GoTickEngine implements GoTickApi {
     }
     const { store, queue } = this.started();
     const createdAt = Date.now();
-    const created = await store.create({ runId, flowId, input: encoded, createdAt, dueAt: createdAt + delayMs, timeoutMs });
-    // A retried trigger re-enqueues a run still queued: it heals a trigger that
-    // died between writing the run and enqueueing it. The job id dedupes the rest.
-    if (created || (await store.status(runId)) === 'queued') await queue.enqueueNew(runId, delayMs);
-    return { runId, created };
+    try {
+      const created = await store.create({ runId, flowId, input: encoded, createdAt, dueAt: createdAt + delayMs, timeoutMs });
+      // A retried trigger re-enqueues a run still queued: it heals a trigger that
+      // died between writing the run and enqueueing it. The job id dedupes the rest.
+      if (created || (await store.status(runId)) === 'queued') await queue.enqueueNew(runId, delayMs);
+      return { runId, created };
+    } catch (err) {
+      // A failed call does not prove nothing was written (the run may exist and
+      // will then execute): the caller gets the id to retry with, safely.
+      if (err instanceof RedisUnavailableError) err.runId = runId;
+      throw err;
+    }
   }
 
   /** The run with all its steps, or null when there is no such run. */
@@ -304,8 +311,11 @@ export class GoTickEngine implements GoTickApi {
     }
     if (!sent.wake) return;
     // The resume lane: no priority, so it goes ahead of new runs. The timer
-    // catches a wake-up lost should this process die before the job is added.
-    await Promise.all([store.setTimer(runId, sentAt + TIMER_GRACE_MS), queue.enqueueResume(runId, sentAt)]);
+    // catches a wake-up lost should this process die before the job is added;
+    // the job's id, recorded first, lets the reconciler see it waiting in a backlog.
+    const jobId = queue.resumeJobId(runId);
+    await Promise.all([store.setTimer(runId, sentAt + TIMER_GRACE_MS), store.setResumeJob(runId, jobId)]);
+    await queue.enqueueResumeJob(runId, sentAt, jobId);
   }
 
   /**
@@ -321,7 +331,10 @@ export class GoTickEngine implements GoTickApi {
     if (result.kind === 'missing') throw new RunNotFoundError(runId);
     if (result.kind === 'not-retriable') throw new RunNotRetriableError(runId, result.status);
     // A fresh job id (the resume lane), never the trigger's: its id may still be held by BullMQ.
-    await Promise.all([store.setTimer(runId, now + TIMER_GRACE_MS), queue.enqueueResume(runId, now)]);
+    // Recorded with the run first, so the reconciler can see the job waiting in a backlog.
+    const jobId = queue.resumeJobId(runId);
+    await Promise.all([store.setTimer(runId, now + TIMER_GRACE_MS), store.setResumeJob(runId, jobId)]);
+    await queue.enqueueResumeJob(runId, now, jobId);
     return { runId, status: 'queued' };
   }
 

@@ -187,14 +187,15 @@ export class RunExecutor {
         return;
       }
       const retryAt = now + UNKNOWN_FLOW_RETRY_MS;
-      const { first, since } = await lease.handBack(retryAt);
+      const jobId = queue.resumeJobId(run.runId);
+      const { first, since } = await lease.handBack(retryAt, jobId);
       const message =
         `Run "${run.runId}" is of flow "${run.flowId}", which this node does not have (renamed or removed in a deploy?); ` +
         `handed back every ${UNKNOWN_FLOW_RETRY_MS / 1000} s for a node that has it. It fails with UnknownFlowError ` +
         `if none takes it by ${new Date(since + unknownFlowGraceMs).toISOString()} (unknownFlowGrace).`;
       if (first) logger.warn(message);
       else logger.debug?.(message);
-      await queue.enqueueResume(run.runId, retryAt);
+      await queue.enqueueResumeJob(run.runId, retryAt, jobId);
     } catch (err) {
       // Another execution holds the run now, or a cancel came first: that one decides.
       if (err instanceof CancelRequestedError) return this.withoutFlow(lease, run, 'cancelled');
@@ -216,8 +217,9 @@ export class RunExecutor {
     if (interrupt?.kind === 'lease-lost') return;
     if (interrupt?.kind === 'infra') throw interrupt.error;
     if (interrupt?.kind === 'released') {
-      await ctx.lease.release();
-      await this.settings.queue.enqueueResume(ctx.runId, Date.now());
+      const jobId = this.settings.queue.resumeJobId(ctx.runId);
+      await ctx.lease.release(jobId);
+      await this.settings.queue.enqueueResumeJob(ctx.runId, Date.now(), jobId);
       return;
     }
     if (interrupt?.kind === 'cancelled') return this.cancelled(ctx, flow, interrupt.reason);
@@ -225,12 +227,14 @@ export class RunExecutor {
     if (interrupt?.kind === 'suspend') {
       // A parked run fails at its deadline, not at its wake time: it wakes at whichever comes first.
       const wakeAt = deadline === undefined ? interrupt.wakeAt : Math.min(interrupt.wakeAt, deadline);
-      await ctx.lease.suspend(wakeAt);
+      // The job's id goes into the run with the suspend (no extra round trip), so the reconciler can find the job.
+      const jobId = this.settings.queue.resumeJobId(ctx.runId);
+      await ctx.lease.suspend(wakeAt, jobId);
+      this.log.parked(ctx, wakeAt);
       // A signal sent between the wait's look at the mailbox and this suspend
       // found the run still running, so it did not wake it: look once more.
-      this.log.parked(ctx, wakeAt);
       const signalled = interrupt.signals !== undefined && (await this.settings.mailbox.holdsAny(ctx.runId, interrupt.signals));
-      await this.settings.queue.enqueueResume(ctx.runId, signalled ? Date.now() : wakeAt);
+      await this.settings.queue.enqueueResumeJob(ctx.runId, signalled ? Date.now() : wakeAt, jobId);
       return;
     }
     if (interrupt?.kind === 'fatal') return this.fail(ctx, flow, interrupt.error, interrupt.stepKey);
