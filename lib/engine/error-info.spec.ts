@@ -1,3 +1,4 @@
+import { FlowTimeoutError, StepTimeoutError } from '../common/errors';
 import { errorInfo, MAX_STACK_LINES, trimStack, withoutStack } from './error-info';
 
 describe('errorInfo', () => {
@@ -14,6 +15,11 @@ describe('errorInfo', () => {
     const info = errorInfo(caught);
     expect(info).toMatchObject({ name: 'TypeError', message: 'card declined' });
     expect(info.stack).toMatch(/^TypeError: card declined\n\s+at chargeTheCard /);
+  });
+
+  it('keeps no stack for a timeout (raised by the engine\'s timer, no user frame in it)', () => {
+    expect(errorInfo(new StepTimeoutError('k', 5))).toEqual({ name: 'StepTimeoutError', message: 'Step "k" timed out after 5 ms.' });
+    expect(errorInfo(new FlowTimeoutError('r', 5)).stack).toBeUndefined();
   });
 
   it('has no stack for a thrown non-Error', () => {

@@ -1,3 +1,4 @@
+import { FlowTimeoutError, StepTimeoutError } from '../common/errors';
 import type { ErrorInfo } from '../common/types';
 
 /** Most stack lines kept, header included: enough to find the user's frame, small enough for the run hash. */
@@ -15,6 +16,8 @@ const NODE_INTERNAL = /^\s*at (?:.*\()?(?:node:|internal\/)/;
 export function errorInfo(err: unknown): ErrorInfo {
   if (err instanceof Error) {
     const info: ErrorInfo = { name: err.name || 'Error', message: err.message };
+    // A timeout is raised by the engine's own timer: its stack holds no frame of the user's code.
+    if (err instanceof StepTimeoutError || err instanceof FlowTimeoutError) return info;
     const stack = trimStack(err.stack);
     if (stack) info.stack = stack;
     return info;

@@ -70,7 +70,7 @@ describe('a run whose flow no node has (renamed or removed in a deploy)', () => 
   }, 30_000);
 
   it('refuses a bad unknownFlowGrace or logLevel by name', async () => {
-    await expect(env.harness.start([other], { unknownFlowGrace: 'soon' as never })).rejects.toThrow(/unknownFlowGrace/);
-    await expect(env.harness.start([other], { logLevel: 'verbose' as never })).rejects.toThrow(/logLevel/);
+    await expect(env.harness.start([other], { unknownFlowGrace: 'soon' as never })).rejects.toMatchObject({ name: 'GoTickConfigError', message: expect.stringContaining('unknownFlowGrace') });
+    await expect(env.harness.start([other], { logLevel: 'verbose' as never })).rejects.toMatchObject({ name: 'GoTickConfigError', message: expect.stringContaining('logLevel') });
   });
 });
