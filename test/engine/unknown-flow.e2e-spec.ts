@@ -74,3 +74,32 @@ describe('a run whose flow no node has (renamed or removed in a deploy)', () => 
     await expect(env.harness.start([other], { logLevel: 'verbose' as never })).rejects.toMatchObject({ name: 'GoTickConfigError', message: expect.stringContaining('logLevel') });
   });
 });
+
+describe('runs of a missing flow, many at once over two nodes', () => {
+  const env = useEngines();
+  const flow: FlowDefinition = { id: 'batch/run', handler: (ctx: FlowContext<number>) => ctx.input * 2 };
+  const stranger: FlowDefinition = { id: 'batch/other', handler: () => null };
+
+  it('200 runs: each warned exactly once over every hand-back on both nodes, none counted, all run once the flow is back', async () => {
+    const prefix = `uf${process.pid}m`;
+    const trigger = await env.harness.start([flow], { prefix, worker: false });
+    const logs = captureLogs();
+    const nodes = [
+      await env.harness.start([stranger], { prefix, logger: logs, logLevel: 'debug', worker: { concurrency: 20 } }),
+      await env.harness.start([stranger], { prefix, logger: logs, logLevel: 'debug', worker: { concurrency: 20 } }),
+    ];
+    const runIds = await Promise.all(Array.from({ length: 200 }, async (_, i) => (await trigger.trigger('batch/run', i)).runId));
+    const notHere = /which this node does not have/;
+    // As many later hand-backs (debug) as runs: the warnings had every chance to repeat.
+    await waitUntil(() => logs.count('debug', notHere) >= 200, 'a second round of hand-backs', 30_000);
+    const warned = logs.lines.filter((line) => line.level === 'warn' && notHere.test(line.message));
+    expect(warned).toHaveLength(200);
+    expect(new Set(warned.map((line) => /Run "([^"]+)"/.exec(line.message)![1]))).toEqual(new Set(runIds));
+    await Promise.all(nodes.map((node) => node.close()));
+    await env.harness.start([flow], { prefix, worker: { concurrency: 50 } });
+    const done = await Promise.all(runIds.map((runId) => trigger.waitForRun(runId, { timeout: '30s' })));
+    expect(done.filter((run) => run.status !== 'completed')).toEqual([]);
+    expect(done.map((run) => run.executions)).toEqual(runIds.map(() => 1));
+    expect(done.map((run) => run.output)).toEqual(runIds.map((_, i) => i * 2));
+  }, 90_000);
+});

@@ -187,7 +187,8 @@ export class RunExecutor {
         return;
       }
       const retryAt = now + UNKNOWN_FLOW_RETRY_MS;
-      const jobId = queue.resumeJobId(run.runId);
+      // Keyed by the retry window, so duplicate jobs of one run (a reconciler re-enqueue) merge instead of each handing it back.
+      const jobId = queue.resumeJobId(run.runId, `u${Math.floor(retryAt / UNKNOWN_FLOW_RETRY_MS)}`);
       const { first, since } = await lease.handBack(retryAt, jobId);
       const message =
         `Run "${run.runId}" is of flow "${run.flowId}", which this node does not have (renamed or removed in a deploy?); ` +
