@@ -177,6 +177,22 @@ describe('failures speak: logs from a real Nest app, stacks in the run view, nev
     expect(logger.lines.filter((l) => l.level === 'error')).toEqual([]);
   });
 
+  it('never puts a stack in an HTTP error body (5xx: Redis gone)', async () => {
+    const own = await startRedis();
+    const logs = new CapturingLogger();
+    const gone = await boot(own.url, `speakr${process.pid}`, logs, { worker: false, connectTimeout: '2s' });
+    try {
+      await own.stop();
+      const response = await fetch(`${gone.base}/flows/speak%2Fbroken/runs`, { method: 'POST', headers: auth, body: '{}' });
+      expect(response.status).toBe(503);
+      const text = await response.text();
+      expect(text).not.toContain('stack');
+      expect(JSON.parse(text)).toMatchObject({ statusCode: 503, error: 'RedisUnavailableError' });
+    } finally {
+      await gone.app.close();
+    }
+  }, 30_000);
+
   it('ignores a task\'s return value: a task returning a circular entity completes, and its step has no result', async () => {
     const { runId } = await ticks.trigger('speak/orm');
     const run = (await ticks.waitForRun(runId))!;
