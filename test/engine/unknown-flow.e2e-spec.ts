@@ -69,6 +69,22 @@ describe('a run whose flow no node has (renamed or removed in a deploy)', () => 
     expect(done).toMatchObject({ status: 'completed', output: 'closed', executions: 1 });
   }, 30_000);
 
+  it('a run past its whole-run deadline ends failed with FlowTimeoutError even on a node without its flow', async () => {
+    const prefix = `uf${process.pid}c`;
+    const sleepy: FlowDefinition = { id: 'orders/close', handler: async (ctx: FlowContext) => ctx.sleep('nap', '30s'), options: { timeout: '1s' } };
+    const trigger = await env.harness.start([sleepy], { prefix, worker: false });
+    const first = await env.harness.start([sleepy], { prefix });
+    const { runId } = await trigger.trigger('orders/close');
+    await waitUntil(async () => (await trigger.getRun(runId))?.status === 'sleeping', 'the run asleep');
+    await first.close();
+    const logs = captureLogs();
+    await env.harness.start([other], { prefix, logger: logs });
+    const run = await trigger.waitForRun(runId, { timeout: '15s' });
+    expect(run).toMatchObject({ status: 'failed', error: { name: 'FlowTimeoutError' } });
+    expect(logs.count('warn', /hooks did not run/)).toBe(1);
+    expect(logs.count('warn', NOT_HERE)).toBe(0);
+  }, 30_000);
+
   it('refuses a bad unknownFlowGrace or logLevel by name', async () => {
     await expect(env.harness.start([other], { unknownFlowGrace: 'soon' as never })).rejects.toMatchObject({ name: 'GoTickConfigError', message: expect.stringContaining('unknownFlowGrace') });
     await expect(env.harness.start([other], { logLevel: 'verbose' as never })).rejects.toMatchObject({ name: 'GoTickConfigError', message: expect.stringContaining('logLevel') });

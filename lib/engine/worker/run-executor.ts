@@ -11,6 +11,7 @@ import type { MailboxStore, RunOutcome, RunQueue, RunRecord, RunStore } from '..
 import type { ErrorInfo, FlowFailure } from '../../common/types';
 import { runHooks } from './hooks';
 import { RunLog } from './run-log';
+import { iso } from '../run-view';
 import type { ResolvedOptions } from '../options';
 
 export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'maxPayloadBytes' | 'logger' | 'unknownFlowGraceMs'> {
@@ -193,7 +194,7 @@ export class RunExecutor {
       const message =
         `Run "${run.runId}" is of flow "${run.flowId}", which this node does not have (renamed or removed in a deploy?); ` +
         `handed back every ${UNKNOWN_FLOW_RETRY_MS / 1000} s for a node that has it. It fails with UnknownFlowError ` +
-        `if none takes it by ${new Date(since + unknownFlowGraceMs).toISOString()} (unknownFlowGrace).`;
+        `if none takes it by ${iso(since + unknownFlowGraceMs)} (unknownFlowGrace).`;
       if (first) logger.warn(message);
       else logger.debug?.(message);
       await queue.enqueueResumeJob(run.runId, retryAt, jobId);
