@@ -18,6 +18,7 @@ describe('engine options', () => {
       shutdownTimeoutMs: 10_000,
       retries: 3,
       backoff: { type: 'exponential', delay: '1s', maxDelay: '5m' },
+      unknownFlowGraceMs: 600_000,
     });
   });
 
@@ -39,6 +40,9 @@ describe('engine options', () => {
   // Each row: the bad option, and the name the error must carry so the user knows which line to fix.
   it.each<[string, unknown, string]>([
     ['retention forever', { retention: 'forever' }, 'retention'],
+    ['logLevel verbose', { logLevel: 'verbose' }, 'logLevel'],
+    ['an unreadable unknownFlowGrace', { unknownFlowGrace: 'a while' }, 'unknownFlowGrace'],
+    ['negative unknownFlowGrace', { unknownFlowGrace: -1 }, 'unknownFlowGrace'],
     ['negative retention', { retention: -1 }, 'retention'],
     ['concurrency 0', { worker: { concurrency: 0 } }, 'worker.concurrency'],
     ['fractional concurrency', { worker: { concurrency: 2.5 } }, 'worker.concurrency'],
@@ -86,5 +90,19 @@ describe('timer options', () => {
 
   it('accepts the longest timer Node honours', () => {
     expect(resolveOptions({ shutdownTimeout: 2 ** 31 - 1 }).shutdownTimeoutMs).toBe(2 ** 31 - 1);
+  });
+
+  it('filters the logger by logLevel; a logger without debug gets debug lines on log', () => {
+    const seen: string[] = [];
+    const logger = { log: (m: string) => void seen.push(`log ${m}`), warn: (m: string) => void seen.push(`warn ${m}`), error: (m: string) => void seen.push(`error ${m}`) };
+    const quiet = resolveOptions({ logger, logLevel: 'warn' }).logger;
+    expect(quiet.debug).toBeUndefined();
+    quiet.log('a');
+    quiet.warn('b');
+    quiet.error('c');
+    const chatty = resolveOptions({ logger, logLevel: 'debug' }).logger;
+    chatty.debug!('d');
+    resolveOptions({ logger, logLevel: 'silent' }).logger.error('e');
+    expect(seen).toEqual(['warn b', 'error c', 'log d']);
   });
 });
