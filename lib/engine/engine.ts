@@ -16,7 +16,7 @@ import {
   WaitForRunTimeoutError,
 } from '../common/errors';
 import { flowIdOf, type FlowRef } from '../common/flow-ref';
-import { pollUntilFinished } from '../common/poll-until-finished';
+import { beforeDeadline, pollUntilFinished } from '../common/poll-until-finished';
 import {
   RUN_STATUSES,
   type CancelOptions,
@@ -26,6 +26,8 @@ import {
   type RunPage,
   type RunStatus,
   type RunView,
+  type TriggerItem,
+  type TriggerManyOptions,
   type TriggerOptions,
   type TriggerResult,
   type WaitForRunOptions,
@@ -41,6 +43,7 @@ import { RedisCancelNudges } from './redis/cancel-nudges';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
 import { RedisMailboxStore } from './redis/mailbox-store';
 import { RedisRetryStore } from './redis/retry-store';
+import { RedisRunEnds } from './redis/run-ends';
 import { CURSOR, RedisRunStore, TIMER_GRACE_MS } from './redis/run-store';
 import { toRunSummary, toRunView } from './run-view';
 import { runHooks } from './worker/hooks';
@@ -50,6 +53,13 @@ import { RunExecutor, cancelledErrorInfo } from './worker/run-executor';
 const RUN_ID = /^[A-Za-z0-9_.-]{1,200}$/;
 const MAX_LIST_LIMIT = 200;
 const MAX_CANCEL_REASON = 1000;
+/** Runs written per pipeline and bulk add in triggerMany. */
+const TRIGGER_BATCH = 1000;
+/** How long waitForRun waits for its subscription before it falls back to plain polling. */
+const SUBSCRIBE_WAIT_MS = 1000;
+/** The poll under a subscribed waitForRun: only there for a lost message. */
+const FALLBACK_FIRST_PAUSE_MS = 250;
+const FALLBACK_MAX_PAUSE_MS = 2000;
 
 /**
  * The durable runtime without Nest: register flows, start, trigger. The Nest
@@ -61,6 +71,9 @@ export class GoTickEngine implements GoTickApi {
   private readonly clients: RedisClient[] = [];
   private readonly settings: ResolvedOptions;
   private store?: RunStore;
+  /** The store on the producer connection, for creating runs. */
+  private creator?: RunStore;
+  private runEnds?: RedisRunEnds;
   private queue?: RunQueue;
   private nudges?: CancelNudges;
   private mailbox?: MailboxStore;
@@ -116,6 +129,9 @@ export class GoTickEngine implements GoTickApi {
         cluster: isCluster(connection),
       });
       const mailbox = new RedisMailboxStore(storeClient, settings.prefix);
+      // Runs are created on the producer's connection, so the job add can follow on the same socket (see trigger).
+      this.creator = new RedisRunStore(producer, settings.prefix, settings.retentionMs, isCluster(connection));
+      this.runEnds = new RedisRunEnds(settings.prefix, () => this.track(createClient(connection, { maxRetriesPerRequest: null })));
       this.store = store;
       this.queue = queue;
       this.mailbox = mailbox;
@@ -154,7 +170,60 @@ export class GoTickEngine implements GoTickApi {
   trigger<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, ...args: TriggerArgs<TInput>): Promise<TriggerResult<TInput, TOutput>>;
   trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult>;
   async trigger(flow: string | FlowRef, input?: unknown, options: TriggerOptions = {}): Promise<TriggerResult> {
+    const run = this.prepareRun(flowIdOf(flow), input, options);
+    const { queue } = this.started();
+    // One round trip: the job add goes out right behind the create, on the same
+    // connection, so Redis runs them in that order (no worker can take the job
+    // before the run exists) and the trigger waits for both replies at once.
+    // The add does not wait to learn whether the run was new: for a run still
+    // queued it heals a trigger that died between the two writes (the job id
+    // dedupes a job still waiting); for a run already under way or finished it
+    // is a spare job that the claim turns away. A crash between the two is the
+    // reconciler's, from the run's timer.
+    const [created] = await Promise.all([this.creator!.create(run), queue.enqueueNew(run.runId, run.dueAt - run.createdAt)]);
+    return { runId: run.runId, created };
+  }
+
+  /**
+   * Starts many runs of one flow: each item is `{ input?, runId?, delay?, timeout? }`
+   * (its own options over the shared `options`), answered in order. Idempotent
+   * per runId like trigger. Every item is checked before anything is written;
+   * the runs are then written in pipelined batches of 1,000 and enqueued with
+   * one bulk add per batch.
+   * @throws UnknownFlowError, InvalidRunIdError, InvalidDurationError, NotSerializableError, PayloadTooLargeError (naming the item)
+   */
+  triggerMany<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, items: ReadonlyArray<TriggerItem<TInput>>, options?: TriggerManyOptions): Promise<Array<TriggerResult<TInput, TOutput>>>;
+  triggerMany<TInput = unknown>(flowId: string, items: ReadonlyArray<TriggerItem<TInput>>, options?: TriggerManyOptions): Promise<TriggerResult[]>;
+  async triggerMany(flow: string | FlowRef, items: ReadonlyArray<TriggerItem>, options: TriggerManyOptions = {}): Promise<TriggerResult[]> {
     const flowId = flowIdOf(flow);
+    if (!Array.isArray(items)) throw new GoTickError(`triggerMany: items must be an array of { input?, runId?, delay?, timeout? }; got ${typeof items}.`);
+    const runs = items.map((item, i) => {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+        throw new GoTickError(`triggerMany: item ${i} must be an object { input?, runId?, delay?, timeout? }; wrap a bare input as { input }.`);
+      }
+      try {
+        return this.prepareRun(flowId, item.input, { delay: item.delay ?? options.delay, timeout: item.timeout ?? options.timeout, runId: item.runId });
+      } catch (err) {
+        if (err instanceof GoTickError && !(err instanceof UnknownFlowError)) err.message = `triggerMany item ${i}: ${err.message}`;
+        throw err;
+      }
+    });
+    const { store, queue } = this.started();
+    const results: TriggerResult[] = [];
+    for (let from = 0; from < runs.length; from += TRIGGER_BATCH) {
+      const batch = runs.slice(from, from + TRIGGER_BATCH);
+      const created = await this.creator!.createMany(batch);
+      // As in trigger: a run that exists and is still queued gets its job again (deduped by job id).
+      const queued = await Promise.all(batch.map((run, i) => (created[i] ? true : store.status(run.runId).then((status) => status === 'queued'))));
+      const toEnqueue = batch.filter((_, i) => queued[i]).map((run) => ({ runId: run.runId, delayMs: run.dueAt - run.createdAt }));
+      if (toEnqueue.length) await queue.enqueueNewMany(toEnqueue);
+      batch.forEach((run, i) => results.push({ runId: run.runId, created: created[i] }));
+    }
+    return results;
+  }
+
+  /** Checks a trigger's arguments and builds the run record to write. */
+  private prepareRun(flowId: string, input: unknown, options: TriggerOptions): { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number } {
     if (!this.flows.has(flowId)) throw new UnknownFlowError(flowId, this.flowIds());
     const runId = options.runId ?? randomUUID();
     if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new InvalidRunIdError(runId);
@@ -170,13 +239,8 @@ export class GoTickEngine implements GoTickApi {
     if (encoded !== undefined && Buffer.byteLength(encoded) > maxBytes) {
       throw new PayloadTooLargeError(`Input of flow "${flowId}"`, Buffer.byteLength(encoded), maxBytes);
     }
-    const { store, queue } = this.started();
     const createdAt = Date.now();
-    const created = await store.create({ runId, flowId, input: encoded, createdAt, dueAt: createdAt + delayMs, timeoutMs });
-    // A retried trigger re-enqueues a run still queued: it heals a trigger that
-    // died between writing the run and enqueueing it. The job id dedupes the rest.
-    if (created || (await store.status(runId)) === 'queued') await queue.enqueueNew(runId, delayMs);
-    return { runId, created };
+    return { runId, flowId, input: encoded, createdAt, dueAt: createdAt + delayMs, timeoutMs };
   }
 
   /** The run with all its steps, or null when there is no such run. */
@@ -204,23 +268,62 @@ export class GoTickEngine implements GoTickApi {
     return { runs: page.runs.map(toRunSummary), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
   }
 
-  /** Resolves with the run once it is completed, failed or cancelled. */
+  /**
+   * Resolves with the run once it is completed, failed or cancelled. Woken by
+   * the run's end (pub/sub on one shared connection), not by polling; a slow
+   * poll stays underneath so a lost message cannot strand a waiter.
+   */
   async waitForRun<TInput = unknown, TOutput = unknown>(run: RunHandle<TInput, TOutput>, options: WaitForRunOptions = {}): Promise<RunView<TInput, TOutput>> {
     const runId = runIdOf(run);
     const timeoutMs = toMs(options.timeout ?? '30s', 'timeout');
     const { store } = this.started();
-    // One small HGET per poll, backing off from 5 ms to 200 ms: a waiter never
-    // depends on having been connected when the run finished, and rides out a Redis blip.
-    await pollUntilFinished<RunStatus>({
-      read: () => store.status(runId),
-      statusOf: (status) => status,
-      deadline: Date.now() + timeoutMs,
-      notFound: () => new RunNotFoundError(runId),
-      timedOut: (status) => new WaitForRunTimeoutError(runId, timeoutMs, status),
-      transient: (err) => err instanceof RedisUnavailableError,
-      firstPauseMs: 5,
-      maxPauseMs: 200,
-    });
+    const deadline = Date.now() + timeoutMs;
+    let ended = false;
+    let wake: (() => void) | undefined;
+    let stopWatching: (() => void) | undefined;
+    try {
+      // Listening before the first read: an end between that read and the subscription cannot be missed.
+      stopWatching = await beforeDeadline(
+        this.runEnds!.watch(runId, () => {
+          ended = true;
+          wake?.();
+        }),
+        Math.min(deadline, Date.now() + SUBSCRIBE_WAIT_MS),
+        () => new RedisUnavailableError('no subscription'),
+      );
+    } catch {
+      // No subscription (Redis away or slow): plain polling, at the pace of old.
+    }
+    try {
+      await pollUntilFinished<RunStatus>({
+        read: () => store.status(runId),
+        statusOf: (status) => status,
+        deadline,
+        notFound: () => new RunNotFoundError(runId),
+        timedOut: (status) => new WaitForRunTimeoutError(runId, timeoutMs, status),
+        transient: (err) => err instanceof RedisUnavailableError,
+        // One small HGET per poll: 5 ms to 200 ms apart without a subscription, a slow safety net with one.
+        firstPauseMs: stopWatching ? FALLBACK_FIRST_PAUSE_MS : 5,
+        maxPauseMs: stopWatching ? FALLBACK_MAX_PAUSE_MS : 200,
+        pause: (ms) =>
+          ended
+            ? Promise.resolve()
+            : new Promise<void>((resolve) => {
+                const timer = setTimeout(() => {
+                  wake = undefined;
+                  resolve();
+                }, ms);
+                wake = () => {
+                  wake = undefined;
+                  clearTimeout(timer);
+                  resolve();
+                };
+              }),
+      });
+    } finally {
+      wake = undefined;
+      stopWatching?.();
+    }
     return (await this.getRun<TInput, TOutput>(runId))!;
   }
 

@@ -80,6 +80,8 @@ export type StepWrite = readonly [key: string, record: StepRecord];
 export interface RunStore {
   /** false when the run id exists already (idempotent trigger). */
   create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }): Promise<boolean>;
+  /** create() for many runs in one pipelined round trip; one flag per run, in order (a runId repeated in `runs` is created once). */
+  createMany(runs: ReadonlyArray<{ runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }>): Promise<boolean[]>;
   /** Cancels a parked run at once, or stores the request of a running one (see CancelReply). */
   cancel(runId: string, reason: string, error: ErrorInfo): Promise<CancelReply>;
   claim(runId: string, token: string, leaseMs: number): Promise<ClaimResult>;
@@ -118,11 +120,22 @@ export interface CancelNudges {
 }
 
 /**
+ * Where the end of a run is heard, so waitForRun wakes at once instead of
+ * polling. Best effort: a waiter still polls slowly, in case a message is lost.
+ */
+export interface RunEnds {
+  /** Calls `onEnd` when the run's end is announced; resolves (with a function that stops it) once listening. */
+  watch(runId: string, onEnd: () => void): Promise<() => void>;
+}
+
+/**
  * The work queue. New runs and resumes share one queue in two lanes: a resume
  * is always taken before a new run, so work already started finishes first.
  */
 export interface RunQueue {
   enqueueNew(runId: string, delayMs: number): Promise<void>;
+  /** enqueueNew() for many runs, in one bulk add per partition. */
+  enqueueNewMany(runs: ReadonlyArray<{ runId: string; delayMs: number }>): Promise<void>;
   /** `dedupeKey` makes repeated calls for one wake-up add one job while it waits. */
   enqueueResume(runId: string, atMs: number, dedupeKey?: string): Promise<void>;
   /** Starts consuming; `process` runs one execution of a run. */

@@ -68,6 +68,17 @@ export class BullmqRunQueue implements RunQueue {
     await this.queueOf(runId).add('run', { runId }, { jobId: `t-${runId}`, priority: NEW_RUN_PRIORITY, delay: delayMs });
   }
 
+  async enqueueNewMany(runs: ReadonlyArray<{ runId: string; delayMs: number }>): Promise<void> {
+    const byQueue = new Map<Queue, Array<{ name: string; data: { runId: string }; opts: { jobId: string; priority: number; delay: number } }>>();
+    for (const { runId, delayMs } of runs) {
+      const queue = this.queueOf(runId);
+      let jobs = byQueue.get(queue);
+      if (!jobs) byQueue.set(queue, (jobs = []));
+      jobs.push({ name: 'run', data: { runId }, opts: { jobId: `t-${runId}`, priority: NEW_RUN_PRIORITY, delay: delayMs } });
+    }
+    await Promise.all([...byQueue].map(([queue, jobs]) => queue.addBulk(jobs)));
+  }
+
   async enqueueResume(runId: string, atMs: number, dedupeKey?: string): Promise<void> {
     // Unique per call unless merging is asked for: a worker whose clock is
     // behind may take a resume early and park the run again for the same

@@ -168,6 +168,32 @@ export class RedisRunStore implements RunStore {
     return true;
   }
 
+  async createMany(runs: ReadonlyArray<{ runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }>): Promise<boolean[]> {
+    // A Cluster spreads the runs over slots, which a pipeline cannot span; ioredis still sends these back to back.
+    if (this.cluster) return Promise.all(runs.map((run) => this.create(run)));
+    const pipeline = this.redis.pipeline() as unknown as Record<'createIndexed', (...args: (string | number)[]) => void> & { exec(): Promise<Array<[Error | null, unknown]> | null> };
+    for (const run of runs) {
+      const score = run.createdAt * 1000 + (this.sequence++ % 1000);
+      pipeline.createIndexed(
+        this.keys.run(run.runId),
+        this.keys.flowRuns(run.flowId),
+        this.keys.timers(),
+        run.flowId,
+        run.input ?? '',
+        run.createdAt,
+        score,
+        run.runId,
+        run.dueAt + TIMER_GRACE_MS,
+        run.timeoutMs ?? '',
+      );
+    }
+    const replies = (await guarded(pipeline.exec())) ?? [];
+    return replies.map(([err, created]) => {
+      if (err) explain(err);
+      return created === 1;
+    });
+  }
+
   async overdue(now: number, limit: number): Promise<Array<{ runId: string; status: RunStatus | null; wakeAt?: number; leaseUntil?: number }>> {
     const ids = await guarded(this.redis.zrangebyscore(this.keys.timers(), '-inf', now, 'LIMIT', 0, limit));
     const states = await guarded(Promise.all(ids.map((id) => this.redis.hmget(this.keys.run(id), 'status', 'wakeAt', 'leaseUntil'))));

@@ -6,6 +6,8 @@
   ARGV[5] error JSON ('' = none)  ARGV[6] retention (ms, 0 = keep)  ARGV[7..] 's:<step key>', step JSON pairs
   Returns 1 finished, -1 lease lost, {-2, reason} a cancel was requested (nothing written;
   finish again with status 'cancelled', which this check lets through).
+  Publishes the run id on '<prefix>:ends' (the prefix read off KEYS[1], '<prefix>:run:{<runId>}'),
+  which wakes waitForRun callers at once; nothing depends on the message arriving.
 ]]
 if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[1] then return -1 end
 -- Run control: once a cancel is requested, only the cancelled ending may land.
@@ -18,4 +20,6 @@ if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[5]) end
 redis.call('HDEL', KEYS[1], 'lease', 'leaseUntil', 'wakeAt')
 local retention = tonumber(ARGV[6])
 if retention > 0 then redis.call('PEXPIRE', KEYS[1], retention) end
+local prefix, runId = string.match(KEYS[1], '^(.*):run:{(.*)}$')
+if prefix then redis.call('PUBLISH', prefix .. ':ends', runId) end
 return 1
