@@ -33,6 +33,8 @@ const FORBIDDEN_FIELDS = ['__proto__', 'constructor', 'prototype'];
 @Injectable()
 export class TriggerBodyGuard implements CanActivate {
   private readonly limitBytes: number;
+  /** What the body must be, for the 400 that refuses anything else. */
+  protected readonly bodyShape: string = 'trigger body must be a JSON object: { "input"?: ..., "runId"?: ..., "delay"?: ... }';
 
   constructor(@Inject(GOTICK_MODULE_OPTIONS) options: GoTickModuleOptions) {
     // The engine refuses inputs over maxPayloadBytes by name; reading a little more lets it say so.
@@ -54,7 +56,7 @@ export class TriggerBodyGuard implements CanActivate {
     else if (body === undefined && request.readable && !request.readableEnded) body = await readJson(request, this.limitBytes);
     if (body === undefined) return true;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new BadRequestException('A trigger body must be a JSON object: { "input"?: ..., "runId"?: ..., "delay"?: ... }.');
+      throw new BadRequestException(`A ${this.bodyShape}.`);
     }
     if (depthOver(body, MAX_BODY_DEPTH)) {
       throw new BadRequestException(`The request body is nested more than ${MAX_BODY_DEPTH} levels deep (the limit for a trigger body); flatten the input.`);
@@ -75,6 +77,9 @@ export const TriggerInput = createParamDecorator((_data: unknown, context: Execu
   return RAW_INPUT in request ? request[RAW_INPUT] : (request.body as { input?: unknown } | undefined)?.input;
 });
 
+const BATCH_ITEM_FIELDS = ['input', 'runId', 'delay', 'timeout'];
+const BATCH_SHAPE = 'batch body must be { "runs": [{ "input"?, "runId"?, "delay"?, "timeout"? }, ...], "delay"?, "timeout"? }';
+
 /** Where TriggerBatchBodyGuard leaves the batch's items, untouched by class-transformer. */
 const RAW_ITEMS = Symbol('gotick:raw-items');
 
@@ -92,6 +97,8 @@ export const MAX_BATCH_RUNS = 1000;
  */
 @Injectable()
 export class TriggerBatchBodyGuard extends TriggerBodyGuard {
+  protected readonly bodyShape = BATCH_SHAPE;
+
   async canActivate(context: ExecutionContext): Promise<boolean> {
     await super.canActivate(context);
     const request = context.switchToHttp().getRequest<TriggerRequest & { [RAW_ITEMS]?: unknown[] }>();
@@ -100,7 +107,7 @@ export class TriggerBatchBodyGuard extends TriggerBodyGuard {
     // The base guard set aside a field named input, which a batch body does not have.
     if (request[RAW_INPUT] !== undefined) throw new BadRequestException('A batch body has no "input": put each run\'s input in its item of "runs".');
     if (!Array.isArray(runs)) {
-      throw new BadRequestException('A batch body must be { "runs": [{ "input"?, "runId"?, "delay"?, "timeout"? }, ...], "delay"?, "timeout"? }.');
+      throw new BadRequestException(`A ${BATCH_SHAPE}.`);
     }
     if (runs.length > MAX_BATCH_RUNS) {
       throw new PayloadTooLargeException(`A batch starts at most ${MAX_BATCH_RUNS} runs; got ${runs.length}. Split it, with runIds so a resent part starts nothing twice.`);
@@ -118,7 +125,6 @@ export class TriggerBatchBodyGuard extends TriggerBodyGuard {
   }
 }
 
-const BATCH_ITEM_FIELDS = ['input', 'runId', 'delay', 'timeout'];
 
 /** The batch's items exactly as parsed from JSON (set aside by TriggerBatchBodyGuard). */
 export const TriggerItems = createParamDecorator((_data: unknown, context: ExecutionContext): unknown[] => {
