@@ -1,6 +1,6 @@
 import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
 import { flowIdOf, type FlowRef } from '../common/flow-ref';
-import { toMs } from '../common/duration';
+import { toMs, type Duration } from '../common/duration';
 import { pollUntilFinished } from '../common/poll-until-finished';
 import { MAX_TIMER_MS } from '../common/timers';
 import type { CancelOptions, CancelResult, ListRunsQuery, RetryResult, RunPage, RunView, TriggerItem, TriggerManyOptions, TriggerOptions, TriggerResult, WaitForRunOptions } from '../common/types';
@@ -14,7 +14,7 @@ export interface TickClientOptions {
   /** Extra headers on every request (e.g. for your own guard). */
   headers?: Record<string, string>;
   /** Per-request timeout. Default '10s'. */
-  timeout?: number | string;
+  timeout?: Duration;
   /** A fetch implementation; default the global fetch of Node 18+. */
   fetch?: typeof fetch;
 }

@@ -102,8 +102,28 @@ export class RunNotFoundError extends GoTickError {
 
 /** Redis could not be reached or refused a command. @public */
 export class RedisUnavailableError extends GoTickError {
+  /**
+   * Set when a trigger failed after choosing its run id: the run may have been
+   * written (and may then execute) even though the call failed. Trigger again
+   * with this runId to be sure it exists exactly once.
+   */
+  runId?: string;
+
   constructor(detail: string) {
     super(`Redis is unavailable: ${detail}. Check the "connection" option and that redis-server is running.`);
+  }
+}
+
+/**
+ * Redis reached its `maxmemory` and, with the `noeviction` policy GoTick needs,
+ * refuses writes until memory is freed. @public
+ */
+export class RedisOutOfMemoryError extends RedisUnavailableError {
+  constructor(detail: string) {
+    super(detail);
+    this.message =
+      `Redis is out of memory and refuses writes (${detail}). ` +
+      'Raise maxmemory, free memory (shorter retention, fewer sleeping runs), or add capacity; keep maxmemory-policy noeviction.';
   }
 }
 

@@ -180,8 +180,15 @@ export class GoTickEngine implements GoTickApi {
     // dedupes a job still waiting); for a run already under way or finished it
     // is a spare job that the claim turns away. A crash between the two is the
     // reconciler's, from the run's timer.
-    const [created] = await Promise.all([this.creator!.create(run), queue.enqueueNew(run.runId, run.dueAt - run.createdAt)]);
-    return { runId: run.runId, created };
+    try {
+      const [created] = await Promise.all([this.creator!.create(run), queue.enqueueNew(run.runId, run.dueAt - run.createdAt)]);
+      return { runId: run.runId, created };
+    } catch (err) {
+      // A failed call does not prove nothing was written (the run may exist and
+      // will then execute): the caller gets the id to retry with, safely.
+      if (err instanceof RedisUnavailableError) err.runId = run.runId;
+      throw err;
+    }
   }
 
   /**
@@ -402,8 +409,11 @@ export class GoTickEngine implements GoTickApi {
     }
     if (!sent.wake) return;
     // The resume lane: no priority, so it goes ahead of new runs. The timer
-    // catches a wake-up lost should this process die before the job is added.
-    await Promise.all([store.setTimer(runId, sentAt + TIMER_GRACE_MS), queue.enqueueResume(runId, sentAt)]);
+    // catches a wake-up lost should this process die before the job is added;
+    // the job's id, recorded first, lets the reconciler see it waiting in a backlog.
+    const jobId = queue.resumeJobId(runId);
+    await Promise.all([store.setTimer(runId, sentAt + TIMER_GRACE_MS), store.setResumeJob(runId, jobId)]);
+    await queue.enqueueResumeJob(runId, sentAt, jobId);
   }
 
   /**
@@ -419,7 +429,10 @@ export class GoTickEngine implements GoTickApi {
     if (result.kind === 'missing') throw new RunNotFoundError(runId);
     if (result.kind === 'not-retriable') throw new RunNotRetriableError(runId, result.status);
     // A fresh job id (the resume lane), never the trigger's: its id may still be held by BullMQ.
-    await Promise.all([store.setTimer(runId, now + TIMER_GRACE_MS), queue.enqueueResume(runId, now)]);
+    // Recorded with the run first, so the reconciler can see the job waiting in a backlog.
+    const jobId = queue.resumeJobId(runId);
+    await Promise.all([store.setTimer(runId, now + TIMER_GRACE_MS), store.setResumeJob(runId, jobId)]);
+    await queue.enqueueResumeJob(runId, now, jobId);
     return { runId, status: 'queued' };
   }
 

@@ -67,15 +67,6 @@ export interface ResolvedOptions {
 
 const silentLogger: EngineLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** A Duration that drives a Node timer: at most MAX_TIMER_MS (about 24.8 days), which setTimeout would otherwise fire after 1 ms. */
-function timerMs(duration: Duration, what: string): number {
-  const value = toMs(duration, what);
-  if (value > MAX_TIMER_MS) {
-    throw new GoTickConfigError(`Invalid ${what} ${JSON.stringify(duration)}: at most ${MAX_TIMER_MS} ms (about 24.8 days), the longest timer Node honours.`);
-  }
-  return value;
-}
-
 /** Checks every option and fills in the defaults; a bad option fails here with GoTickConfigError naming it. */
 export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
   const prefix = options.prefix ?? 'gotick';
@@ -95,18 +86,78 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
     throw new GoTickConfigError(`Invalid limits.maxSignalsPerRun ${JSON.stringify(maxSignalsPerRun)}: an integer of at least 1.`);
   }
   const worker = options.worker;
+  if (worker !== undefined && worker !== false && (worker === null || typeof worker !== 'object')) {
+    throw new GoTickConfigError(`Invalid worker ${JSON.stringify(worker)}: an object like { concurrency: 10, lease: '30s' }, or false for a trigger-only node.`);
+  }
+  const defaults = options.defaults ?? {};
   return {
     prefix,
-    leaseMs: timerMs(worker ? (worker.lease ?? '30s') : '30s', 'worker.lease'),
-    concurrency: worker === false ? 1 : (worker?.concurrency ?? 10),
-    maxPayloadBytes: options.limits?.maxPayloadBytes ?? 1024 * 1024,
+    leaseMs: durationOption(worker ? worker.lease : undefined, '30s', 'worker.lease', 1000, MAX_TIMER_MS),
+    concurrency: worker === false ? 1 : integerOption(worker?.concurrency, 10, 'worker.concurrency', 1, 10_000),
+    maxPayloadBytes: integerOption(options.limits?.maxPayloadBytes, 1024 * 1024, 'limits.maxPayloadBytes', 1, 512 * 1024 * 1024),
     maxSignalsPerRun,
-    retentionMs: toMs(options.retention ?? '7d', 'retention'),
+    retentionMs: durationOption(options.retention, '7d', 'retention', 0),
     partitions,
-    connectTimeoutMs: timerMs(options.connectTimeout ?? '10s', 'connectTimeout'),
-    shutdownTimeoutMs: timerMs(options.shutdownTimeout ?? '10s', 'shutdownTimeout'),
-    retries: options.defaults?.retries ?? 3,
-    backoff: options.defaults?.backoff ?? { type: 'exponential', delay: '1s', maxDelay: '5m' },
-    logger: options.logger ?? silentLogger,
+    connectTimeoutMs: durationOption(options.connectTimeout, '10s', 'connectTimeout', 1, MAX_TIMER_MS),
+    shutdownTimeoutMs: durationOption(options.shutdownTimeout, '10s', 'shutdownTimeout', 0, MAX_TIMER_MS),
+    retries: integerOption(defaults.retries, 3, 'defaults.retries', 0, 1_000_000),
+    backoff: backoffOption(defaults.backoff, 'defaults.backoff') ?? { type: 'exponential', delay: '1s', maxDelay: '5m' },
+    logger: loggerOption(options.logger) ?? silentLogger,
   };
+}
+
+/** An integer option within [min, max]; absent means the default. */
+function integerOption(value: unknown, fallback: number, name: string, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new GoTickConfigError(`Invalid ${name} ${JSON.stringify(value)}: an integer from ${min} to ${max}.`);
+  }
+  return value;
+}
+
+/**
+ * A Duration option from `minMs` to `maxMs`; absent means the default. The parser's own error becomes a config
+ * error naming the option. Options that drive a Node timer pass MAX_TIMER_MS (about 24.8 days): setTimeout
+ * would fire a longer one after 1 ms.
+ */
+function durationOption(value: Duration | undefined, fallback: Duration, name: string, minMs: number, maxMs = Infinity): number {
+  let ms: number;
+  try {
+    ms = toMs(value ?? fallback, name);
+  } catch (err) {
+    throw new GoTickConfigError((err as Error).message);
+  }
+  if (ms < minMs) {
+    throw new GoTickConfigError(`Invalid ${name} ${JSON.stringify(value)}: at least ${minMs} ms.`);
+  }
+  if (ms > maxMs) {
+    throw new GoTickConfigError(`Invalid ${name} ${JSON.stringify(value)}: at most ${maxMs} ms (about 24.8 days), the longest timer Node honours.`);
+  }
+  return ms;
+}
+
+/** Checked once here so that a typo fails at bootstrap, not at a step's first retry days later. */
+function backoffOption(value: Backoff | undefined, name: string): Backoff | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' || typeof value === 'string') {
+    durationOption(value, 0, name, 0);
+    return value;
+  }
+  if (value === null || typeof value !== 'object' || (value.type !== 'fixed' && value.type !== 'exponential')) {
+    throw new GoTickConfigError(
+      `Invalid ${name} ${JSON.stringify(value)}: a duration, or { type: 'fixed' | 'exponential', delay, maxDelay? }.`,
+    );
+  }
+  durationOption(value.delay, 0, `${name}.delay`, 0);
+  if (value.maxDelay !== undefined) durationOption(value.maxDelay, 0, `${name}.maxDelay`, 0);
+  return value;
+}
+
+function loggerOption(logger: EngineLogger | undefined): EngineLogger | undefined {
+  if (logger === undefined) return undefined;
+  const missing = (['log', 'warn', 'error'] as const).filter((level) => typeof logger?.[level] !== 'function');
+  if (missing.length) {
+    throw new GoTickConfigError(`Invalid logger: it needs the methods log, warn and error (missing: ${missing.join(', ')}).`);
+  }
+  return logger;
 }

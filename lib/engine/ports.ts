@@ -71,6 +71,16 @@ export type CancelReply =
 
 export type StepWrite = readonly [key: string, record: StepRecord];
 
+/** A live run past its timer, as the reconciler sees it. */
+export interface OverdueRun {
+  runId: string;
+  status: RunStatus | null;
+  wakeAt?: number;
+  leaseUntil?: number;
+  /** Id of the last resume job recorded for the run (by suspend or the reconciler). */
+  resumeJob?: string;
+}
+
 /**
  * Durable state of runs. Every write made during an execution carries the
  * execution's lease token and is refused (LeaseLostError) once another
@@ -88,17 +98,22 @@ export interface RunStore {
   saveSteps(runId: string, token: string, steps: readonly StepWrite[]): Promise<void>;
   /** Extends the lease; throws LeaseLostError when it is gone. */
   touch(runId: string, token: string, leaseMs: number): Promise<void>;
-  suspend(runId: string, token: string, wakeAt: number, steps: readonly StepWrite[]): Promise<void>;
+  /** Parks the run until `wakeAt`, recording `resumeJob`: the id of the job the caller adds next to wake it. */
+  suspend(runId: string, token: string, wakeAt: number, resumeJob: string, steps: readonly StepWrite[]): Promise<void>;
   finish(runId: string, token: string, outcome: RunOutcome, steps: readonly StepWrite[]): Promise<void>;
-  /** Gives the run back (status queued) so another worker can take it at once. */
-  release(runId: string, token: string): Promise<void>;
+  /** Gives the run back (status queued) so another worker can take it at once, with the job that will wake it. */
+  release(runId: string, token: string, resumeJob: string): Promise<void>;
   get(runId: string): Promise<{ run: RunRecord; steps: Map<string, StepRecord> } | null>;
   /**
    * Runs whose timer is past `now`: each live run has one, set to when a
    * worker must have picked it up (due time, lease end, wake time, plus a
    * grace period). The reconciler re-enqueues those the queue lost.
    */
-  overdue(now: number, limit: number): Promise<Array<{ runId: string; status: RunStatus | null; wakeAt?: number; leaseUntil?: number }>>;
+  overdue(now: number, limit: number): Promise<OverdueRun[]>;
+  /** One run's state as overdue() reports it (null when the run is gone). */
+  timerState(runId: string): Promise<OverdueRun | null>;
+  /** Records the id of the job that will wake the run (no-op when the run is gone). */
+  setResumeJob(runId: string, jobId: string): Promise<void>;
   setTimer(runId: string, at: number): Promise<void>;
   clearTimer(runId: string): Promise<void>;
   /** Drops index entries of runs created before `cutoff` whose records have expired; returns how many. */
@@ -138,6 +153,19 @@ export interface RunQueue {
   enqueueNewMany(runs: ReadonlyArray<{ runId: string; delayMs: number }>): Promise<void>;
   /** `dedupeKey` makes repeated calls for one wake-up add one job while it waits. */
   enqueueResume(runId: string, atMs: number, dedupeKey?: string): Promise<void>;
+  /**
+   * The id enqueueResume would give the job: fresh per call without
+   * `dedupeKey`. Lets a caller record the id with the run before adding the
+   * job (enqueueResumeJob), so the job can be looked up later (hasLiveJob).
+   */
+  resumeJobId(runId: string, dedupeKey?: string): string;
+  enqueueResumeJob(runId: string, atMs: number, jobId: string): Promise<void>;
+  /**
+   * Whether the job is still going to run (waiting, active, or delayed until
+   * no later than `dueBy`), not done, failed or gone. Without `jobId`: the
+   * run's first job, added by trigger.
+   */
+  hasLiveJob(runId: string, jobId?: string, dueBy?: number): Promise<boolean>;
   /** Starts consuming; `process` runs one execution of a run. */
   startWorker(process: (runId: string) => Promise<void>): Promise<void>;
   /** Stops taking jobs; resolves once the jobs in hand have ended. */

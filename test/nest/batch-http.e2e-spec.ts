@@ -50,13 +50,13 @@ describe('POST /flows/:flowId/runs:batch over a real socket', () => {
     expect(outputs[1].output).toBe('two');
     expect(Object.keys(outputs[2].output as object)).toEqual(['__proto__', 'constructor']);
 
-    const again = await client.triggerMany('mail/echo', [{ input: 0, runId: 'b-1' }, { input: 3, runId: 'b-3', delay: '1h' }]);
+    const again = await client.triggerMany('mail/echo', [{ input: 0, runId: 'b-1' }, { input: 3, runId: 'b-3', delay: '1h' as const }]);
     expect(again).toEqual([{ runId: 'b-1', created: false }, { runId: 'b-3', created: true }]);
     expect((await client.getRun('b-3'))!.status).toBe('queued');
   });
 
   it('1,000 items are taken, 1,001 answer 413 and start nothing', async () => {
-    const thousand = Array.from({ length: 1000 }, (_, i) => ({ input: i, runId: `k-${i}`, delay: '1h' }));
+    const thousand = Array.from({ length: 1000 }, (_, i) => ({ input: i, runId: `k-${i}`, delay: '1h' as const }));
     const ok = await client.triggerMany('mail/echo', thousand);
     expect(ok.filter((r) => r.created)).toHaveLength(1000);
     const over = Array.from({ length: 1001 }, (_, i) => ({ input: i, runId: `o-${i}` }));

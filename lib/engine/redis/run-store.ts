@@ -1,14 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { RedisUnavailableError } from '../../common/errors';
+import { RedisOutOfMemoryError, RedisUnavailableError } from '../../common/errors';
 import { CancelRequestedError, LeaseLostError } from '../errors';
-import type { CancelReply, ClaimResult, RunOutcome, RunRecord, RunStore, StepRecord, StepWrite } from '../ports';
+import type { CancelReply, ClaimResult, OverdueRun, RunOutcome, RunRecord, RunStore, StepRecord, StepWrite } from '../ports';
 import type { ErrorInfo, RunStatus } from '../../common/types';
 import type { RedisClient } from './connection';
 import { RunKeys, STEP_FIELD } from './keys';
 import { packStep, unpackStep } from './step-codec';
 
-type ScriptName = 'create' | 'createIndexed' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release' | 'cancel';
+type ScriptName = 'create' | 'createIndexed' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release' | 'cancel' | 'setResumeJob';
 type ScriptClient = RedisClient & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
 
 const LUA_DIR = join(__dirname, 'lua');
@@ -118,8 +119,13 @@ function* flatPairs(flat: string[]): Iterable<[string, string]> {
 
 const UNAVAILABLE = /enableOfflineQueue|Connection is closed|ECONNREFUSED|ETIMEDOUT|max retries|Stream isn't writeable|CLUSTERDOWN/i;
 
-function explain(err: unknown): never {
+/** Redis at maxmemory with noeviction refuses writes: a 503 like an outage, with its own name and fix. */
+const OUT_OF_MEMORY = /^OOM /;
+
+/** Maps a Redis failure to the engine's named errors (shared with the queue adapter); anything else is rethrown as is. */
+export function explain(err: unknown): never {
   const message = (err as Error)?.message ?? String(err);
+  if (OUT_OF_MEMORY.test(message)) throw Object.assign(new RedisOutOfMemoryError(message), { cause: err });
   if (UNAVAILABLE.test(message)) throw Object.assign(new RedisUnavailableError(message), { cause: err });
   throw err;
 }
@@ -156,13 +162,17 @@ export class RedisRunStore implements RunStore {
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
     const runKey = this.keys.run(run.runId);
     const indexKey = this.keys.flowRuns(run.flowId);
+    // Tells a resend of this call (ioredis re-sends when a reply is lost) from another trigger of the same run id.
+    const request = randomBytes(9).toString('base64url');
     if (!this.cluster) {
       const created = await guarded(
-        this.redis.createIndexed(runKey, indexKey, this.keys.timers(), run.flowId, run.input ?? '', run.createdAt, score, run.runId, run.dueAt + TIMER_GRACE_MS, timeoutMs),
+        this.redis.createIndexed(
+          runKey, indexKey, this.keys.timers(), run.flowId, run.input ?? '', run.createdAt, score, run.runId, run.dueAt + TIMER_GRACE_MS, timeoutMs, request,
+        ),
       );
       return created === 1;
     }
-    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt, timeoutMs));
+    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt, timeoutMs, request));
     if (created !== 1) return false;
     await guarded(Promise.all([this.redis.zadd(indexKey, 'NX', score, run.runId), this.setTimer(run.runId, run.dueAt + TIMER_GRACE_MS)]));
     return true;
@@ -172,7 +182,9 @@ export class RedisRunStore implements RunStore {
     // A Cluster spreads the runs over slots, which a pipeline cannot span; ioredis still sends these back to back.
     if (this.cluster) return Promise.all(runs.map((run) => this.create(run)));
     const pipeline = this.redis.pipeline() as unknown as Record<'createIndexed', (...args: (string | number)[]) => void> & { exec(): Promise<Array<[Error | null, unknown]> | null> };
-    for (const run of runs) {
+    // Request ids as create() sends them: one random base per call, told apart by position.
+    const request = randomBytes(9).toString('base64url');
+    runs.forEach((run, i) => {
       const score = run.createdAt * 1000 + (this.sequence++ % 1000);
       pipeline.createIndexed(
         this.keys.run(run.runId),
@@ -185,8 +197,9 @@ export class RedisRunStore implements RunStore {
         run.runId,
         run.dueAt + TIMER_GRACE_MS,
         run.timeoutMs ?? '',
+        `${request}${i}`,
       );
-    }
+    });
     const replies = (await guarded(pipeline.exec())) ?? [];
     return replies.map(([err, created]) => {
       if (err) explain(err);
@@ -194,15 +207,23 @@ export class RedisRunStore implements RunStore {
     });
   }
 
-  async overdue(now: number, limit: number): Promise<Array<{ runId: string; status: RunStatus | null; wakeAt?: number; leaseUntil?: number }>> {
+  async overdue(now: number, limit: number): Promise<OverdueRun[]> {
     const ids = await guarded(this.redis.zrangebyscore(this.keys.timers(), '-inf', now, 'LIMIT', 0, limit));
-    const states = await guarded(Promise.all(ids.map((id) => this.redis.hmget(this.keys.run(id), 'status', 'wakeAt', 'leaseUntil'))));
-    return ids.map((runId, i) => ({
-      runId,
-      status: states[i][0] as RunStatus | null,
-      wakeAt: num(states[i][1]),
-      leaseUntil: num(states[i][2]),
-    }));
+    return Promise.all(ids.map((id) => this.readTimerState(id)));
+  }
+
+  async timerState(runId: string): Promise<OverdueRun | null> {
+    const state = await this.readTimerState(runId);
+    return state.status === null ? null : state;
+  }
+
+  private async readTimerState(runId: string): Promise<OverdueRun> {
+    const [status, wakeAt, leaseUntil, resumeJob] = await guarded(this.redis.hmget(this.keys.run(runId), 'status', 'wakeAt', 'leaseUntil', 'resumeJob'));
+    return { runId, status: status as RunStatus | null, wakeAt: num(wakeAt), leaseUntil: num(leaseUntil), resumeJob: resumeJob ?? undefined };
+  }
+
+  async setResumeJob(runId: string, jobId: string): Promise<void> {
+    await guarded(this.redis.setResumeJob(this.keys.run(runId), jobId));
   }
 
   async setTimer(runId: string, at: number): Promise<void> {
@@ -250,8 +271,8 @@ export class RedisRunStore implements RunStore {
     checkFenced(runId, await guarded(this.redis.touch(this.keys.run(runId), token, Date.now(), leaseMs)));
   }
 
-  async suspend(runId: string, token: string, wakeAt: number, steps: readonly StepWrite[]): Promise<void> {
-    checkFenced(runId, await guarded(this.redis.suspend(this.keys.run(runId), token, Date.now(), wakeAt, ...stepFields(steps))));
+  async suspend(runId: string, token: string, wakeAt: number, resumeJob: string, steps: readonly StepWrite[]): Promise<void> {
+    checkFenced(runId, await guarded(this.redis.suspend(this.keys.run(runId), token, Date.now(), wakeAt, resumeJob, ...stepFields(steps))));
     this.moveTimer(runId, wakeAt + TIMER_GRACE_MS);
   }
 
@@ -289,8 +310,8 @@ export class RedisRunStore implements RunStore {
     }
   }
 
-  async release(runId: string, token: string): Promise<void> {
-    await guarded(this.redis.release(this.keys.run(runId), token, Date.now()));
+  async release(runId: string, token: string, resumeJob: string): Promise<void> {
+    await guarded(this.redis.release(this.keys.run(runId), token, Date.now(), resumeJob));
     this.moveTimer(runId, Date.now() + TIMER_GRACE_MS);
   }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { RedisUnavailableError } from '../../common/errors';
 import type { ClaimResult, MailboxStore, RunOutcome, RunStore, StepRecord, StepWrite, TakeResult } from '../ports';
 
 /**
@@ -52,18 +53,41 @@ export class Lease {
     return this.mailbox.take(this.runId, this.token, wait, this.takePending());
   }
 
-  suspend(wakeAt: number): Promise<void> {
-    return this.store.suspend(this.runId, this.token, wakeAt, this.takePending());
+  /** Parks the run; `resumeJob` is the id of the job the caller adds next to wake it. */
+  suspend(wakeAt: number, resumeJob: string): Promise<void> {
+    const steps = this.takePending();
+    return this.throughBlips(() => this.store.suspend(this.runId, this.token, wakeAt, resumeJob, steps));
   }
 
   finish(outcome: RunOutcome): Promise<void> {
-    return this.store.finish(this.runId, this.token, outcome, this.takePending());
+    const steps = this.takePending();
+    return this.throughBlips(() => this.store.finish(this.runId, this.token, outcome, steps));
   }
 
-  /** Gives the run back so another worker takes it at once; deferred steps are dropped with it. */
-  release(): Promise<void> {
+  /** Gives the run back so another worker takes it at once (`resumeJob`: the job the caller adds next); deferred steps are dropped with it. */
+  release(resumeJob: string): Promise<void> {
     this.pending = [];
-    return this.store.release(this.runId, this.token);
+    return this.store.release(this.runId, this.token, resumeJob);
+  }
+
+  /**
+   * Repeats a conclusion (finish, suspend) that failed on a Redis blip. It
+   * may have been applied with only its reply lost; both scripts answer a
+   * repeat from the same token as they answered the first call, so repeating
+   * is safe, and it is what lets the hooks run (or the resume job be added)
+   * for a run that did conclude. Bounded by the lease: past it another
+   * execution may hold the run, and the fence refuses this one anyway.
+   */
+  private async throughBlips(write: () => Promise<void>): Promise<void> {
+    const deadline = Date.now() + this.leaseMs;
+    for (let pause = 50; ; pause = Math.min(pause * 2, 1000)) {
+      try {
+        return await write();
+      } catch (err) {
+        if (!(err instanceof RedisUnavailableError) || Date.now() + pause > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
   }
 
   private takePending(): StepWrite[] {

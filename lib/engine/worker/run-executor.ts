@@ -89,8 +89,9 @@ export class RunExecutor {
     const flow = this.settings.flows.get(claim.run.flowId);
     if (!flow) {
       logger.warn(`Run "${runId}" is of flow "${claim.run.flowId}", which this node does not have; handed back.`);
-      await lease.release();
-      await queue.enqueueResume(runId, Date.now() + UNKNOWN_FLOW_RETRY_MS);
+      const jobId = queue.resumeJobId(runId);
+      await lease.release(jobId);
+      await queue.enqueueResumeJob(runId, Date.now() + UNKNOWN_FLOW_RETRY_MS, jobId);
       return;
     }
     const input = decode(claim.run.input);
@@ -161,8 +162,9 @@ export class RunExecutor {
     if (interrupt?.kind === 'lease-lost') return;
     if (interrupt?.kind === 'infra') throw interrupt.error;
     if (interrupt?.kind === 'released') {
-      await ctx.lease.release();
-      await this.settings.queue.enqueueResume(ctx.runId, Date.now());
+      const jobId = this.settings.queue.resumeJobId(ctx.runId);
+      await ctx.lease.release(jobId);
+      await this.settings.queue.enqueueResumeJob(ctx.runId, Date.now(), jobId);
       return;
     }
     if (interrupt?.kind === 'cancelled') return this.cancelled(ctx, flow, interrupt.reason);
@@ -170,11 +172,13 @@ export class RunExecutor {
     if (interrupt?.kind === 'suspend') {
       // A parked run fails at its deadline, not at its wake time: it wakes at whichever comes first.
       const wakeAt = deadline === undefined ? interrupt.wakeAt : Math.min(interrupt.wakeAt, deadline);
-      await ctx.lease.suspend(wakeAt);
+      // The job's id goes into the run with the suspend (no extra round trip), so the reconciler can find the job.
+      const jobId = this.settings.queue.resumeJobId(ctx.runId);
+      await ctx.lease.suspend(wakeAt, jobId);
       // A signal sent between the wait's look at the mailbox and this suspend
       // found the run still running, so it did not wake it: look once more.
       const signalled = interrupt.signals !== undefined && (await this.settings.mailbox.holdsAny(ctx.runId, interrupt.signals));
-      await this.settings.queue.enqueueResume(ctx.runId, signalled ? Date.now() : wakeAt);
+      await this.settings.queue.enqueueResumeJob(ctx.runId, signalled ? Date.now() : wakeAt, jobId);
       return;
     }
     if (interrupt?.kind === 'fatal') return this.fail(ctx, flow, interrupt.error, interrupt.stepKey);

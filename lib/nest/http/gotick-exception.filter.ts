@@ -25,6 +25,8 @@ function statusOf(error: GoTickError): number {
 export class GoTickExceptionFilter implements ExceptionFilter {
   catch(error: GoTickError, host: ArgumentsHost): void {
     const status = statusOf(error);
-    host.switchToHttp().getResponse().status(status).json({ statusCode: status, error: error.name, message: error.message });
+    // A trigger that failed after choosing its run id names it: the run may exist, and retrying with it is safe.
+    const runId = error instanceof RedisUnavailableError && error.runId !== undefined ? { runId: error.runId } : {};
+    host.switchToHttp().getResponse().status(status).json({ statusCode: status, error: error.name, message: error.message, ...runId });
   }
 }

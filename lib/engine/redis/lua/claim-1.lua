@@ -28,7 +28,8 @@ end
 redis.call('HSET', KEYS[1], 'lease', ARGV[1], 'leaseUntil', now + tonumber(ARGV[3]), 'status', 'running', 'updatedAt', ARGV[2])
 redis.call('HSETNX', KEYS[1], 'startedAt', ARGV[2])
 redis.call('HDEL', KEYS[1], 'wakeAt')
-redis.call('HINCRBY', KEYS[1], 'executions', 1)
+-- A resent claim (its reply was lost) finds its own token: same execution, not counted twice.
+if holder ~= ARGV[1] then redis.call('HINCRBY', KEYS[1], 'executions', 1) end
 if redis.call('HEXISTS', KEYS[1], 'cancelRequested') == 1 then return {4, redis.call('HGETALL', KEYS[1])} end
 local timeoutMs = redis.call('HGET', KEYS[1], 'timeoutMs')
 if timeoutMs then
