@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
 import { checkTime, toMs } from '../common/duration';
 import {
@@ -150,7 +150,7 @@ export class GoTickEngine implements GoTickApi {
           onCancelled: (runId) => this.runCancelled(runId),
         }));
         await nudges.listen((runId, reason) => executor.nudge(runId, reason));
-        await queue.startWorker((runId) => executor.execute(runId));
+        await queue.startWorker((runId, request) => executor.execute(runId, request));
         this.sweeper = new IndexSweeper(store, () => this.flowIds(), settings.retentionMs, settings.logger);
         this.sweeper.start();
         this.reconciler = new Reconciler(store, queue, settings.logger);
@@ -178,10 +178,13 @@ export class GoTickEngine implements GoTickApi {
     // The add does not wait to learn whether the run was new: for a run still
     // queued it heals a trigger that died between the two writes (the job id
     // dedupes a job still waiting); for a run already under way or finished it
-    // is a spare job that the claim turns away. A crash between the two is the
+    // is a spare job that the claim turns away without touching the run (it
+    // carries this call's request id, which is not the run's createdBy). A crash
+    // between the two writes is the
     // reconciler's, from the run's timer.
     try {
-      const [created] = await Promise.all([this.creator!.create(run), queue.enqueueNew(run.runId, run.dueAt - run.createdAt)]);
+      const request = randomBytes(9).toString('base64url');
+      const [created] = await Promise.all([this.creator!.create({ ...run, request }), queue.enqueueNew(run.runId, run.dueAt - run.createdAt, request)]);
       return { runId: run.runId, created };
     } catch (err) {
       // A failed call does not prove nothing was written (the run may exist and

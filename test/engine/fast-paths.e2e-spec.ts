@@ -64,6 +64,38 @@ describe('one-round-trip triggers, triggerMany and woken waits', () => {
     expect((await engine.getRun('half-1'))!.executions).toBe(1);
   });
 
+  it('repeated triggers of a running or sleeping run add only spare jobs, which never execute it again', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const engine = await env.harness.start(
+      [
+        {
+          id: 'perf/gated',
+          handler: async (ctx: FlowContext) => {
+            await ctx.memo('gate', () => gate);
+            await ctx.sleep('nap', '1500ms');
+            return 'ok';
+          },
+        },
+      ],
+      { worker: { concurrency: 20 }, logger },
+    );
+    expect((await engine.trigger('perf/gated', undefined, { runId: 'gated' })).created).toBe(true);
+    await waitUntil(async () => (await engine.getRun('gated'))?.status === 'running', 'the run to start');
+    // The trigger's own job is running, so these dedupe; after it is gone, the next ones are spares.
+    for (let i = 0; i < 20; i++) expect((await engine.trigger('perf/gated', undefined, { runId: 'gated' })).created).toBe(false);
+    release();
+    await waitUntil(async () => (await engine.getRun('gated'))?.status === 'sleeping', 'the run to sleep');
+    const spares = await Promise.all(Array.from({ length: 50 }, () => engine.trigger('perf/gated', undefined, { runId: 'gated' })));
+    expect(spares.every((r) => !r.created)).toBe(true);
+    await pause(300);
+    // A spare job that claimed the sleeping run would have woken it (status running, executions 2).
+    const asleep = await engine.getRun('gated');
+    expect([asleep!.status, asleep!.executions]).toEqual(['sleeping', 1]);
+    const done = await engine.waitForRun('gated', { timeout: '10s' });
+    expect([done.status, done.executions]).toEqual(['completed', 2]);
+  });
+
   it('waitForRun is woken by the end of the run: 10 runs of 300 ms are each seen within 150 ms of their end', async () => {
     const engine = await env.harness.start([slow], { worker: { concurrency: 10 } });
     const lags = await Promise.all(

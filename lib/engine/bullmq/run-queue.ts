@@ -68,10 +68,10 @@ export class BullmqRunQueue implements RunQueue {
     );
   }
 
-  async enqueueNew(runId: string, delayMs: number): Promise<void> {
+  async enqueueNew(runId: string, delayMs: number, request?: string): Promise<void> {
     // The job id dedupes a retried trigger while the first job still waits.
     await this.queueOf(runId)
-      .add('run', { runId }, { jobId: newRunJobId(runId), priority: NEW_RUN_PRIORITY, delay: delayMs })
+      .add('run', request ? { runId, req: request } : { runId }, { jobId: newRunJobId(runId), priority: NEW_RUN_PRIORITY, delay: delayMs })
       .catch(explain);
   }
 
@@ -114,10 +114,10 @@ export class BullmqRunQueue implements RunQueue {
     return job !== undefined && job.timestamp + job.delay <= dueBy;
   }
 
-  async startWorker(process: (runId: string) => Promise<void>): Promise<void> {
+  async startWorker(process: (runId: string, request?: string) => Promise<void>): Promise<void> {
     const perPartition = Math.max(1, Math.ceil(this.options.concurrency / this.options.partitions));
     for (let i = 0; i < this.options.partitions; i++) {
-      const worker = new Worker<{ runId: string }>(QUEUE_NAME, (job) => process(job.data.runId), {
+      const worker = new Worker<{ runId: string; req?: string }>(QUEUE_NAME, (job) => process(job.data.runId, job.data.req), {
         connection: this.options.consumer(),
         prefix: bullPrefix(this.options.prefix, i, this.options),
         concurrency: perPartition,

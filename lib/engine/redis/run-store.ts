@@ -156,14 +156,14 @@ export class RedisRunStore implements RunStore {
     this.keys = new RunKeys(prefix);
   }
 
-  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }): Promise<boolean> {
+  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string }): Promise<boolean> {
     const timeoutMs = run.timeoutMs ?? '';
     // A sub-millisecond sequence keeps runs created in the same ms apart (and in order) for cursor paging.
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
     const runKey = this.keys.run(run.runId);
     const indexKey = this.keys.flowRuns(run.flowId);
     // Tells a resend of this call (ioredis re-sends when a reply is lost) from another trigger of the same run id.
-    const request = randomBytes(9).toString('base64url');
+    const request = run.request ?? randomBytes(9).toString('base64url');
     if (!this.cluster) {
       const created = await guarded(
         this.redis.createIndexed(
@@ -243,11 +243,13 @@ export class RedisRunStore implements RunStore {
     void (at === null ? this.clearTimer(runId) : this.setTimer(runId, at)).catch(() => undefined);
   }
 
-  async claim(runId: string, token: string, leaseMs: number): Promise<ClaimResult> {
-    const reply = (await guarded(this.redis.claim(this.keys.run(runId), token, Date.now(), leaseMs))) as [number, ...unknown[]];
+  async claim(runId: string, token: string, leaseMs: number, request = ''): Promise<ClaimResult> {
+    const reply = (await guarded(this.redis.claim(this.keys.run(runId), token, Date.now(), leaseMs, request))) as [number, ...unknown[]];
     switch (reply[0]) {
       case 0:
         return { kind: 'missing' };
+      case 6:
+        return { kind: 'spare' };
       case 2:
         return { kind: 'finished', status: reply[1] as RunStatus };
       case 3:
