@@ -179,9 +179,8 @@ export class GoTickEngine implements GoTickApi {
     // queued it heals a trigger that died between the two writes (the job id
     // dedupes a job still waiting); for a run already under way or finished it
     // is a spare job that the claim turns away without touching the run (it
-    // carries this call's request id, which is not the run's createdBy). A crash
-    // between the two writes is the
-    // reconciler's, from the run's timer.
+    // carries this call's request id, which is not the run's createdBy). A
+    // crash between the two writes is the reconciler's, from the run's timer.
     try {
       const request = randomBytes(9).toString('base64url');
       const [created] = await Promise.all([this.creator!.create({ ...run, request }), queue.enqueueNew(run.runId, run.dueAt - run.createdAt, request)]);
@@ -291,18 +290,16 @@ export class GoTickEngine implements GoTickApi {
     let ended = false;
     let wake: (() => void) | undefined;
     let stopWatching: (() => void) | undefined;
+    // Listening before the first read: an end between that read and the subscription cannot be missed.
+    const watching = this.runEnds!.watch(runId, () => {
+      ended = true;
+      wake?.();
+    });
     try {
-      // Listening before the first read: an end between that read and the subscription cannot be missed.
-      stopWatching = await beforeDeadline(
-        this.runEnds!.watch(runId, () => {
-          ended = true;
-          wake?.();
-        }),
-        Math.min(deadline, Date.now() + SUBSCRIBE_WAIT_MS),
-        () => new RedisUnavailableError('no subscription'),
-      );
+      stopWatching = await beforeDeadline(watching, Math.min(deadline, Date.now() + SUBSCRIBE_WAIT_MS), () => new RedisUnavailableError('no subscription'));
     } catch {
-      // No subscription (Redis away or slow): plain polling, at the pace of old.
+      // No subscription (Redis away or slow): plain polling, at the pace of old; a late one is let go.
+      void watching.then((stop) => stop(), () => undefined);
     }
     try {
       await pollUntilFinished<RunStatus>({
@@ -315,9 +312,11 @@ export class GoTickEngine implements GoTickApi {
         // One small HGET per poll: 5 ms to 200 ms apart without a subscription, a slow safety net with one.
         firstPauseMs: stopWatching ? FALLBACK_FIRST_PAUSE_MS : 5,
         maxPauseMs: stopWatching ? FALLBACK_MAX_PAUSE_MS : 200,
+        // A message only cuts one pause short: should the run not read as ended (say it was
+        // retried since), the waiter goes back to pausing rather than reading in a loop.
         pause: (ms) =>
           ended
-            ? Promise.resolve()
+            ? Promise.resolve((ended = false))
             : new Promise<void>((resolve) => {
                 const timer = setTimeout(() => {
                   wake = undefined;
