@@ -109,6 +109,31 @@ describe('one-round-trip triggers, triggerMany and woken waits', () => {
     expect(Math.max(...lags)).toBeLessThan(150);
   });
 
+  it('a waiter on a sleeping run is woken by its cancel (the parked-cancel script announces the end too)', async () => {
+    const engine = await env.harness.start([
+      {
+        id: 'perf/napper',
+        handler: async (ctx: FlowContext) => {
+          await ctx.sleep('nap', '1h');
+        },
+      },
+    ]);
+    const lags = await Promise.all(
+      [0, 1, 2, 3, 4].map(async (i) => {
+        const { runId } = await engine.trigger('perf/napper');
+        await waitUntil(async () => (await engine.getRun(runId))?.status === 'sleeping', 'the run to sleep');
+        const waiting = engine.waitForRun(runId, { timeout: '10s' });
+        // Past the waiter's first read, so only a wake-up (or the 750 ms read) can see the end.
+        await pause(400 + i * 10);
+        const cancelledAt = Date.now();
+        await engine.cancel(runId);
+        expect((await waiting).status).toBe('cancelled');
+        return Date.now() - cancelledAt;
+      }),
+    );
+    expect(Math.max(...lags)).toBeLessThan(150);
+  });
+
   it('a waiter whose wake-up message is lost still resolves through the slow poll, and its deadline stays exact', async () => {
     const engine = await env.harness.start([slow]);
     // Subscribe (the first waiter opens the shared subscriber), then drop the subscription.
