@@ -21,7 +21,7 @@ export interface GoTickEngineOptions {
   worker?: false | {
     /** Runs executed at once by this node. Default 10. */
     concurrency?: number;
-    /** How long an execution's lease (and job lock) lasts without renewal; a crashed worker's run is retried after about this long. Default '30s'. */
+    /** How long an execution's lease (and job lock) lasts without renewal; a crashed worker's run is retried after about this long. Default '30s', at least '500ms'. */
     lease?: Duration;
   };
   /** Step defaults for every flow. */
@@ -92,7 +92,7 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
   const defaults = options.defaults ?? {};
   return {
     prefix,
-    leaseMs: durationOption(worker ? worker.lease : undefined, '30s', 'worker.lease', 1000, MAX_TIMER_MS),
+    leaseMs: durationOption(worker ? worker.lease : undefined, '30s', 'worker.lease', 500, MAX_TIMER_MS),
     concurrency: worker === false ? 1 : integerOption(worker?.concurrency, 10, 'worker.concurrency', 1, 10_000),
     maxPayloadBytes: integerOption(options.limits?.maxPayloadBytes, 1024 * 1024, 'limits.maxPayloadBytes', 1, 512 * 1024 * 1024),
     maxSignalsPerRun,
