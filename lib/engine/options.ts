@@ -40,9 +40,19 @@ export interface GoTickEngineOptions {
   connectTimeout?: Duration;
   /**
    * How long close() lets running steps finish. Past it, their runs are
-   * handed back so another node resumes them at once. Default '10s'.
+   * handed back so another node resumes them at once (best effort, about a
+   * second more) and every connection is dropped: close() returns within
+   * about shutdownTimeout + 2 s even while Redis is down or frozen. Default '10s'.
    */
   shutdownTimeout?: Duration;
+  /**
+   * How long a Redis call made for a caller (trigger, getRun, listRuns,
+   * waitForRun's reads) may wait for an answer before it fails with
+   * RedisUnavailableError (HTTP 503). Also bounds the engine's own writes on
+   * the same connection. The worker's BullMQ connections have none (their
+   * blocking reads wait on purpose). Default '5s'.
+   */
+  commandTimeout?: Duration;
   logger?: EngineLogger;
 }
 
@@ -56,12 +66,21 @@ export interface ResolvedOptions {
   partitions: number;
   connectTimeoutMs: number;
   shutdownTimeoutMs: number;
+  commandTimeoutMs: number;
   retries: number;
   backoff: Backoff;
   logger: EngineLogger;
 }
 
 const silentLogger: EngineLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+function durationOrNaN(duration: Duration): number {
+  try {
+    return toMs(duration);
+  } catch {
+    return NaN;
+  }
+}
 
 /** Checks every option and fills in the defaults; a bad option fails here with GoTickConfigError naming it. */
 export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
@@ -77,6 +96,13 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1024) {
     throw new GoTickConfigError(`Invalid partitions ${JSON.stringify(options.partitions)}: an integer from 1 to 1024.`);
   }
+  const commandTimeoutMs = durationOrNaN(options.commandTimeout ?? '5s');
+  // ioredis takes 0 as "no timeout", which is exactly the unbounded wait this option exists to prevent.
+  if (!(commandTimeoutMs >= 1 && commandTimeoutMs <= 2_147_483_647)) {
+    throw new GoTickConfigError(
+      `Invalid commandTimeout ${JSON.stringify(options.commandTimeout)}: from 1 ms to about 24 days; a few seconds suits most apps.`,
+    );
+  }
   const worker = options.worker;
   return {
     prefix,
@@ -87,6 +113,7 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
     partitions,
     connectTimeoutMs: toMs(options.connectTimeout ?? '10s', 'connectTimeout'),
     shutdownTimeoutMs: toMs(options.shutdownTimeout ?? '10s', 'shutdownTimeout'),
+    commandTimeoutMs,
     retries: options.defaults?.retries ?? 3,
     backoff: options.defaults?.backoff ?? { type: 'exponential', delay: '1s', maxDelay: '5m' },
     logger: options.logger ?? silentLogger,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import type { RunQueue } from '../ports';
-import type { RedisClient } from '../redis/connection';
+import { explainUnavailable, type RedisClient } from '../redis/connection';
 
 export interface BullmqRunQueueOptions {
   /** Our key prefix: BullMQ keys become `<prefix>:runs:*` (or per partition, see bullPrefix). */
@@ -16,6 +16,8 @@ export interface BullmqRunQueueOptions {
   lockMs: number;
   partitions: number;
   cluster: boolean;
+  /** Where BullMQ's 'error' events go (a worker's or queue's); without a listener Node would print them raw. */
+  onError: (source: string, err: Error) => void;
 }
 
 export const QUEUE_NAME = 'runs';
@@ -57,15 +59,18 @@ export class BullmqRunQueue implements RunQueue {
   private readonly node = randomBytes(5).toString('hex');
 
   constructor(private readonly options: BullmqRunQueueOptions) {
-    this.queues = Array.from(
-      { length: options.partitions },
-      (_, i) => new Queue(QUEUE_NAME, { connection: options.producer, prefix: bullPrefix(options.prefix, i, options) }),
-    );
+    this.queues = Array.from({ length: options.partitions }, (_, i) => {
+      const queue = new Queue(QUEUE_NAME, { connection: options.producer, prefix: bullPrefix(options.prefix, i, options) });
+      queue.on('error', (err) => options.onError('BullMQ queue', err));
+      return queue;
+    });
   }
 
   async enqueueNew(runId: string, delayMs: number): Promise<void> {
     // The job id dedupes a retried trigger while the first job still waits.
-    await this.queueOf(runId).add('run', { runId }, { jobId: `t-${runId}`, priority: NEW_RUN_PRIORITY, delay: delayMs });
+    await this.queueOf(runId)
+      .add('run', { runId }, { jobId: `t-${runId}`, priority: NEW_RUN_PRIORITY, delay: delayMs })
+      .catch(explainUnavailable);
   }
 
   async enqueueResume(runId: string, atMs: number, dedupeKey?: string): Promise<void> {
@@ -76,7 +81,7 @@ export class BullmqRunQueue implements RunQueue {
     // resume is harmless: the claim lets one execution in. Short, because the
     // id is stored three times per job (the run id is in the data).
     const jobId = dedupeKey ? `r-${runId}-${dedupeKey}` : `r${this.node}${(this.resumes++).toString(36)}`;
-    await this.queueOf(runId).add('resume', { runId }, { jobId, delay: Math.max(0, atMs - Date.now()) });
+    await this.queueOf(runId).add('resume', { runId }, { jobId, delay: Math.max(0, atMs - Date.now()) }).catch(explainUnavailable);
   }
 
   async startWorker(process: (runId: string) => Promise<void>): Promise<void> {
@@ -95,8 +100,7 @@ export class BullmqRunQueue implements RunQueue {
         removeOnFail: { count: 1000 },
         autorun: false,
       });
-      // Errors here are connection hiccups BullMQ recovers from; without a listener Node would print them raw.
-      worker.on('error', () => undefined);
+      worker.on('error', (err) => this.options.onError('BullMQ worker', err));
       void worker.run();
       this.workers.push(worker);
     }
@@ -105,6 +109,12 @@ export class BullmqRunQueue implements RunQueue {
 
   async stopWorker(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.close()));
+  }
+
+  async forceStop(): Promise<void> {
+    // Not close(true): a second close() returns the first, graceful one, which waits for
+    // Redis. disconnect() drops the worker's sockets (its blocking copy included) at once.
+    await Promise.all(this.workers.map((worker) => worker.disconnect()));
   }
 
   async close(): Promise<void> {

@@ -55,6 +55,20 @@ export function describeConnection(connection: RedisConnection | undefined): str
   return `${connection?.host ?? '127.0.0.1'}:${connection?.port ?? 6379}`;
 }
 
+// ioredis' and BullMQ's wording for "Redis did not answer"; "Command timed out" is the commandTimeout option firing.
+const UNAVAILABLE = /enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|max retries|Stream isn't writeable|CLUSTERDOWN|Command timed out/i;
+
+/** True for an error that says Redis could not be reached or did not answer in time (not that it refused a command). */
+export function isConnectionError(err: unknown): boolean {
+  return UNAVAILABLE.test((err as Error)?.message ?? String(err));
+}
+
+/** Rethrows a connection error as RedisUnavailableError (the original kept as cause), anything else as it is. */
+export function explainUnavailable(err: unknown): never {
+  if (isConnectionError(err)) throw Object.assign(new RedisUnavailableError((err as Error)?.message ?? String(err)), { cause: err });
+  throw err;
+}
+
 /** Connects a lazy client, turning a refused connection into a message that says what to do. */
 export async function connectOrExplain(client: RedisClient, where: string, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;

@@ -4,7 +4,7 @@ import { RedisUnavailableError } from '../../common/errors';
 import { LeaseLostError } from '../errors';
 import type { ClaimResult, RunOutcome, RunRecord, RunStore, StepRecord, StepWrite } from '../ports';
 import type { RunStatus } from '../../common/types';
-import type { RedisClient } from './connection';
+import { isConnectionError, type RedisClient } from './connection';
 import { RunKeys, STEP_FIELD } from './keys';
 import { packStep, unpackStep } from './step-codec';
 
@@ -77,11 +77,9 @@ function* flatPairs(flat: string[]): Iterable<[string, string]> {
   for (let i = 0; i < flat.length; i += 2) yield [flat[i], flat[i + 1]];
 }
 
-const UNAVAILABLE = /enableOfflineQueue|Connection is closed|ECONNREFUSED|ETIMEDOUT|max retries|Stream isn't writeable|CLUSTERDOWN/i;
-
 function explain(err: unknown): never {
   const message = (err as Error)?.message ?? String(err);
-  if (UNAVAILABLE.test(message)) throw Object.assign(new RedisUnavailableError(message), { cause: err });
+  if (isConnectionError(err)) throw Object.assign(new RedisUnavailableError(message), { cause: err });
   throw err;
 }
 
