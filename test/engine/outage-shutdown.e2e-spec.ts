@@ -1,0 +1,159 @@
+import { BullmqRunQueue } from '../../lib/engine/bullmq/run-queue';
+import { createClient } from '../../lib/engine/redis/connection';
+import { GoTickConfigError, GoTickEngine, RedisUnavailableError, WaitForRunTimeoutError, type FlowContext } from '../../lib/engine';
+import { EngineHarness } from '../support/engine-harness';
+import { startRedis, type TestRedis } from '../support/redis-server';
+import { waitUntil } from '../support/wait-until';
+
+/** Milliseconds `promise` took to settle, and how (never rejects). */
+async function timed(promise: Promise<unknown>): Promise<{ ms: number; error?: unknown }> {
+  const started = Date.now();
+  try {
+    await promise;
+    return { ms: Date.now() - started };
+  } catch (error) {
+    return { ms: Date.now() - started, error };
+  }
+}
+
+describe('a Redis outage', () => {
+  let redis: TestRedis;
+  let harness: EngineHarness;
+  let stepStarted: Set<string>;
+
+  /** A flow whose one task never returns: an execution "mid-step" for as long as the test likes. */
+  const stuck = {
+    id: 'outage/stuck',
+    handler: async (ctx: FlowContext) => {
+      await ctx.task('forever', () => {
+        stepStarted.add(ctx.runId);
+        return new Promise<never>(() => undefined);
+      });
+    },
+  };
+
+  beforeEach(async () => {
+    stepStarted = new Set();
+    redis = await startRedis();
+    harness = new EngineHarness(redis.url);
+  });
+  afterEach(async () => {
+    await redis.thaw();
+    await harness.closeAll();
+    await redis.stop();
+  });
+
+  async function engineMidStep(options: ConstructorParameters<typeof GoTickEngine>[0] = {}): Promise<GoTickEngine> {
+    const engine = await harness.start([stuck], { shutdownTimeout: '2s', ...options });
+    const { runId } = await engine.trigger(stuck.id);
+    await waitUntil(() => stepStarted.has(runId), 'the step to start');
+    return engine;
+  }
+
+  describe('does not hold close() past shutdownTimeout', () => {
+    it('with Redis SIGKILLed while a run is mid-step', async () => {
+      const engine = await engineMidStep();
+      await redis.kill();
+      const { ms, error } = await timed(engine.close());
+      expect(error).toBeUndefined();
+      // The grace period is still given to the step (it might have finished), then nothing waits on Redis.
+      expect(ms).toBeGreaterThanOrEqual(1900);
+      expect(ms).toBeLessThan(5000);
+    });
+
+    it('with Redis frozen (SIGSTOP) while a run is mid-step', async () => {
+      const engine = await engineMidStep();
+      await redis.freeze();
+      const { ms, error } = await timed(engine.close());
+      expect(error).toBeUndefined();
+      expect(ms).toBeGreaterThanOrEqual(1900);
+      expect(ms).toBeLessThan(5000);
+    });
+
+    it('with Redis frozen and no run in hand', async () => {
+      const engine = await harness.start([stuck], { shutdownTimeout: '2s' });
+      await redis.freeze();
+      const { ms, error } = await timed(engine.close());
+      expect(error).toBeUndefined();
+      expect(ms).toBeLessThan(5000);
+    });
+
+    it('and with Redis healthy a mid-step run is handed back at the deadline, not after its lease', async () => {
+      const prefix = `outage-handback-${process.pid}`;
+      const engine = await engineMidStep({ prefix, worker: { lease: '60s' } });
+      const [runId] = [...stepStarted];
+      const { ms } = await timed(engine.close());
+      expect(ms).toBeGreaterThanOrEqual(1900);
+      expect(ms).toBeLessThan(5000);
+      // Handed back: queued with no lease holder, so another node claims it now rather than in 60 s.
+      const [status, lease] = await redis.client.hmget(`${prefix}:run:{${runId}}`, 'status', 'lease');
+      expect({ status, lease }).toEqual({ status: 'queued', lease: null });
+    });
+  });
+
+  describe('with Redis frozen, every call made for a caller is bounded', () => {
+    it('trigger, getRun and listRuns fail with RedisUnavailableError within commandTimeout', async () => {
+      const engine = await harness.start([stuck], { commandTimeout: '1s', worker: false });
+      const { runId } = await engine.trigger(stuck.id);
+      await redis.freeze();
+      const calls = await Promise.all([
+        timed(engine.trigger(stuck.id)),
+        timed(engine.trigger(stuck.id, undefined, { runId })),
+        timed(engine.getRun(runId)),
+        timed(engine.listRuns({ flowId: stuck.id })),
+        timed(engine.listRuns()),
+      ]);
+      for (const { ms, error } of calls) {
+        expect(error).toBeInstanceOf(RedisUnavailableError);
+        expect(ms).toBeGreaterThanOrEqual(900);
+        expect(ms).toBeLessThan(3000);
+      }
+    });
+
+    it('a trigger that reaches BullMQ is bounded too (the producer connection)', async () => {
+      const prefix = `outage-producer-${process.pid}`;
+      const producer = createClient(redis.url, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
+      producer.on('error', () => undefined);
+      const queue = new BullmqRunQueue({
+        prefix,
+        producer,
+        consumer: () => createClient(redis.url, { maxRetriesPerRequest: null }),
+        concurrency: 1,
+        lockMs: 30_000,
+        partitions: 1,
+        cluster: false,
+        onError: () => undefined,
+      });
+      try {
+        await queue.enqueueNew('before-freeze', 0);
+        await redis.freeze();
+        const { ms, error } = await timed(queue.enqueueNew('during-freeze', 0));
+        expect(error).toBeInstanceOf(RedisUnavailableError);
+        expect(ms).toBeLessThan(3000);
+      } finally {
+        await redis.thaw();
+        await queue.close();
+        producer.disconnect();
+      }
+    });
+
+    it('waitForRun({ timeout: 1s }) rejects with WaitForRunTimeoutError at its deadline', async () => {
+      // A commandTimeout far past the wait's deadline: only the deadline can end the wait in time.
+      const engine = await engineMidStep({ commandTimeout: '30s' });
+      const [runId] = [...stepStarted];
+      await redis.freeze();
+      const { ms, error } = await timed(engine.waitForRun(runId, { timeout: '1s' }));
+      expect(error).toBeInstanceOf(WaitForRunTimeoutError);
+      expect(ms).toBeGreaterThanOrEqual(950);
+      expect(ms).toBeLessThan(1500);
+    });
+  });
+
+  it('commandTimeout must be a positive duration (0 would mean "wait forever" to ioredis)', () => {
+    for (const commandTimeout of [0, -1, 'soon', Number.NaN, '30d']) {
+      expect(() => new GoTickEngine({ commandTimeout })).toThrow(GoTickConfigError);
+    }
+    expect(() => new GoTickEngine({ commandTimeout: 0 })).toThrow(/commandTimeout/);
+    expect(() => new GoTickEngine({ commandTimeout: '250ms' })).not.toThrow();
+  });
+});
