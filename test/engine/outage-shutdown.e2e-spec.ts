@@ -1,3 +1,6 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { BullmqRunQueue } from '../../lib/engine/bullmq/run-queue';
 import { createClient } from '../../lib/engine/redis/connection';
 import { GoTickConfigError, GoTickEngine, RedisUnavailableError, WaitForRunTimeoutError, type FlowContext } from '../../lib/engine';
@@ -155,5 +158,65 @@ describe('a Redis outage', () => {
     }
     expect(() => new GoTickEngine({ commandTimeout: 0 })).toThrow(/commandTimeout/);
     expect(() => new GoTickEngine({ commandTimeout: '250ms' })).not.toThrow();
+  });
+});
+
+describe('a process whose Redis goes away', () => {
+  let redis: TestRedis;
+  let child: ChildProcess | undefined;
+
+  beforeEach(async () => {
+    redis = await startRedis();
+  });
+  afterEach(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await redis.stop();
+  });
+
+  /** Starts test/fixtures/outage-logger.ts; its stdout and stderr accumulate in the returned object. */
+  async function startNode(): Promise<{ out: string; err: string; exited: Promise<number | null> }> {
+    const root = join(__dirname, '..', '..');
+    child = spawn(process.execPath, ['-r', '@swc-node/register', join(root, 'test', 'fixtures', 'outage-logger.ts')], {
+      cwd: root,
+      env: { ...process.env, GOTICK_URL: redis.url, GOTICK_PREFIX: `outage-log-${process.pid}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const node = { out: '', err: '', exited: new Promise<number | null>((resolve) => child!.once('exit', resolve)) };
+    child.stdout!.on('data', (chunk: Buffer) => (node.out += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (node.err += chunk.toString()));
+    await waitUntil(() => node.out.includes('READY\n') || child!.exitCode !== null, 'the node to start', 20_000);
+    expect(node.out).toContain('READY');
+    return node;
+  }
+
+  const count = (text: string, pattern: RegExp) => text.split('\n').filter((row) => pattern.test(row)).length;
+
+  it('logs one warn per outage and one line when Redis is back, nothing on stderr, and exits on SIGTERM with Redis dead', async () => {
+    const node = await startNode();
+    const outages: Array<() => Promise<void>> = [() => redis.shutdown(), () => redis.kill()];
+    for (const [i, takeDown] of outages.entries()) {
+      await takeDown();
+      await waitUntil(() => count(node.out, /^WARN Redis unreachable at /) === i + 1, `the warn of outage ${i + 1}`);
+      // Deliberately long: ioredis retries every 50-2000 ms on each of the node's clients, so
+      // in 2.5 s there are dozens of failed reconnects, each of which used to print a stack.
+      await delay(2500);
+      await redis.boot();
+      await waitUntil(() => count(node.out, /^LOG Redis reachable again after \d+(\.\d+)? s$/) === i + 1, `the recovery line of outage ${i + 1}`);
+    }
+    expect(count(node.out, /^WARN Redis unreachable at redis:\/\/127\.0\.0\.1:\d+: .+; retrying$/)).toBe(2);
+    expect(count(node.out, /^WARN /)).toBe(2);
+    expect(count(node.out, /^ERROR /)).toBe(0);
+    expect(node.err).not.toMatch(/Unhandled error event/);
+    expect(node.err).toBe('');
+
+    // SIGTERM with Redis dead: close() gives up on Redis after the grace period and leaves nothing that keeps
+    // the process alive for long (BullMQ's watchdog on its last blocking read runs out within drainDelay + 1 s).
+    await redis.kill();
+    child!.kill('SIGTERM');
+    const code = await Promise.race([node.exited, delay(12_000).then(() => 'still running')]);
+    expect(code).toBe(0);
+    const closedIn = Number(/CLOSED in (\d+) ms/.exec(node.out)?.[1]);
+    expect(closedIn).toBeLessThan(4000);
+    expect(node.err).toBe('');
   });
 });

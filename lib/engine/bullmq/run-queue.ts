@@ -54,6 +54,9 @@ function partitionOf(runId: string, partitions: number): number {
 export class BullmqRunQueue implements RunQueue {
   private readonly queues: Queue[];
   private readonly workers: Worker[] = [];
+  /** Jobs whose processing has begun and not yet returned, over all partitions. */
+  private inFlight = 0;
+  private onIdle?: () => void;
   private resumes = 0;
   /** Random per process, so counter-based job ids of different nodes never meet. */
   private readonly node = randomBytes(5).toString('hex');
@@ -87,7 +90,7 @@ export class BullmqRunQueue implements RunQueue {
   async startWorker(process: (runId: string) => Promise<void>): Promise<void> {
     const perPartition = Math.max(1, Math.ceil(this.options.concurrency / this.options.partitions));
     for (let i = 0; i < this.options.partitions; i++) {
-      const worker = new Worker<{ runId: string }>(QUEUE_NAME, (job) => process(job.data.runId), {
+      const worker = new Worker<{ runId: string }>(QUEUE_NAME, (job) => this.track(process(job.data.runId)), {
         connection: this.options.consumer(),
         prefix: bullPrefix(this.options.prefix, i, this.options),
         concurrency: perPartition,
@@ -108,17 +111,30 @@ export class BullmqRunQueue implements RunQueue {
   }
 
   async stopWorker(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.close()));
+    // Not BullMQ's graceful close(): it waits for Redis without bound, and once begun it is the
+    // only close a worker gets (a later close(true) returns it). Pausing takes no Redis call.
+    await Promise.all(this.workers.map((worker) => worker.pause(true)));
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
+    await this.forceStop();
   }
 
   async forceStop(): Promise<void> {
-    // Not close(true): a second close() returns the first, graceful one, which waits for
-    // Redis. disconnect() drops the worker's sockets (its blocking copy included) at once.
-    await Promise.all(this.workers.map((worker) => worker.disconnect()));
+    // Forced: drops the blocking connection and stops BullMQ's lock and stall timers without a
+    // Redis round trip. The shared worker connection stays for the engine to close.
+    await Promise.all(this.workers.map((worker) => worker.close(true)));
   }
 
   async close(): Promise<void> {
     await Promise.all(this.queues.map((queue) => queue.close()));
+  }
+
+  private async track(processing: Promise<void>): Promise<void> {
+    this.inFlight++;
+    try {
+      await processing;
+    } finally {
+      if (--this.inFlight === 0) this.onIdle?.();
+    }
   }
 
   private queueOf(runId: string): Queue {

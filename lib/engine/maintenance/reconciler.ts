@@ -1,6 +1,7 @@
 import type { EngineLogger } from '../flow-definition';
 import type { RunQueue, RunStore } from '../ports';
 import { isFinished } from '../../common/run-status';
+import { RedisUnavailableError } from '../../common/errors';
 
 /** How far a re-enqueued run's timer moves on, so nodes do not re-enqueue it on every pass. */
 const RETRY_MS = 5000;
@@ -63,7 +64,8 @@ export class Reconciler {
       }
       if (requeued) this.logger.warn(`Re-enqueued ${requeued} run(s) that no queue job was going to wake.`);
     } catch (err) {
-      this.logger.warn(`Reconciler pass failed (will retry): ${(err as Error).message}`);
+      // An outage is logged once by the connection watch; a line per pass would only repeat it.
+      if (!(err instanceof RedisUnavailableError)) this.logger.warn(`Reconciler pass failed (will retry): ${(err as Error).message}`);
     } finally {
       this.running = false;
     }
