@@ -1,4 +1,5 @@
 import type { Scenario } from '../report/types';
+import { fsyncAlways } from './fsync-always';
 import { memoryPerSleepingRun } from './memory';
 import { replayCost } from './replay-cost';
 import { scaleOut } from './scale-out';
@@ -16,4 +17,5 @@ export const SCENARIOS: ReadonlyArray<readonly [id: string, run: Scenario]> = [
   ['replay-cost', replayCost],
   ['memory', memoryPerSleepingRun],
   ['scale-out', scaleOut],
+  ['fsync-always', fsyncAlways],
 ];
