@@ -54,9 +54,10 @@ function partitionOf(runId: string, partitions: number): number {
 export class BullmqRunQueue implements RunQueue {
   private readonly queues: Queue[];
   private readonly workers: Worker[] = [];
-  /** Jobs whose processing has begun and not yet returned, over all partitions. */
-  private inFlight = 0;
+  /** Jobs handed to `process` whose outcome BullMQ has not yet recorded (its completed/failed event), over all partitions. */
+  private readonly inFlight = new Set<string>();
   private onIdle?: () => void;
+  private stopping = false;
   private resumes = 0;
   /** Random per process, so counter-based job ids of different nodes never meet. */
   private readonly node = randomBytes(5).toString('hex');
@@ -90,7 +91,13 @@ export class BullmqRunQueue implements RunQueue {
   async startWorker(process: (runId: string) => Promise<void>): Promise<void> {
     const perPartition = Math.max(1, Math.ceil(this.options.concurrency / this.options.partitions));
     for (let i = 0; i < this.options.partitions; i++) {
-      const worker = new Worker<{ runId: string }>(QUEUE_NAME, (job) => this.track(process(job.data.runId)), {
+      const worker = new Worker<{ runId: string }>(QUEUE_NAME, (job) => {
+        this.inFlight.add(job.id!);
+        // A fetch already under way when the worker paused still hands over a job: pass its run on
+        // to a node that is not stopping (a fresh job), instead of starting an execution to abandon.
+        if (this.stopping) return this.enqueueResume(job.data.runId, Date.now());
+        return process(job.data.runId);
+      }, {
         connection: this.options.consumer(),
         prefix: bullPrefix(this.options.prefix, i, this.options),
         concurrency: perPartition,
@@ -104,6 +111,8 @@ export class BullmqRunQueue implements RunQueue {
         autorun: false,
       });
       worker.on('error', (err) => this.options.onError('BullMQ worker', err));
+      worker.on('completed', (job) => this.settled(job.id));
+      worker.on('failed', (job) => this.settled(job?.id));
       void worker.run();
       this.workers.push(worker);
     }
@@ -113,8 +122,10 @@ export class BullmqRunQueue implements RunQueue {
   async stopWorker(): Promise<void> {
     // Not BullMQ's graceful close(): it waits for Redis without bound, and once begun it is the
     // only close a worker gets (a later close(true) returns it). Pausing takes no Redis call.
+    this.stopping = true;
     await Promise.all(this.workers.map((worker) => worker.pause(true)));
-    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
+    // Until BullMQ has recorded each job's end: closing before would leave it active, to be run again once stalled.
+    if (this.inFlight.size > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
     await this.forceStop();
   }
 
@@ -128,13 +139,8 @@ export class BullmqRunQueue implements RunQueue {
     await Promise.all(this.queues.map((queue) => queue.close()));
   }
 
-  private async track(processing: Promise<void>): Promise<void> {
-    this.inFlight++;
-    try {
-      await processing;
-    } finally {
-      if (--this.inFlight === 0) this.onIdle?.();
-    }
+  private settled(jobId: string | undefined): void {
+    if (jobId !== undefined && this.inFlight.delete(jobId) && this.inFlight.size === 0) this.onIdle?.();
   }
 
   private queueOf(runId: string): Queue {
