@@ -92,6 +92,32 @@ describe('a Redis outage', () => {
       const [status, lease] = await redis.client.hmget(`${prefix}:run:{${runId}}`, 'status', 'lease');
       expect({ status, lease }).toEqual({ status: 'queued', lease: null });
     });
+
+    it('hands a mid-step run back to the next node at once, 20 times in a row', async () => {
+      const prefix = `outage-relay-${process.pid}`;
+      const starts: string[] = [];
+      const relay = {
+        id: 'outage/relay',
+        handler: async (ctx: FlowContext) => {
+          await ctx.task('forever', () => {
+            starts.push(ctx.runId);
+            return new Promise<never>(() => undefined);
+          });
+        },
+      };
+      // A 60 s lease: a run that was not handed back would stay out of reach for the whole test.
+      const options = { prefix, shutdownTimeout: '200ms', worker: { lease: '60s' } };
+      let node = await harness.start([relay], options);
+      const { runId } = await node.trigger(relay.id);
+      for (let round = 1; round <= 20; round++) {
+        await waitUntil(() => starts.length === round, `start ${round} of the step`, 5000);
+        await node.close();
+        const [status, lease] = await redis.client.hmget(`${prefix}:run:{${runId}}`, 'status', 'lease');
+        expect({ round, status, lease }).toEqual({ round, status: 'queued', lease: null });
+        node = await harness.start([relay], options);
+      }
+      expect(starts.every((id) => id === runId)).toBe(true);
+    });
   });
 
   describe('with Redis frozen, every call made for a caller is bounded', () => {
