@@ -211,7 +211,7 @@ export class GoTickEngine implements GoTickApi {
         this.executor?.releaseAll();
         const handedBack = await settlesWithin(stopped, HAND_BACK_MS);
         closeBy = Date.now() + DISCONNECT_MS;
-        // BullMQ's graceful close waits on Redis without bound (it cannot finish a job Redis does not answer for).
+        // Recording a job's end needs Redis too: past this, the worker is closed without it.
         if (!handedBack) await settlesWithin(queue.forceStop().catch(() => undefined), closeBy - Date.now());
       } else {
         closeBy = Date.now() + DISCONNECT_MS;

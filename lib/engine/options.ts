@@ -42,7 +42,7 @@ export interface GoTickEngineOptions {
    * How long close() lets running steps finish. Past it, their runs are
    * handed back so another node resumes them at once (best effort, about a
    * second more) and every connection is dropped: close() returns within
-   * about shutdownTimeout + 2 s even while Redis is down or frozen. Default '10s'.
+   * about shutdownTimeout + 1.5 s even while Redis is down or frozen. Default '10s'.
    */
   shutdownTimeout?: Duration;
   /**
