@@ -1,6 +1,7 @@
 import type { Scenario } from '../report/types';
 import { bulkTrigger } from './bulk-trigger';
 import { endToEnd } from './end-to-end';
+import { fsyncAlways } from './fsync-always';
 import { memoryPerSleepingRun } from './memory';
 import { replayCost } from './replay-cost';
 import { scaleOut } from './scale-out';
@@ -22,4 +23,5 @@ export const SCENARIOS: ReadonlyArray<readonly [id: string, run: Scenario]> = [
   ['sequential-triggers', sequentialTriggers],
   ['end-to-end', endToEnd],
   ['bulk-trigger', bulkTrigger],
+  ['fsync-always', fsyncAlways],
 ];

@@ -41,6 +41,7 @@ import { resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from '
 import type { CancelNudges, MailboxStore, RetryStore, RunQueue, RunStore } from './ports';
 import { RedisCancelNudges } from './redis/cancel-nudges';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
+import { ConnectionWatch } from './redis/connection-watch';
 import { RedisMailboxStore } from './redis/mailbox-store';
 import { RedisRetryStore } from './redis/retry-store';
 import { RedisRunEnds } from './redis/run-ends';
@@ -60,6 +61,9 @@ const SUBSCRIBE_WAIT_MS = 1000;
 /** The poll under a subscribed waitForRun: only there for a lost message. */
 const FALLBACK_FIRST_PAUSE_MS = 250;
 const FALLBACK_MAX_PAUSE_MS = 2000;
+/** Past shutdownTimeout: how long the runs in hand get to be handed back, then to drop the connections. */
+const HAND_BACK_MS = 1000;
+const DISCONNECT_MS = 500;
 
 /**
  * The durable runtime without Nest: register flows, start, trigger. The Nest
@@ -70,6 +74,7 @@ export class GoTickEngine implements GoTickApi {
   private readonly flows = new Map<string, FlowDefinition>();
   private readonly clients: RedisClient[] = [];
   private readonly settings: ResolvedOptions;
+  private readonly watch: ConnectionWatch;
   private store?: RunStore;
   /** The store on the producer connection, for creating runs. */
   private creator?: RunStore;
@@ -85,6 +90,7 @@ export class GoTickEngine implements GoTickApi {
 
   constructor(private readonly options: GoTickEngineOptions = {}) {
     this.settings = resolveOptions(options);
+    this.watch = new ConnectionWatch(describeConnection(options.connection), this.settings.logger);
   }
 
   /** Adds a flow. Must happen before start(). */
@@ -112,9 +118,11 @@ export class GoTickEngine implements GoTickApi {
     const { connection } = this.options;
     const settings = this.settings;
     const where = describeConnection(connection);
-    // Producers fail fast while Redis is away (a trigger must not hang); the worker waits it out.
-    const storeClient = this.track(createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 }));
-    const producer = this.track(createClient(connection, { lazyConnect: true, maxRetriesPerRequest: 1 }));
+    // Producers fail fast while Redis is away and time out while it is frozen (a trigger must
+    // not hang); the worker waits it out, and its blocking reads must not be cut short.
+    const { commandTimeoutMs: commandTimeout } = settings;
+    const storeClient = this.track(createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout }));
+    const producer = this.track(createClient(connection, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout }));
     try {
       await connectOrExplain(storeClient, where, settings.connectTimeoutMs);
       await connectOrExplain(producer, where, settings.connectTimeoutMs);
@@ -127,6 +135,7 @@ export class GoTickEngine implements GoTickApi {
         lockMs: settings.leaseMs,
         partitions: settings.partitions,
         cluster: isCluster(connection),
+        onError: (source, err) => this.watch.report(source, err),
       });
       const mailbox = new RedisMailboxStore(storeClient, settings.prefix);
       // Runs are created on the producer's connection, so the job add can follow on the same socket (see trigger).
@@ -440,28 +449,41 @@ export class GoTickEngine implements GoTickApi {
 
   /**
    * Stops taking work, lets executions in hand finish (up to shutdownTimeout,
-   * then hands their runs back), and closes every connection.
+   * then hands their runs back), and closes every connection. Returns within
+   * about shutdownTimeout + 1.5 s whatever Redis does: past the grace period
+   * nothing waits on Redis beyond a short, fixed bound.
    */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.sweeper?.stop();
     this.reconciler?.stop();
+    let closeBy = Date.now() + DISCONNECT_MS;
     if (this.queue) {
-      const stopped = this.queue.stopWorker().catch(() => undefined);
-      let timer: NodeJS.Timeout | undefined;
-      const inTime = await Promise.race([
-        stopped.then(() => true),
-        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.settings.shutdownTimeoutMs))),
-      ]);
-      clearTimeout(timer);
-      if (!inTime) this.executor?.releaseAll();
-      await stopped;
-      await this.queue.close().catch(() => undefined);
+      const queue = this.queue;
+      const stopped = queue.stopWorker().catch(() => undefined);
+      if (!(await settlesWithin(stopped, this.settings.shutdownTimeoutMs))) {
+        // Handing back needs Redis; with Redis gone the lease runs out instead, as after a crash.
+        this.executor?.releaseAll();
+        const handedBack = await settlesWithin(stopped, HAND_BACK_MS);
+        closeBy = Date.now() + DISCONNECT_MS;
+        // Recording a job's end needs Redis too: past this, the worker is closed without it.
+        if (!handedBack) await settlesWithin(queue.forceStop().catch(() => undefined), closeBy - Date.now());
+      } else {
+        closeBy = Date.now() + DISCONNECT_MS;
+      }
+      await settlesWithin(queue.close().catch(() => undefined), closeBy - Date.now());
     }
+    this.watch.close();
     // The store only borrows its client: every client is closed once, here (a second QUIT on a
     // closed ioredis client makes it reconnect, which held the process open for two seconds).
-    await Promise.all(this.clients.map((client) => client.quit().catch(() => client.disconnect())));
+    // QUIT lets a healthy Redis answer what is in flight; a silent one is not waited for.
+    await Promise.all(
+      this.clients.map(async (client) => {
+        await settlesWithin(client.quit().catch(() => undefined), closeBy - Date.now());
+        if (client.status !== 'end') client.disconnect();
+      }),
+    );
   }
 
   private flowIds(): string[] {
@@ -478,7 +500,18 @@ export class GoTickEngine implements GoTickApi {
   }
 
   private track(client: RedisClient): RedisClient {
-    this.clients.push(client);
+    this.clients.push(this.watch.watch(client));
     return client;
+  }
+}
+
+/** True when `promise` settles within `ms`; false (leaving it to settle whenever) otherwise. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, ms))));
+  try {
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

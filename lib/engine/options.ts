@@ -43,9 +43,19 @@ export interface GoTickEngineOptions {
   connectTimeout?: Duration;
   /**
    * How long close() lets running steps finish. Past it, their runs are
-   * handed back so another node resumes them at once. Default '10s'.
+   * handed back so another node resumes them at once (best effort, about a
+   * second more) and every connection is dropped: close() returns within
+   * about shutdownTimeout + 1.5 s even while Redis is down or frozen. Default '10s'.
    */
   shutdownTimeout?: Duration;
+  /**
+   * How long a Redis call made for a caller (trigger, getRun, listRuns,
+   * waitForRun's reads) may wait for an answer before it fails with
+   * RedisUnavailableError (HTTP 503). Also bounds the engine's own writes on
+   * the same connection. The worker's BullMQ connections have none (their
+   * blocking reads wait on purpose). Default '5s'.
+   */
+  commandTimeout?: Duration;
   logger?: EngineLogger;
 }
 
@@ -60,6 +70,7 @@ export interface ResolvedOptions {
   partitions: number;
   connectTimeoutMs: number;
   shutdownTimeoutMs: number;
+  commandTimeoutMs: number;
   retries: number;
   backoff: Backoff;
   logger: EngineLogger;
@@ -81,10 +92,6 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1024) {
     throw new GoTickConfigError(`Invalid partitions ${JSON.stringify(options.partitions)}: an integer from 1 to 1024.`);
   }
-  const maxSignalsPerRun = options.limits?.maxSignalsPerRun ?? 1000;
-  if (!Number.isInteger(maxSignalsPerRun) || maxSignalsPerRun < 1) {
-    throw new GoTickConfigError(`Invalid limits.maxSignalsPerRun ${JSON.stringify(maxSignalsPerRun)}: an integer of at least 1.`);
-  }
   const worker = options.worker;
   if (worker !== undefined && worker !== false && (worker === null || typeof worker !== 'object')) {
     throw new GoTickConfigError(`Invalid worker ${JSON.stringify(worker)}: an object like { concurrency: 10, lease: '30s' }, or false for a trigger-only node.`);
@@ -95,11 +102,13 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
     leaseMs: durationOption(worker ? worker.lease : undefined, '30s', 'worker.lease', 500, MAX_TIMER_MS),
     concurrency: worker === false ? 1 : integerOption(worker?.concurrency, 10, 'worker.concurrency', 1, 10_000),
     maxPayloadBytes: integerOption(options.limits?.maxPayloadBytes, 1024 * 1024, 'limits.maxPayloadBytes', 1, 512 * 1024 * 1024),
-    maxSignalsPerRun,
+    maxSignalsPerRun: integerOption(options.limits?.maxSignalsPerRun, 1000, 'limits.maxSignalsPerRun', 1, 1_000_000),
     retentionMs: durationOption(options.retention, '7d', 'retention', 0),
     partitions,
     connectTimeoutMs: durationOption(options.connectTimeout, '10s', 'connectTimeout', 1, MAX_TIMER_MS),
     shutdownTimeoutMs: durationOption(options.shutdownTimeout, '10s', 'shutdownTimeout', 0, MAX_TIMER_MS),
+    // At least 1 ms: ioredis takes 0 as "no timeout", the unbounded wait this option exists to prevent.
+    commandTimeoutMs: durationOption(options.commandTimeout, '5s', 'commandTimeout', 1, MAX_TIMER_MS),
     retries: integerOption(defaults.retries, 3, 'defaults.retries', 0, 1_000_000),
     backoff: backoffOption(defaults.backoff, 'defaults.backoff') ?? { type: 'exponential', delay: '1s', maxDelay: '5m' },
     logger: loggerOption(options.logger) ?? silentLogger,

@@ -174,6 +174,8 @@ export interface RunQueue {
   startWorker(process: (runId: string, request?: string) => Promise<void>): Promise<void>;
   /** Stops taking jobs; resolves once the jobs in hand have ended. */
   stopWorker(): Promise<void>;
+  /** Shutdown past its grace period: drops the worker's connections at once, whatever Redis does. */
+  forceStop(): Promise<void>;
   /** Closes the producer side (call after stopWorker). */
   close(): Promise<void>;
 }

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { RedisOutOfMemoryError, RedisUnavailableError } from '../../common/errors';
 import { CancelRequestedError, LeaseLostError } from '../errors';
 import type { CancelReply, ClaimResult, OverdueRun, RunOutcome, RunRecord, RunStore, StepRecord, StepWrite } from '../ports';
 import type { ErrorInfo, RunStatus } from '../../common/types';
-import type { RedisClient } from './connection';
+import { explainUnavailable as explain, type RedisClient } from './connection';
 import { RunKeys, STEP_FIELD } from './keys';
 import { packStep, unpackStep } from './step-codec';
 
@@ -115,19 +114,6 @@ function newestFirst(a: Position, b: Position): number {
 
 function* flatPairs(flat: string[]): Iterable<[string, string]> {
   for (let i = 0; i < flat.length; i += 2) yield [flat[i], flat[i + 1]];
-}
-
-const UNAVAILABLE = /enableOfflineQueue|Connection is closed|ECONNREFUSED|ETIMEDOUT|max retries|Stream isn't writeable|CLUSTERDOWN/i;
-
-/** Redis at maxmemory with noeviction refuses writes: a 503 like an outage, with its own name and fix. */
-const OUT_OF_MEMORY = /^OOM /;
-
-/** Maps a Redis failure to the engine's named errors (shared with the queue adapter); anything else is rethrown as is. */
-export function explain(err: unknown): never {
-  const message = (err as Error)?.message ?? String(err);
-  if (OUT_OF_MEMORY.test(message)) throw Object.assign(new RedisOutOfMemoryError(message), { cause: err });
-  if (UNAVAILABLE.test(message)) throw Object.assign(new RedisUnavailableError(message), { cause: err });
-  throw err;
 }
 
 /** Redis calls fail with ioredis' own wording; say it in ours, and keep the original as cause. A plain catch: no extra promise per call. */
