@@ -48,7 +48,7 @@ describe('engine options', () => {
     ['fractional concurrency', { worker: { concurrency: 2.5 } }, 'worker.concurrency'],
     ['concurrency as a string', { worker: { concurrency: '10' } }, 'worker.concurrency'],
     ['an unreadable lease', { worker: { lease: 'long' } }, 'worker.lease'],
-    ['a lease under a second', { worker: { lease: 10 } }, 'worker.lease'],
+    ['a lease under half a second', { worker: { lease: 499 } }, 'worker.lease'],
     ['worker true', { worker: true }, 'worker'],
     ['partitions 0', { partitions: 0 }, 'partitions'],
     ['partitions NaN', { partitions: Number.NaN }, 'partitions'],

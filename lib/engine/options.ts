@@ -22,7 +22,7 @@ export interface GoTickEngineOptions {
   worker?: false | {
     /** Runs executed at once by this node. Default 10. */
     concurrency?: number;
-    /** How long an execution's lease (and job lock) lasts without renewal; a crashed worker's run is retried after about this long. Default '30s'. */
+    /** How long an execution's lease (and job lock) lasts without renewal; a crashed worker's run is retried after about this long. Default '30s', at least '500ms'. */
     lease?: Duration;
   };
   /** Step defaults for every flow. */
@@ -44,9 +44,19 @@ export interface GoTickEngineOptions {
   connectTimeout?: Duration;
   /**
    * How long close() lets running steps finish. Past it, their runs are
-   * handed back so another node resumes them at once. Default '10s'.
+   * handed back so another node resumes them at once (best effort, about a
+   * second more) and every connection is dropped: close() returns within
+   * about shutdownTimeout + 1.5 s even while Redis is down or frozen. Default '10s'.
    */
   shutdownTimeout?: Duration;
+  /**
+   * How long a Redis call made for a caller (trigger, getRun, listRuns,
+   * waitForRun's reads) may wait for an answer before it fails with
+   * RedisUnavailableError (HTTP 503). Also bounds the engine's own writes on
+   * the same connection. The worker's BullMQ connections have none (their
+   * blocking reads wait on purpose). Default '5s'.
+   */
+  commandTimeout?: Duration;
   /**
    * Where the engine logs (the Nest module passes Nest's Logger): failed runs
    * and failed step attempts at warn, routine run lines at debug.
@@ -73,6 +83,7 @@ export interface ResolvedOptions {
   partitions: number;
   connectTimeoutMs: number;
   shutdownTimeoutMs: number;
+  commandTimeoutMs: number;
   retries: number;
   backoff: Backoff;
   logger: EngineLogger;
@@ -95,10 +106,6 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1024) {
     throw new GoTickConfigError(`Invalid partitions ${JSON.stringify(options.partitions)}: an integer from 1 to 1024.`);
   }
-  const maxSignalsPerRun = options.limits?.maxSignalsPerRun ?? 1000;
-  if (!Number.isInteger(maxSignalsPerRun) || maxSignalsPerRun < 1) {
-    throw new GoTickConfigError(`Invalid limits.maxSignalsPerRun ${JSON.stringify(maxSignalsPerRun)}: an integer of at least 1.`);
-  }
   const logLevel = options.logLevel ?? 'log';
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new GoTickConfigError(`Invalid logLevel ${JSON.stringify(logLevel)}: one of ${LOG_LEVELS.map((l) => `'${l}'`).join(', ')}.`);
@@ -110,14 +117,16 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
   const defaults = options.defaults ?? {};
   return {
     prefix,
-    leaseMs: durationOption(worker ? worker.lease : undefined, '30s', 'worker.lease', 1000, MAX_TIMER_MS),
+    leaseMs: durationOption(worker ? worker.lease : undefined, '30s', 'worker.lease', 500, MAX_TIMER_MS),
     concurrency: worker === false ? 1 : integerOption(worker?.concurrency, 10, 'worker.concurrency', 1, 10_000),
     maxPayloadBytes: integerOption(options.limits?.maxPayloadBytes, 1024 * 1024, 'limits.maxPayloadBytes', 1, 512 * 1024 * 1024),
-    maxSignalsPerRun,
+    maxSignalsPerRun: integerOption(options.limits?.maxSignalsPerRun, 1000, 'limits.maxSignalsPerRun', 1, 1_000_000),
     retentionMs: durationOption(options.retention, '7d', 'retention', 0),
     partitions,
     connectTimeoutMs: durationOption(options.connectTimeout, '10s', 'connectTimeout', 1, MAX_TIMER_MS),
     shutdownTimeoutMs: durationOption(options.shutdownTimeout, '10s', 'shutdownTimeout', 0, MAX_TIMER_MS),
+    // At least 1 ms: ioredis takes 0 as "no timeout", the unbounded wait this option exists to prevent.
+    commandTimeoutMs: durationOption(options.commandTimeout, '5s', 'commandTimeout', 1, MAX_TIMER_MS),
     retries: integerOption(defaults.retries, 3, 'defaults.retries', 0, 1_000_000),
     backoff: backoffOption(defaults.backoff, 'defaults.backoff') ?? { type: 'exponential', delay: '1s', maxDelay: '5m' },
     logger: leveledLogger(loggerOption(options.logger) ?? silentLogger, logLevel),

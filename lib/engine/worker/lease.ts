@@ -21,8 +21,8 @@ export class Lease {
     private readonly mailbox?: MailboxStore,
   ) {}
 
-  claim(): Promise<ClaimResult> {
-    return this.store.claim(this.runId, this.token, this.leaseMs);
+  claim(request?: string): Promise<ClaimResult> {
+    return this.store.claim(this.runId, this.token, this.leaseMs, request);
   }
 
   /** Renews the lease every third of its length; `onError` hears a refused or failed renewal. */

@@ -2,7 +2,7 @@ import { Allow, IsOptional, IsString, Matches, MaxLength, Validate, ValidatorCon
 import { toMs, type Duration } from '../../../common/duration';
 
 @ValidatorConstraint({ name: 'isDuration' })
-class IsDuration implements ValidatorConstraintInterface {
+export class IsDuration implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
     if (typeof value !== 'number' && typeof value !== 'string') return false;
     try {
