@@ -27,7 +27,7 @@ import { encode } from './codec';
 import type { FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
-import { resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
+import { checkedTimeout, resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
 import type { RunQueue, RunStore } from './ports';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
 import { RedisRunStore } from './redis/run-store';
@@ -67,6 +67,7 @@ export class GoTickEngine implements GoTickApi {
     if (this.flows.has(flow.id)) {
       throw new FlowDefinitionError(`Flow id "${flow.id}" is registered twice. Each @Flow id must be unique in the app.`);
     }
+    checkedTimeout(flow.options?.defaults?.timeout, `defaults.timeout of flow "${flow.id}"`);
     this.flows.set(flow.id, flow);
   }
 

@@ -29,6 +29,12 @@ export interface GoTickEngineOptions {
     retries?: number;
     /** Default: exponential from 1s, at most 5m. */
     backoff?: Backoff;
+    /**
+     * Timeout of every task, memo, array and async attempt that sets none
+     * (a flow's own `defaults.timeout` comes first). Default: none, and the
+     * first attempt of each flow that runs without any timeout logs a warning.
+     */
+    timeout?: Duration;
   };
   /** How long finished runs stay readable before Redis expires them. Default '7d'; 0 keeps them forever. */
   retention?: Duration;
@@ -58,6 +64,8 @@ export interface ResolvedOptions {
   shutdownTimeoutMs: number;
   retries: number;
   backoff: Backoff;
+  /** defaults.timeout, checked; undefined when unset. */
+  timeout?: Duration;
   logger: EngineLogger;
 }
 
@@ -89,6 +97,18 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
     shutdownTimeoutMs: toMs(options.shutdownTimeout ?? '10s', 'shutdownTimeout'),
     retries: options.defaults?.retries ?? 3,
     backoff: options.defaults?.backoff ?? { type: 'exponential', delay: '1s', maxDelay: '5m' },
+    timeout: checkedTimeout(options.defaults?.timeout, 'defaults.timeout'),
     logger: options.logger ?? silentLogger,
   };
+}
+
+/** A step timeout from options: checked here so a bad one fails at bootstrap, not at a step. */
+export function checkedTimeout(timeout: Duration | undefined, what: string): Duration | undefined {
+  if (timeout === undefined) return undefined;
+  try {
+    if (toMs(timeout, what) > 0) return timeout;
+  } catch (err) {
+    throw new GoTickConfigError((err as Error).message);
+  }
+  throw new GoTickConfigError(`Invalid ${what} ${JSON.stringify(timeout)}: a step timeout must be longer than 0.`);
 }

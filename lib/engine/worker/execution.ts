@@ -5,6 +5,7 @@ import { errorInfo } from '../error-info';
 import {
   DuplicateStepKeyError,
   GoTickError,
+  LeaseExpiredError,
   NonRetriableError,
   PayloadTooLargeError,
   StepFailedError,
@@ -12,18 +13,26 @@ import {
 } from '../../common/errors';
 import type { FlowContext, Future, StatusSetter } from '../../common/flow-context';
 import { LeaseLostError } from '../errors';
-import type { RunRecord, StepRecord } from '../ports';
+import type { RunRecord, StepRecord, StepWrite } from '../ports';
 import { isHardStop, mergeInterrupts, type Interrupt } from './interrupt';
 import type { Lease } from './lease';
 import type { Backoff, FlowFailure, MemoOptions, StepKind, TaskContext } from '../../common/types';
 
 export interface ExecutionSettings {
   lease: Lease;
+  /** The lease's length, named in the error of an attempt that outlived it. */
+  leaseMs: number;
+  /** This process, as running-step records name it. */
+  node: string;
   retries: number;
   backoff: Backoff;
+  /** Timeout of an attempt whose step sets none (defaults.timeout of the flow or the engine). */
+  timeout?: Duration;
   maxPayloadBytes: number;
   /** Called after every failed step attempt (the OnFlowError hook). */
   onStepError: (failure: FlowFailure) => Promise<void>;
+  /** Called at most once per execution, for an attempt that runs with no timeout at all. */
+  onUntimedAttempt?: (stepKey: string) => void;
 }
 
 type TaskFn<T> = (task: TaskContext) => T | Promise<T>;
@@ -60,6 +69,13 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
 
   private readonly seen = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
+  /**
+   * Attempts marked running in Redis whose outcome is not written yet, with
+   * the record that puts each back as not begun: written if the run is handed
+   * back (shutdown), so an attempt stopped on purpose is not counted as lost.
+   */
+  private readonly begun = new Map<string, StepRecord>();
+  private untimedWarning?: (stepKey: string) => void;
   private nextSeq: number;
   private signalInterrupt!: () => void;
 
@@ -76,6 +92,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     for (const step of steps.values()) maxSeq = Math.max(maxSeq, step.seq);
     this.nextSeq = maxSeq + 1;
     this.interrupted = new Promise((resolve) => (this.signalInterrupt = resolve));
+    this.untimedWarning = settings.timeout === undefined ? settings.onUntimedAttempt : undefined;
   }
 
   // ---- FlowContext -------------------------------------------------------
@@ -176,6 +193,15 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     while (this.inflight.size) await Promise.allSettled([...this.inflight]);
   }
 
+  /**
+   * Records that put the attempts still marked running back as not begun (each
+   * a retry due now, with its earlier attempts and errors). For a hand-back:
+   * the next execution then runs the step again without counting a lost attempt.
+   */
+  attemptsToHandBack(): StepWrite[] {
+    return [...this.begun];
+  }
+
   /** Stops the execution from the outside (lease lost on heartbeat, Redis gone). */
   stop(interrupt: Interrupt): Promise<never> {
     this.interrupt = mergeInterrupts(this.interrupt, interrupt);
@@ -232,30 +258,45 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     const seq = known?.seq ?? this.nextSeq++;
     let attempts = known?.attempts ?? 0;
     let errors = known?.errors ?? [];
+    // Marked running, yet this execution holds the lease: the execution that began the attempt lost
+    // its lease before recording how it ended. It failed, so retries run out instead of looping.
+    let failure: { error: unknown; at?: number } | undefined =
+      known?.status === 'running' ? { error: this.leaseExpired(key, known), at: known.startedAt } : undefined;
     for (;;) {
-      if (this.interrupt) return PARK;
-      attempts++;
-      let value: T;
-      try {
-        value = await this.invoke(key, fn, attempts, options?.timeout);
-        if (kind === 'array' && !Array.isArray(value)) {
-          throw new NonRetriableError(`ctx.array("${key}") must return an array; got ${typeof value}.`);
-        }
-      } catch (err) {
+      if (failure) {
         if (isHardStop(this.interrupt)) return PARK;
-        const info = errorInfo(err);
+        const { error } = failure;
+        const info = errorInfo(error);
         errors = [...errors, { ...info, attempt: attempts, at: Date.now() }].slice(-10);
         await this.settings.onStepError({ error: info, stepKey: key, attempt: attempts });
-        if (err instanceof NonRetriableError || attempts > retries) {
+        if (error instanceof NonRetriableError || attempts > retries) {
           if (!(await this.write(key, { kind, status: 'failed', attempts, seq, errors, finishedAt: Date.now() }))) return PARK;
           throw new StepFailedError(key, attempts, info);
         }
-        const delay = backoffMs(options?.backoff ?? this.settings.backoff, attempts);
-        if (delay <= 0) continue;
-        const wakeAt = Date.now() + delay;
-        this.defer(key, { kind, status: 'retrying', attempts, seq, errors, wakeAt });
-        void this.stop({ kind: 'suspend', wakeAt });
-        return PARK;
+        // A lost attempt's backoff counts from its start: its lease already kept the step from running for a while.
+        const wakeAt = (failure.at ?? Date.now()) + backoffMs(options?.backoff ?? this.settings.backoff, attempts);
+        failure = undefined;
+        if (wakeAt > Date.now()) {
+          const retrying: StepRecord = { kind, status: 'retrying', attempts, seq, errors, wakeAt };
+          this.defer(key, retrying);
+          // Deferred records are dropped by a hand-back; this one must not be (Redis may still say running).
+          this.begun.set(key, retrying);
+          void this.stop({ kind: 'suspend', wakeAt });
+          return PARK;
+        }
+      }
+      if (this.interrupt) return PARK;
+      attempts++;
+      this.markBegun(kind, key, seq, attempts, errors);
+      let value: T;
+      try {
+        value = await this.invoke(key, fn, attempts, options?.timeout ?? this.settings.timeout);
+        if (kind === 'array' && !Array.isArray(value)) {
+          throw new NonRetriableError(`ctx.array("${key}") must return an array; got ${typeof value}.`);
+        }
+      } catch (error) {
+        failure = { error };
+        continue;
       }
       // Known lost (heartbeat refused, shutdown hand-back): the write would be refused anyway.
       if (isHardStop(this.interrupt)) return PARK;
@@ -272,10 +313,36 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     }
   }
 
+  /**
+   * Marks the attempt running in Redis before its body runs, so a takeover
+   * sees it (and counts it) if this execution loses the lease mid-step, and
+   * the run view shows what is in flight. Not awaited: the marker goes out on
+   * the socket now, ahead of the result write on the same connection; a
+   * refusal stops the execution when it arrives.
+   */
+  private markBegun(kind: StepKind, key: string, seq: number, attempts: number, errors: NonNullable<StepRecord['errors']>): void {
+    const startedAt = Date.now();
+    const running: StepRecord = { kind, status: 'running', attempts, seq, startedAt, node: this.settings.node };
+    const notBegun: StepRecord = { kind, status: 'retrying', attempts: attempts - 1, seq, wakeAt: startedAt };
+    if (errors.length) running.errors = notBegun.errors = errors;
+    this.begun.set(key, notBegun);
+    this.lease.mark(key, running, (err) => void this.stop(this.writeFailed(err)));
+  }
+
+  /** What a takeover records for an attempt whose execution lost the lease before it ended. */
+  private leaseExpired(key: string, record: StepRecord): LeaseExpiredError {
+    const before = record.errors?.filter((e) => e.name === LeaseExpiredError.name).length ?? 0;
+    return new LeaseExpiredError(key, before + 1, this.settings.leaseMs);
+  }
+
   private async invoke<T>(key: string, fn: TaskFn<T>, attempt: number, timeout?: Duration): Promise<T> {
     // Without a timeout the execution's own signal is the step's signal: no
     // controller and listener per step on the hot path (they showed in profiles).
     if (timeout === undefined) {
+      if (this.untimedWarning) {
+        this.untimedWarning(key);
+        this.untimedWarning = undefined;
+      }
       return fn({ attempt, runId: this.runId, flowId: this.flowId, key, signal: this.abort.signal });
     }
     const controller = new AbortController();
@@ -335,12 +402,18 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   /** Writes the step (and anything deferred); false when the execution had to stop instead. */
   private async write(key: string, record: StepRecord): Promise<boolean> {
     this.steps.set(key, record);
+    this.begun.delete(key);
     try {
       await this.lease.write(key, record);
       return true;
     } catch (err) {
-      void this.stop(err instanceof LeaseLostError ? { kind: 'lease-lost' } : { kind: 'infra', error: err as Error });
+      void this.stop(this.writeFailed(err));
       return false;
     }
+  }
+
+  /** Why the execution stops when one of its writes fails. */
+  private writeFailed(err: unknown): Interrupt {
+    return err instanceof LeaseLostError ? { kind: 'lease-lost' } : { kind: 'infra', error: err as Error };
   }
 }

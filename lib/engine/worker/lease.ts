@@ -45,6 +45,17 @@ export class Lease {
     await this.store.saveSteps(this.runId, this.token, this.takePending());
   }
 
+  /**
+   * Records that an attempt starts, without waiting for Redis: ioredis writes
+   * the command to the socket now (in order, on the connection every later
+   * write of this execution uses), so it lands before the step's result and
+   * before a step that blocks the event loop can keep it back. Deferred steps
+   * stay for the next write. `onFailed` hears a refusal (lease lost) or an error.
+   */
+  mark(key: string, record: StepRecord, onFailed: (err: unknown) => void): void {
+    this.store.saveSteps(this.runId, this.token, [[key, record]]).catch(onFailed);
+  }
+
   suspend(wakeAt: number): Promise<void> {
     return this.store.suspend(this.runId, this.token, wakeAt, this.takePending());
   }
@@ -53,10 +64,14 @@ export class Lease {
     return this.store.finish(this.runId, this.token, outcome, this.takePending());
   }
 
-  /** Gives the run back so another worker takes it at once; deferred steps are dropped with it. */
-  release(): Promise<void> {
+  /**
+   * Gives the run back so another worker takes it at once; deferred steps are
+   * dropped with it. `handBack` (steps put back as not begun) is written first.
+   */
+  async release(handBack: readonly StepWrite[] = []): Promise<void> {
     this.pending = [];
-    return this.store.release(this.runId, this.token);
+    if (handBack.length) await this.store.saveSteps(this.runId, this.token, handBack);
+    await this.store.release(this.runId, this.token);
   }
 
   private takePending(): StepWrite[] {

@@ -4,12 +4,13 @@ import { StepFailedError } from '../../common/errors';
 import { LeaseLostError } from '../errors';
 import { Execution, type ExecutionSettings } from './execution';
 import { Lease } from './lease';
+import { NODE_ID } from './node-id';
 import type { FlowDefinition } from '../flow-definition';
 import type { RunQueue, RunStore } from '../ports';
 import type { FlowFailure } from '../../common/types';
 import type { ResolvedOptions } from '../options';
 
-export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'maxPayloadBytes' | 'logger'> {
+export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'timeout' | 'maxPayloadBytes' | 'logger'> {
   store: RunStore;
   queue: RunQueue;
   flows: ReadonlyMap<string, FlowDefinition>;
@@ -27,6 +28,8 @@ const UNKNOWN_FLOW_RETRY_MS = 5000;
  */
 export class RunExecutor {
   private readonly active = new Set<Execution>();
+  /** Flows already warned about a step attempt without any timeout (once per flow and process). */
+  private readonly warnedUntimed = new Set<string>();
 
   constructor(private readonly settings: RunExecutorSettings) {}
 
@@ -64,10 +67,14 @@ export class RunExecutor {
     let ctx: Execution;
     const settings: ExecutionSettings = {
       lease,
+      leaseMs,
+      node: NODE_ID,
       retries: defaults?.retries ?? this.settings.retries,
       backoff: defaults?.backoff ?? this.settings.backoff,
+      timeout: defaults?.timeout ?? this.settings.timeout,
       maxPayloadBytes: this.settings.maxPayloadBytes,
       onStepError: (failure) => this.callHooks(flow.hooks?.onError, ctx, failure),
+      onUntimedAttempt: this.warnedUntimed.has(flow.id) ? undefined : (stepKey) => this.warnUntimed(flow.id, stepKey),
     };
     ctx = new Execution(claim.run, decode(claim.run.input), claim.steps, settings);
     this.active.add(ctx);
@@ -100,7 +107,7 @@ export class RunExecutor {
     if (interrupt?.kind === 'lease-lost') return;
     if (interrupt?.kind === 'infra') throw interrupt.error;
     if (interrupt?.kind === 'released') {
-      await ctx.lease.release();
+      await ctx.lease.release(ctx.attemptsToHandBack());
       await this.settings.queue.enqueueResume(ctx.runId, Date.now());
       return;
     }
@@ -136,6 +143,16 @@ export class RunExecutor {
     }
     await ctx.lease.finish({ status: 'failed', error: { ...failure.error, stepKey: failure.stepKey } });
     await this.callHooks(flow.hooks?.onFail, ctx, failure);
+  }
+
+  private warnUntimed(flowId: string, stepKey: string): void {
+    if (this.warnedUntimed.has(flowId)) return;
+    this.warnedUntimed.add(flowId);
+    this.settings.logger.warn(
+      `Flow "${flowId}" ran step "${stepKey}" with no timeout: a step that never returns keeps its run "running" for ever. ` +
+        'Set defaults.timeout (module or engine options, or @Flow(id, { defaults: { timeout } })), or a timeout on the step. ' +
+        'This warning is given once per flow.',
+    );
   }
 
   /** Hooks are the user's code: their errors are logged, never allowed to change the run's outcome. */
