@@ -39,6 +39,12 @@ export const WORKER_FLOWS = {
    * input.workMs and is recorded in startsKey/intervalsKey with its attempt.
    */
   chaos: 'chaos/mix',
+  /**
+   * task "spin" (retries 2): holds the event loop for input.blockMs from its
+   * first instruction (no heartbeat, no lock renewal meanwhile), then writes
+   * input.doneFile (if given) synchronously and counts its side effect; output 'spun'.
+   */
+  spin: 'lease/spin',
 } as const;
 
 // The fixture's side-effect bookkeeping lives outside the engine's prefix, so

@@ -286,8 +286,12 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
         }
       }
       if (this.interrupt) return PARK;
+      // After the event loop was blocked past the lease (this step's last attempt, or another run's step), the run
+      // may be another execution's already: a body must not start (unrecorded) there.
+      const now = Date.now();
+      if (!this.lease.surelyHeld(now) && !(await this.leaseStillHeld())) return PARK;
       attempts++;
-      this.markBegun(kind, key, seq, attempts, errors);
+      this.markBegun(kind, key, seq, attempts, errors, now);
       let value: T;
       try {
         value = await this.invoke(key, fn, attempts, options?.timeout ?? this.settings.timeout);
@@ -320,13 +324,23 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
    * the socket now, ahead of the result write on the same connection; a
    * refusal stops the execution when it arrives.
    */
-  private markBegun(kind: StepKind, key: string, seq: number, attempts: number, errors: NonNullable<StepRecord['errors']>): void {
-    const startedAt = Date.now();
+  private markBegun(kind: StepKind, key: string, seq: number, attempts: number, errors: NonNullable<StepRecord['errors']>, startedAt: number): void {
     const running: StepRecord = { kind, status: 'running', attempts, seq, startedAt, node: this.settings.node };
     const notBegun: StepRecord = { kind, status: 'retrying', attempts: attempts - 1, seq, wakeAt: startedAt };
     if (errors.length) running.errors = notBegun.errors = errors;
     this.begun.set(key, notBegun);
     this.lease.mark(key, running, (err) => void this.stop(this.writeFailed(err)));
+  }
+
+  /** Asks Redis (one round trip) whether the lease is still ours; if not, the execution stops. */
+  private async leaseStillHeld(): Promise<boolean> {
+    try {
+      await this.lease.renew();
+      return !this.interrupt;
+    } catch (err) {
+      void this.stop(this.writeFailed(err));
+      return false;
+    }
   }
 
   /** What a takeover records for an attempt whose execution lost the lease before it ended. */

@@ -12,6 +12,13 @@ export class Lease {
   readonly token = randomUUID();
   private pending: StepWrite[] = [];
   private heartbeat?: NodeJS.Timeout;
+  /**
+   * Until when (this process's clock) the lease is surely ours: a lease length
+   * after the last claim or renewal was sent, which is no later than Redis
+   * started counting it. Past it (the event loop was blocked, or renewals
+   * failed) another execution may hold the run.
+   */
+  private heldUntil = 0;
 
   constructor(
     readonly runId: string,
@@ -19,15 +26,28 @@ export class Lease {
     private readonly leaseMs: number,
   ) {}
 
-  claim(): Promise<ClaimResult> {
-    return this.store.claim(this.runId, this.token, this.leaseMs);
+  async claim(): Promise<ClaimResult> {
+    const sent = Date.now();
+    const result = await this.store.claim(this.runId, this.token, this.leaseMs);
+    this.heldUntil = sent + this.leaseMs;
+    return result;
   }
 
   /** Renews the lease every third of its length; `onError` hears a refused or failed renewal. */
   startHeartbeat(onError: (err: unknown) => void): void {
-    this.heartbeat = setInterval(() => {
-      this.store.touch(this.runId, this.token, this.leaseMs).catch(onError);
-    }, Math.max(100, Math.floor(this.leaseMs / 3)));
+    this.heartbeat = setInterval(() => void this.renew().catch(onError), Math.max(100, Math.floor(this.leaseMs / 3)));
+  }
+
+  /** True while renewals keep up; false after a gap longer than the lease (then ask Redis with renew()). */
+  surelyHeld(now: number): boolean {
+    return now < this.heldUntil;
+  }
+
+  /** Extends the lease now; throws LeaseLostError when another execution holds the run. */
+  async renew(): Promise<void> {
+    const sent = Date.now();
+    await this.store.touch(this.runId, this.token, this.leaseMs);
+    this.heldUntil = Math.max(this.heldUntil, sent + this.leaseMs);
   }
 
   stopHeartbeat(): void {
