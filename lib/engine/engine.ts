@@ -84,7 +84,11 @@ export class GoTickEngine implements GoTickApi {
     const settings = this.settings;
     const where = describeConnection(connection);
     // Producers fail fast while Redis is away (a trigger must not hang); the worker waits it out.
-    const storeClient = this.track(createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 }));
+    // No auto-pipelining on the store client: it holds commands until setImmediate, so a step's
+    // running marker would wait behind a step body that blocks the event loop.
+    const storeClient = this.track(
+      createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: false }),
+    );
     const producer = this.track(createClient(connection, { lazyConnect: true, maxRetriesPerRequest: 1 }));
     try {
       await connectOrExplain(storeClient, where, settings.connectTimeoutMs);

@@ -66,13 +66,16 @@ describe('a step in flight', () => {
     expect(hung.errors).toBeUndefined();
   });
 
-  it('is marked in Redis before a body that blocks the event loop starts (the marker does not wait for the loop)', async () => {
-    const prefix = 'blocked-body';
+  it.each([
+    ['a connection URL', false],
+    ['ioredis options with auto-pipelining on', true],
+  ])('is marked in Redis before a body that blocks the event loop starts (given %s)', async (_, autoPipelining) => {
+    const prefix = `blocked-body-${autoPipelining}`;
     const trigger = await startTriggerOnlyEngine(env.redis.url, prefix);
     const dir = mkdtempSync(join(tmpdir(), 'gotick-inflight-'));
     try {
       // A lease far longer than the block: nobody takes the run over, the step just blocks its node.
-      const node = await startWorkerProcess({ url: env.redis.url, prefix, name: 'blocked', concurrency: 1, lease: '30s' });
+      const node = await startWorkerProcess({ url: env.redis.url, prefix, name: 'blocked', concurrency: 1, lease: '30s', autoPipelining });
       const doneFile = join(dir, 'block-ended');
       const { runId } = await trigger.trigger(WORKER_FLOWS.spin, { blockMs: 3000, doneFile });
       const run = await waitUntil(async () => {

@@ -105,6 +105,8 @@ export interface WorkerOptions {
   gatedOn?: string[];
   /** Shifts this process's clock (Date.now), as on a host whose time is off. */
   clockOffsetMs?: number;
+  /** Hands the engine ioredis options with auto-pipelining on (commands wait for setImmediate), as an app may. */
+  autoPipelining?: boolean;
 }
 
 export interface WorkerProcess {
@@ -142,6 +144,7 @@ export async function startWorkerProcess(options: WorkerOptions): Promise<Worker
       WORKER_HANG_ON: (options.hangOn ?? []).join(','),
       WORKER_GATED_ON: (options.gatedOn ?? []).join(','),
       WORKER_CLOCK_OFFSET_MS: String(options.clockOffsetMs ?? 0),
+      WORKER_AUTO_PIPELINING: options.autoPipelining ? '1' : '',
     },
     // stdin stays a pipe so the fixture notices if this (parent) process dies and exits too.
     stdio: ['pipe', 'pipe', 'pipe'],
