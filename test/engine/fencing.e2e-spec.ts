@@ -39,7 +39,11 @@ describe('fencing: a worker frozen past its lease comes back to a run another wo
     const paused = (await env.trigger.getRun(runId))!;
     expect(paused.status).toBe('running');
     expect(paused.executions).toBe(1);
-    expect(paused.steps.map((s) => [s.key, s.status, s.result])).toEqual([['first', 'completed', 'A']]);
+    // "held" is in flight on A: marked running before its body began.
+    expect(paused.steps.map((s) => [s.key, s.status, s.attempts, s.result])).toEqual([
+      ['first', 'completed', 1, 'A'],
+      ['held', 'running', 1, undefined],
+    ]);
 
     // B is started only now, so the run can reach it only by A's lease running out.
     await startWorkerProcess({ url: env.redis.url, prefix: env.prefix, name: 'B', concurrency: 1, lease: '1s' });
@@ -65,10 +69,11 @@ describe('fencing: a worker frozen past its lease comes back to a run another wo
     expect(run.output).toEqual({ first: 'A', held: 'B', after: 'B' });
     expect(run.steps.map((s) => [s.key, s.status, s.attempts, s.result])).toEqual([
       ['first', 'completed', 1, 'A'],
-      // B's replay ran "held" afresh (A never recorded it), so B's first attempt is the one stored.
-      ['held', 'completed', 1, 'B'],
+      // B's replay found A's attempt marked running under a lapsed lease: counted as failed, B's second attempt is stored.
+      ['held', 'completed', 2, 'B'],
       ['after', 'completed', 1, 'B'],
     ]);
+    expect(run.steps[1].errors?.map((e) => [e.name, e.attempt])).toEqual([['LeaseExpiredError', 1]]);
     // A's claim and B's claim; A's comeback claimed nothing.
     expect(run.executions).toBe(2);
 
