@@ -70,11 +70,13 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   private readonly seen = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
   /**
-   * Attempts marked running in Redis whose outcome is not written yet, with
-   * the record that puts each back as not begun: written if the run is handed
-   * back (shutdown), so an attempt stopped on purpose is not counted as lost.
+   * Attempts marked running in Redis whose outcome is not written yet (the
+   * marker, or the retry deferred after it): put back as not begun if the run
+   * is handed back (shutdown), so an attempt stopped on purpose is not counted as lost.
    */
   private readonly begun = new Map<string, StepRecord>();
+  /** One closure per execution, not per step: a refused marker stops the execution. */
+  private readonly markerFailed = (err: unknown) => void this.stop(this.writeFailed(err));
   private untimedWarning?: (stepKey: string) => void;
   private nextSeq: number;
   private signalInterrupt!: () => void;
@@ -199,7 +201,12 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
    * the next execution then runs the step again without counting a lost attempt.
    */
   attemptsToHandBack(): StepWrite[] {
-    return [...this.begun];
+    return [...this.begun].map(([key, step]): StepWrite => {
+      if (step.status !== 'running') return [key, step];
+      const notBegun: StepRecord = { kind: step.kind, status: 'retrying', attempts: step.attempts - 1, seq: step.seq, wakeAt: step.startedAt };
+      if (step.errors) notBegun.errors = step.errors;
+      return [key, notBegun];
+    });
   }
 
   /** Stops the execution from the outside (lease lost on heartbeat, Redis gone). */
@@ -326,10 +333,9 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
    */
   private markBegun(kind: StepKind, key: string, seq: number, attempts: number, errors: NonNullable<StepRecord['errors']>, startedAt: number): void {
     const running: StepRecord = { kind, status: 'running', attempts, seq, startedAt, node: this.settings.node };
-    const notBegun: StepRecord = { kind, status: 'retrying', attempts: attempts - 1, seq, wakeAt: startedAt };
-    if (errors.length) running.errors = notBegun.errors = errors;
-    this.begun.set(key, notBegun);
-    this.lease.mark(key, running, (err) => void this.stop(this.writeFailed(err)));
+    if (errors.length) running.errors = errors;
+    this.begun.set(key, running);
+    this.lease.mark(key, running, this.markerFailed);
   }
 
   /** Asks Redis (one round trip) whether the lease is still ours; if not, the execution stops. */
