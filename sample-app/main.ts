@@ -14,7 +14,8 @@ async function bootstrap() {
   new Logger('Sample').log(
     `Listening on ${url}\n` +
       `  create an order : curl -s -XPOST ${url}/orders -H 'content-type: application/json' -d '{"item":"book"}'\n` +
-      `  see the order   : curl -s ${url}/orders/<orderId>\n` +
+      `  pay it          : curl -s -XPOST ${url}/orders/<orderId>/pay -H 'content-type: application/json' -d '{"amount":42}'\n` +
+      `  see the order   : curl -s ${url}/orders/<orderId>   (closed after PAYMENT_TIMEOUT, default 30m, if unpaid)\n` +
       `  see the run     : curl -s ${url}/gotick/runs/<runId> -H 'authorization: Bearer ${process.env.GOTICK_TOKEN ?? 'dev-token'}'`,
   );
 }

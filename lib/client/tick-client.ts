@@ -1,7 +1,9 @@
-import type { GoTickApi } from '../common/api';
+import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
+import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import { toMs } from '../common/duration';
 import { pollUntilFinished } from '../common/poll-until-finished';
-import type { ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from '../common/types';
+import { MAX_TIMER_MS } from '../common/timers';
+import type { CancelOptions, CancelResult, ListRunsQuery, RetryResult, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from '../common/types';
 
 /** @public */
 export interface TickClientOptions {
@@ -45,8 +47,10 @@ export class TickClient implements GoTickApi {
     this.fetch = options.fetch ?? globalThis.fetch;
   }
 
-  trigger<TInput = unknown>(flowId: string, input?: TInput, options: TriggerOptions = {}): Promise<TriggerResult> {
-    return this.request('POST', `/flows/${encodeURIComponent(flowId)}/runs`, { input, ...options });
+  trigger<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, ...args: TriggerArgs<TInput>): Promise<TriggerResult<TInput, TOutput>>;
+  trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult>;
+  trigger(flow: string | FlowRef, input?: unknown, options: TriggerOptions = {}): Promise<TriggerResult> {
+    return this.request('POST', `/flows/${encodeURIComponent(flowIdOf(flow))}/runs`, { input, ...options });
   }
 
   /** The run, or null when the server answers 404. */
@@ -71,8 +75,14 @@ export class TickClient implements GoTickApi {
     return flows.map((flow) => flow.id);
   }
 
+  /** Cancels a run (POST /runs/:runId/cancel); TickClientError with status 404 for an unknown run. */
+  cancel(runId: string, options: CancelOptions = {}): Promise<CancelResult> {
+    return this.request('POST', `/runs/${encodeURIComponent(runId)}/cancel`, { reason: options.reason });
+  }
+
   /** Polls the run until it has finished; TickClientError with status 408 after `timeout` (default 30s). */
-  waitForRun<TInput = unknown, TOutput = unknown>(runId: string, options: WaitForRunOptions = {}): Promise<RunView<TInput, TOutput>> {
+  waitForRun<TInput = unknown, TOutput = unknown>(run: RunHandle<TInput, TOutput>, options: WaitForRunOptions = {}): Promise<RunView<TInput, TOutput>> {
+    const runId = runIdOf(run);
     const timeoutMs = toMs(options.timeout ?? '30s', 'timeout');
     return pollUntilFinished<RunView<TInput, TOutput>>({
       read: () => this.getRun<TInput, TOutput>(runId),
@@ -85,6 +95,16 @@ export class TickClient implements GoTickApi {
     });
   }
 
+  /** Sends signal `name` to the run (POST /runs/:runId/signals/:name); resolves once it is stored. */
+  async signal(runId: string, name: string, payload?: unknown): Promise<void> {
+    await this.request('POST', `/runs/${encodeURIComponent(runId)}/signals/${encodeURIComponent(name)}`, { payload });
+  }
+
+  /** Queues a failed or cancelled run again (POST /runs/:runId/retry); 409 for any other status. */
+  retry(runId: string): Promise<RetryResult> {
+    return this.request('POST', `/runs/${encodeURIComponent(runId)}/retry`, {});
+  }
+
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
@@ -95,7 +115,7 @@ export class TickClient implements GoTickApi {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(Math.min(this.timeoutMs, MAX_TIMER_MS)),
       });
     } catch (err) {
       throw new TickClientError(0, `${method} ${this.baseUrl}${path} failed: ${(err as Error).message}`);

@@ -1,4 +1,22 @@
-import type { ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
+import type { FlowRef } from './flow-ref';
+import type { CancelOptions, CancelResult, ListRunsQuery, RetryResult, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
+
+/**
+ * The rest of a typed trigger call: the input (optional when the flow's input
+ * type is void) and the options.
+ * @public
+ */
+export type TriggerArgs<TInput> = [TInput] extends [void]
+  ? [input?: TInput, options?: TriggerOptions]
+  : [input: TInput, options?: TriggerOptions];
+
+/** A run, named by its id or by what trigger answered (which carries the flow's types). @public */
+export type RunHandle<TInput = unknown, TOutput = unknown> = string | TriggerResult<TInput, TOutput>;
+
+/** The run id of a RunHandle. */
+export function runIdOf(run: RunHandle<any, any>): string {
+  return typeof run === 'string' ? run : run?.runId;
+}
 
 /**
  * What every face of GoTick offers, whether it runs the engine in-process
@@ -8,13 +26,32 @@ import type { ListRunsQuery, RunPage, RunView, TriggerOptions, TriggerResult, Wa
  */
 export interface GoTickApi {
   /** Starts a run; with `options.runId` the call is idempotent (`created: false` the second time). */
+  trigger<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, ...args: TriggerArgs<TInput>): Promise<TriggerResult<TInput, TOutput>>;
   trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult>;
   /** The run with every step, or null when there is no such run. */
   getRun<TInput = unknown, TOutput = unknown>(runId: string): Promise<RunView<TInput, TOutput> | null>;
   /** Runs newest first, optionally of one flow and one status, paged by cursor. */
   listRuns(query?: ListRunsQuery): Promise<RunPage>;
   /** Resolves once the run is completed, failed or cancelled; rejects after `timeout` (default 30s). */
-  waitForRun<TInput = unknown, TOutput = unknown>(runId: string, options?: WaitForRunOptions): Promise<RunView<TInput, TOutput>>;
+  waitForRun<TInput = unknown, TOutput = unknown>(run: RunHandle<TInput, TOutput>, options?: WaitForRunOptions): Promise<RunView<TInput, TOutput>>;
   /** Ids of the registered flows, sorted. */
   listFlows(): Promise<string[]>;
+  /**
+   * Cancels a run: a queued or sleeping run at once, a running one within about
+   * a second on whichever node runs it. Idempotent; a finished run keeps (and
+   * answers) its terminal status. Unknown run: RunNotFoundError (HTTP 404).
+   */
+  cancel(runId: string, options?: CancelOptions): Promise<CancelResult>;
+  /**
+   * Puts a signal in the run's mailbox (FIFO per name, kept until a
+   * `ctx.waitForSignal` takes it) and wakes the run if it waits for `name`.
+   * @throws RunNotFoundError, RunFinishedError, SignalMailboxFullError, PayloadTooLargeError, InvalidSignalNameError
+   */
+  signal(runId: string, name: string, payload?: unknown): Promise<void>;
+  /**
+   * Queues a failed or cancelled run again: completed steps keep their
+   * results, the failed step starts over with fresh attempts.
+   * @throws RunNotFoundError, RunNotRetriableError
+   */
+  retry(runId: string): Promise<RetryResult>;
 }

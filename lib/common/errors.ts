@@ -102,10 +102,44 @@ export class RunNotFoundError extends GoTickError {
 
 /** Redis could not be reached or refused a command. @public */
 export class RedisUnavailableError extends GoTickError {
+  /**
+   * Set when a trigger failed after choosing its run id: the run may have been
+   * written (and may then execute) even though the call failed. Trigger again
+   * with this runId to be sure it exists exactly once.
+   */
+  runId?: string;
+
   constructor(detail: string) {
     super(`Redis is unavailable: ${detail}. Check the "connection" option and that redis-server is running.`);
   }
 }
+
+/**
+ * Redis reached its `maxmemory` and, with the `noeviction` policy GoTick needs,
+ * refuses writes until memory is freed. @public
+ */
+export class RedisOutOfMemoryError extends RedisUnavailableError {
+  constructor(detail: string) {
+    super(detail);
+    this.message =
+      `Redis is out of memory and refuses writes (${detail}). ` +
+      'Raise maxmemory, free memory (shorter retention, fewer sleeping runs), or add capacity; keep maxmemory-policy noeviction.';
+  }
+}
+
+/**
+ * A duration or point in time the engine cannot honour: negative, unreadable,
+ * or past the latest time it stores (the end of year 9999, MAX_TIME_MS).
+ * @public
+ */
+export class InvalidDurationError extends GoTickError {}
+
+/**
+ * A step key that cannot be stored and matched on replay, or a primitive's
+ * option outside what it accepts (e.g. `ctx.wait` concurrency). Fails the run.
+ * @public
+ */
+export class InvalidStepError extends GoTickError {}
 
 /** A bad module option, found at bootstrap. @public */
 export class GoTickConfigError extends GoTickError {}
@@ -173,5 +207,25 @@ export class LeaseExpiredError extends GoTickError {
         '(a step blocking the event loop, or a worker dying in it). Raise worker.lease or yield the event loop ' +
         '(a step must not block it longer than the lease).',
     );
+  }
+}
+
+/**
+ * A hook (OnFlowSuccess, OnFlowFail, OnFlowError, OnFlowCancel) called a step
+ * method on its context. Hooks run outside the run's execution, where a step
+ * could be neither recorded nor replayed.
+ * @public
+ */
+export class StepInHookError extends GoTickError {
+  constructor(readonly method: string, readonly hook: string, readonly flowId: string) {
+    super(`Step calls are not allowed in hooks (ctx.${method} in ${hook} of flow "${flowId}"); do the work in the flow.`);
+  }
+}
+
+/** A signal name that is empty, too long, or not a string. @public */
+export class InvalidSignalNameError extends GoTickError {
+  constructor(name: unknown) {
+    const shown = typeof name === 'string' && name.length > 60 ? `a ${name.length}-character string` : JSON.stringify(name);
+    super(`Invalid signal name ${shown}: use a string of 1-200 characters (the name ctx.waitForSignal waits for).`);
   }
 }

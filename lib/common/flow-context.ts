@@ -1,5 +1,5 @@
 import type { Duration } from './duration';
-import type { MemoOptions, StepOptions, TaskContext } from './types';
+import type { MemoOptions, ReceivedSignal, StepOptions, TaskContext, WaitForSignalOptions } from './types';
 
 /** A lazy step made by ctx.async / ctx.asyncArray; ctx.wait starts it. @public */
 export interface Future<T> {
@@ -38,6 +38,14 @@ export interface FlowContext<TInput = unknown> {
 
   /** A durable timer that ends at a fixed time. */
   sleepUntil(key: string, until: Date | number): Promise<void>;
+
+  /**
+   * Waits, without holding a worker, for the oldest signal `name` sent to the
+   * run (also one sent before the flow got here), or null once `timeout`
+   * passed first. Exactly one of the two resolves the wait, and every replay
+   * returns the same value.
+   */
+  waitForSignal<T = unknown>(key: string, name: string, options?: WaitForSignalOptions): Promise<ReceivedSignal<T> | null>;
 
   /** A memo whose result must be an array, for fan-out with asyncArray. */
   array<T>(key: string, fn: (task: TaskContext) => T[] | Promise<T[]>, options?: MemoOptions<T[]>): Promise<T[]>;

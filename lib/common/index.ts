@@ -2,5 +2,7 @@
 export * from './errors';
 export * from './types';
 export type { Duration } from './duration';
+export { MAX_TIME_MS } from './duration';
 export type { FlowContext, Future, StatusSetter } from './flow-context';
-export type { GoTickApi } from './api';
+export type { GoTickApi, RunHandle, TriggerArgs } from './api';
+export { defineFlow, type FlowRef } from './flow-ref';

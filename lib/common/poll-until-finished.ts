@@ -1,4 +1,5 @@
 import { isFinished } from './run-status';
+import { setLongTimeout, type LongTimer } from './timers';
 
 export interface PollOptions<T> {
   /** Reads the run's state: null when there is no such run. */
@@ -18,11 +19,12 @@ export interface PollOptions<T> {
 
 /** Settles with `call`, or rejects with `onTimeout()` at `deadline`, whichever comes first. */
 export function beforeDeadline<T>(call: Promise<T>, deadline: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimer | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), Math.max(0, deadline - Date.now()));
+    // A long wait ('30d') must not overflow setTimeout and give up after 1 ms.
+    timer = setLongTimeout(() => reject(onTimeout()), Math.max(0, deadline - Date.now()));
   });
-  return Promise.race([call, late]).finally(() => clearTimeout(timer));
+  return Promise.race([call, late]).finally(() => timer?.cancel());
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,4 +1,5 @@
 import type { Duration } from './duration';
+import type { FlowRef } from './flow-ref';
 
 /** A class whose instances a memo's result is rebuilt into (class-transformer's plainToInstance). @public */
 export type ClassConstructor<T> = new (...args: any[]) => T;
@@ -42,7 +43,11 @@ export interface TaskContext {
   runId: string;
   flowId: string;
   key: string;
-  /** Aborted when the step times out or the execution loses its lease. */
+  /**
+   * Aborted when the step times out, the execution loses its lease, the run
+   * is cancelled (`reason`: RunCancelledError) or passes its whole-run
+   * timeout (`reason`: FlowTimeoutError). Pass it on to fetch and friends.
+   */
   signal: AbortSignal;
 }
 
@@ -93,7 +98,39 @@ export interface RunView<TInput = unknown, TOutput = unknown> {
   wakeAt?: string;
   /** How many times a worker picked the run up (first run, resumes, crash recovery). */
   executions: number;
+  /** How many times `retry(runId)` sent the run back to the queue. */
+  retries?: number;
+  /** The errors of the attempts before the last retry, oldest first (at most 10). */
+  previousErrors?: PreviousRunError[];
   steps: StepView[];
+}
+
+/** The error a run had before `retry(runId)` cleared it. @public */
+export interface PreviousRunError extends ErrorInfo {
+  stepKey?: string;
+  /** When that attempt of the run finished (ISO time). */
+  failedAt?: string;
+}
+
+/** A signal as `ctx.waitForSignal` returns it: the same value on every replay. @public */
+export interface ReceivedSignal<T = unknown> {
+  name: string;
+  payload: T;
+  /** When `signal(runId, name, payload)` stored it. */
+  sentAt: Date;
+}
+
+/** Options of `ctx.waitForSignal`. @public */
+export interface WaitForSignalOptions {
+  /** Resolve with null when no signal came within this long (measured from the first time the flow reached the wait). */
+  timeout?: Duration;
+}
+
+/** What `retry(runId)` answers. @public */
+export interface RetryResult {
+  runId: string;
+  /** `queued`: the run is back in the queue. */
+  status: RunStatus;
 }
 
 /** A page of runs, newest first; pass `nextCursor` back to read on. @public */
@@ -111,13 +148,49 @@ export interface TriggerOptions {
   delay?: Duration;
   /** Your own id: triggering twice with one runId starts one run (idempotent). */
   runId?: string;
+  /**
+   * Whole-run timeout, over the flow's own (`@Flow(id, { timeout })`): measured
+   * from the run's first start; past it the run fails with FlowTimeoutError.
+   */
+  timeout?: Duration;
 }
 
 /** @public */
-export interface TriggerResult {
+export interface CancelOptions {
+  /** Why: stored as the run's error message (`RunCancelledError`), passed to OnFlowCancel hooks. */
+  reason?: string;
+}
+
+/** @public */
+export interface CancelResult {
+  runId: string;
+  /** `cancelled`, or the terminal status the run already had (then nothing changed). */
+  status: RunStatus;
+}
+
+/**
+ * What a hook (OnFlowSuccess, OnFlowFail, OnFlowError, OnFlowCancel) receives:
+ * the run, read-only. Step methods are not available: calling one throws
+ * StepInHookError, since a hook runs outside the run's execution.
+ * @public
+ */
+export interface FlowHookContext<TInput = unknown> {
+  readonly input: TInput;
+  readonly runId: string;
+  readonly flowId: string;
+}
+
+/**
+ * What trigger answers. From a typed trigger it also carries (at compile time
+ * only) the flow's types, so `waitForRun(result)` returns a typed RunView.
+ * @public
+ */
+export interface TriggerResult<TInput = unknown, TOutput = unknown> {
   runId: string;
   /** false when a run with this runId already existed (nothing new started). */
   created: boolean;
+  /** Never set: it only carries the flow's types. */
+  readonly __flow?: FlowRef<TInput, TOutput>;
 }
 
 /** @public */
@@ -148,4 +221,10 @@ export interface FlowFailure {
 export interface FlowOptions {
   /** Step defaults for this flow, over the module's `defaults`. */
   defaults?: StepOptions;
+  /**
+   * Whole-run timeout, from the run's first start (sleeps included): past it
+   * running tasks are aborted, the run fails with FlowTimeoutError and
+   * `@OnFlowFail` hooks are called. `trigger(..., { timeout })` overrides it.
+   */
+  timeout?: Duration;
 }

@@ -1,20 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import type { GoTickApi } from '../common/api';
-import { toMs } from '../common/duration';
+import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
+import { checkTime, toMs } from '../common/duration';
 import {
   FlowDefinitionError,
   GoTickError,
+  InvalidDurationError,
   InvalidRunIdError,
   PayloadTooLargeError,
   RedisUnavailableError,
+  RunFinishedError,
   RunNotFoundError,
+  RunNotRetriableError,
+  SignalMailboxFullError,
   UnknownFlowError,
   WaitForRunTimeoutError,
 } from '../common/errors';
+import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import { pollUntilFinished } from '../common/poll-until-finished';
 import {
   RUN_STATUSES,
+  type CancelOptions,
+  type CancelResult,
   type ListRunsQuery,
+  type RetryResult,
   type RunPage,
   type RunStatus,
   type RunView,
@@ -23,19 +31,25 @@ import {
   type WaitForRunOptions,
 } from '../common/types';
 import { BullmqRunQueue } from './bullmq/run-queue';
-import { encode } from './codec';
+import { decode, encode } from './codec';
 import type { FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
 import { checkedTimeout, resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
-import type { RunQueue, RunStore } from './ports';
+import type { CancelNudges, MailboxStore, RetryStore, RunQueue, RunStore } from './ports';
+import { RedisCancelNudges } from './redis/cancel-nudges';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
-import { RedisRunStore } from './redis/run-store';
+import { RedisMailboxStore } from './redis/mailbox-store';
+import { RedisRetryStore } from './redis/retry-store';
+import { CURSOR, RedisRunStore, TIMER_GRACE_MS } from './redis/run-store';
 import { toRunSummary, toRunView } from './run-view';
-import { RunExecutor } from './worker/run-executor';
+import { runHooks } from './worker/hooks';
+import { checkSignalName, encodeSignal } from './worker/primitives/signals';
+import { RunExecutor, cancelledErrorInfo } from './worker/run-executor';
 
 const RUN_ID = /^[A-Za-z0-9_.-]{1,200}$/;
 const MAX_LIST_LIMIT = 200;
+const MAX_CANCEL_REASON = 1000;
 
 /**
  * The durable runtime without Nest: register flows, start, trigger. The Nest
@@ -48,6 +62,9 @@ export class GoTickEngine implements GoTickApi {
   private readonly settings: ResolvedOptions;
   private store?: RunStore;
   private queue?: RunQueue;
+  private nudges?: CancelNudges;
+  private mailbox?: MailboxStore;
+  private retries?: RetryStore;
   private executor?: RunExecutor;
   private sweeper?: IndexSweeper;
   private reconciler?: Reconciler;
@@ -103,10 +120,25 @@ export class GoTickEngine implements GoTickApi {
         partitions: settings.partitions,
         cluster: isCluster(connection),
       });
+      const mailbox = new RedisMailboxStore(storeClient, settings.prefix);
       this.store = store;
       this.queue = queue;
-      if (this.options.worker !== false) {
-        const executor = (this.executor = new RunExecutor({ store, queue, flows: this.flows, ...settings }));
+      this.mailbox = mailbox;
+      this.retries = new RedisRetryStore(storeClient, settings.prefix);
+      const worker = this.options.worker !== false;
+      // One subscriber connection per worker node hears every cancel nudge; producers only publish.
+      const subscriber = worker ? this.track(createClient(connection, { maxRetriesPerRequest: null })) : undefined;
+      const nudges = (this.nudges = new RedisCancelNudges(storeClient, subscriber, settings.prefix));
+      if (worker) {
+        const executor = (this.executor = new RunExecutor({
+          store,
+          queue,
+          mailbox,
+          flows: this.flows,
+          ...settings,
+          onCancelled: (runId) => this.runCancelled(runId),
+        }));
+        await nudges.listen((runId, reason) => executor.nudge(runId, reason));
         await queue.startWorker((runId) => executor.execute(runId));
         this.sweeper = new IndexSweeper(store, () => this.flowIds(), settings.retentionMs, settings.logger);
         this.sweeper.start();
@@ -124,11 +156,20 @@ export class GoTickEngine implements GoTickApi {
    * Starts a run. With an explicit runId the call is idempotent: a second
    * trigger with the same id starts nothing and reports `created: false`.
    */
-  async trigger<TInput = unknown>(flowId: string, input?: TInput, options: TriggerOptions = {}): Promise<TriggerResult> {
+  trigger<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, ...args: TriggerArgs<TInput>): Promise<TriggerResult<TInput, TOutput>>;
+  trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult>;
+  async trigger(flow: string | FlowRef, input?: unknown, options: TriggerOptions = {}): Promise<TriggerResult> {
+    const flowId = flowIdOf(flow);
     if (!this.flows.has(flowId)) throw new UnknownFlowError(flowId, this.flowIds());
     const runId = options.runId ?? randomUUID();
     if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new InvalidRunIdError(runId);
     const delayMs = options.delay === undefined ? 0 : toMs(options.delay, 'delay');
+    if (delayMs > 0) checkTime(Date.now() + delayMs, `delay ${JSON.stringify(options.delay)} (start time)`);
+    const timeout = options.timeout ?? this.flows.get(flowId)!.options?.timeout;
+    const timeoutMs = timeout === undefined ? undefined : toMs(timeout, 'timeout');
+    if (timeoutMs !== undefined && timeoutMs <= 0) {
+      throw new InvalidDurationError(`Invalid timeout ${JSON.stringify(timeout)} of flow "${flowId}": a whole-run timeout must be positive.`);
+    }
     const encoded = encode(input, `Input of flow "${flowId}"`);
     const maxBytes = this.settings.maxPayloadBytes;
     if (encoded !== undefined && Buffer.byteLength(encoded) > maxBytes) {
@@ -136,11 +177,18 @@ export class GoTickEngine implements GoTickApi {
     }
     const { store, queue } = this.started();
     const createdAt = Date.now();
-    const created = await store.create({ runId, flowId, input: encoded, createdAt, dueAt: createdAt + delayMs });
-    // A retried trigger re-enqueues a run still queued: it heals a trigger that
-    // died between writing the run and enqueueing it. The job id dedupes the rest.
-    if (created || (await store.status(runId)) === 'queued') await queue.enqueueNew(runId, delayMs);
-    return { runId, created };
+    try {
+      const created = await store.create({ runId, flowId, input: encoded, createdAt, dueAt: createdAt + delayMs, timeoutMs });
+      // A retried trigger re-enqueues a run still queued: it heals a trigger that
+      // died between writing the run and enqueueing it. The job id dedupes the rest.
+      if (created || (await store.status(runId)) === 'queued') await queue.enqueueNew(runId, delayMs);
+      return { runId, created };
+    } catch (err) {
+      // A failed call does not prove nothing was written (the run may exist and
+      // will then execute): the caller gets the id to retry with, safely.
+      if (err instanceof RedisUnavailableError) err.runId = runId;
+      throw err;
+    }
   }
 
   /** The run with all its steps, or null when there is no such run. */
@@ -159,7 +207,7 @@ export class GoTickEngine implements GoTickApi {
     if (query.status !== undefined && !RUN_STATUSES.includes(query.status)) {
       throw new GoTickError(`listRuns: unknown status "${query.status}"; use one of ${RUN_STATUSES.join(', ')}.`);
     }
-    if (query.cursor !== undefined && !/^\d+(\.\d+)?$/.test(query.cursor)) {
+    if (query.cursor !== undefined && (typeof query.cursor !== 'string' || !CURSOR.test(query.cursor))) {
       throw new GoTickError(`listRuns: malformed cursor "${query.cursor}"; pass back the nextCursor of a previous page.`);
     }
     // Without a flow id the list spans every flow this node knows.
@@ -169,7 +217,8 @@ export class GoTickEngine implements GoTickApi {
   }
 
   /** Resolves with the run once it is completed, failed or cancelled. */
-  async waitForRun<TInput = unknown, TOutput = unknown>(runId: string, options: WaitForRunOptions = {}): Promise<RunView<TInput, TOutput>> {
+  async waitForRun<TInput = unknown, TOutput = unknown>(run: RunHandle<TInput, TOutput>, options: WaitForRunOptions = {}): Promise<RunView<TInput, TOutput>> {
+    const runId = runIdOf(run);
     const timeoutMs = toMs(options.timeout ?? '30s', 'timeout');
     const { store } = this.started();
     // One small HGET per poll, backing off from 5 ms to 200 ms: a waiter never
@@ -185,6 +234,108 @@ export class GoTickEngine implements GoTickApi {
       maxPauseMs: 200,
     });
     return (await this.getRun<TInput, TOutput>(runId))!;
+  }
+
+  /**
+   * Cancels a run. Queued or sleeping: cancelled here and now, in one script,
+   * and its OnFlowCancel hooks run on this node (if this node registered the
+   * flow). Running: the request is stored in the run and every worker node is
+   * nudged; the node executing it aborts its tasks and ends it cancelled, and
+   * runs the hooks there. From the moment this returns `cancelled`, the run
+   * can end no other way. A finished run answers its status, unchanged.
+   * @throws RunNotFoundError, GoTickError (bad reason), RedisUnavailableError
+   */
+  async cancel(runId: string, options: CancelOptions = {}): Promise<CancelResult> {
+    if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new RunNotFoundError(String(runId));
+    const reason = options.reason ?? '';
+    if (typeof reason !== 'string' || reason.length > MAX_CANCEL_REASON) {
+      throw new GoTickError(`cancel: reason must be a string of at most ${MAX_CANCEL_REASON} characters.`);
+    }
+    const { store } = this.started();
+    const reply = await store.cancel(runId, reason, cancelledErrorInfo(runId, reason));
+    switch (reply.kind) {
+      case 'missing':
+        throw new RunNotFoundError(runId);
+      case 'finished':
+        return { runId, status: reply.status };
+      case 'requested':
+        // The request is durable already; a lost nudge only means the run stops at its next heartbeat or write.
+        await this.nudges!.publish(runId, reply.reason).catch((err: Error) => {
+          this.settings.logger.warn(`Cancel of run "${runId}" is stored, but the nudge to its node failed (${err.message}); it stops at its next heartbeat.`);
+        });
+        return { runId, status: 'cancelled' };
+      case 'cancelled': {
+        // Only the call whose script cancelled the parked run gets here: the hooks run once.
+        const flow = this.flows.get(reply.flowId);
+        if (flow) {
+          await runHooks(this.settings.logger, 'OnFlowCancel', flow.hooks?.onCancel, { runId, flowId: reply.flowId, input: decode(reply.input) }, { reason: reason || undefined });
+        } else {
+          this.settings.logger.warn(`Run "${runId}" was cancelled, but this node does not have flow "${reply.flowId}": its OnFlowCancel hooks did not run.`);
+        }
+        this.runCancelled(runId);
+        return { runId, status: 'cancelled' };
+      }
+    }
+  }
+
+  /**
+   * Where a run's end by cancel is announced, on the node that ended it.
+   * Child runs (a later issue) will be cancelled with their parent from here.
+   */
+  private runCancelled(_runId: string): void {
+    // Cascading to child runs hooks in here.
+  }
+
+  /**
+   * Puts a signal in the run's mailbox (FIFO per name, kept until a wait
+   * takes it) and, if the run sleeps waiting for `name`, wakes it at once.
+   */
+  async signal(runId: string, name: string, payload?: unknown): Promise<void> {
+    checkSignalName(name);
+    const { store, queue } = this.started();
+    if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new RunNotFoundError(String(runId));
+    const sentAt = Date.now();
+    const encoded = encodeSignal(name, payload, sentAt);
+    const maxBytes = this.settings.maxPayloadBytes;
+    if (encoded.length * 3 > maxBytes && Buffer.byteLength(encoded) > maxBytes) {
+      throw new PayloadTooLargeError(`Payload of signal "${name}"`, Buffer.byteLength(encoded), maxBytes);
+    }
+    const sent = await this.mailbox!.send(runId, name, encoded, this.settings.maxSignalsPerRun);
+    switch (sent.kind) {
+      case 'missing':
+        throw new RunNotFoundError(runId);
+      case 'finished':
+        throw new RunFinishedError(runId, sent.status);
+      case 'full':
+        throw new SignalMailboxFullError(runId, this.settings.maxSignalsPerRun);
+    }
+    if (!sent.wake) return;
+    // The resume lane: no priority, so it goes ahead of new runs. The timer
+    // catches a wake-up lost should this process die before the job is added;
+    // the job's id, recorded first, lets the reconciler see it waiting in a backlog.
+    const jobId = queue.resumeJobId(runId);
+    await Promise.all([store.setTimer(runId, sentAt + TIMER_GRACE_MS), store.setResumeJob(runId, jobId)]);
+    await queue.enqueueResumeJob(runId, sentAt, jobId);
+  }
+
+  /**
+   * Sends a failed or cancelled run back to the queue: completed steps keep
+   * their results, the step that failed starts over with fresh attempts, and
+   * the run's earlier error stays in its view (`previousErrors`, `retries`).
+   */
+  async retry(runId: string): Promise<RetryResult> {
+    const { store, queue } = this.started();
+    if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new RunNotFoundError(String(runId));
+    const now = Date.now();
+    const result = await this.retries!.retry(runId, now);
+    if (result.kind === 'missing') throw new RunNotFoundError(runId);
+    if (result.kind === 'not-retriable') throw new RunNotRetriableError(runId, result.status);
+    // A fresh job id (the resume lane), never the trigger's: its id may still be held by BullMQ.
+    // Recorded with the run first, so the reconciler can see the job waiting in a backlog.
+    const jobId = queue.resumeJobId(runId);
+    await Promise.all([store.setTimer(runId, now + TIMER_GRACE_MS), store.setResumeJob(runId, jobId)]);
+    await queue.enqueueResumeJob(runId, now, jobId);
+    return { runId, status: 'queued' };
   }
 
   /**

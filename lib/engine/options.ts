@@ -1,4 +1,5 @@
 import { toMs, type Duration } from '../common/duration';
+import { MAX_TIMER_MS } from '../common/timers';
 import { GoTickConfigError } from '../common/errors';
 import type { Backoff } from '../common/types';
 import type { EngineLogger } from './flow-definition';
@@ -41,6 +42,8 @@ export interface GoTickEngineOptions {
   limits?: {
     /** Largest run input or step result, in bytes of JSON. Default 1 MiB. */
     maxPayloadBytes?: number;
+    /** Undelivered signals one run's mailbox holds at most; past it, signal() fails with SignalMailboxFullError. Default 1000. */
+    maxSignalsPerRun?: number;
   };
   /** How long start() waits for Redis before failing. Default '10s'. */
   connectTimeout?: Duration;
@@ -58,6 +61,7 @@ export interface ResolvedOptions {
   leaseMs: number;
   concurrency: number;
   maxPayloadBytes: number;
+  maxSignalsPerRun: number;
   retentionMs: number;
   partitions: number;
   connectTimeoutMs: number;
@@ -70,6 +74,15 @@ export interface ResolvedOptions {
 }
 
 const silentLogger: EngineLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** A Duration that drives a Node timer: at most MAX_TIMER_MS (about 24.8 days), which setTimeout would otherwise fire after 1 ms. */
+function timerMs(duration: Duration, what: string): number {
+  const value = toMs(duration, what);
+  if (value > MAX_TIMER_MS) {
+    throw new GoTickConfigError(`Invalid ${what} ${JSON.stringify(duration)}: at most ${MAX_TIMER_MS} ms (about 24.8 days), the longest timer Node honours.`);
+  }
+  return value;
+}
 
 /** Checks every option and fills in the defaults; a bad option fails here with GoTickConfigError naming it. */
 export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
@@ -85,16 +98,21 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1024) {
     throw new GoTickConfigError(`Invalid partitions ${JSON.stringify(options.partitions)}: an integer from 1 to 1024.`);
   }
+  const maxSignalsPerRun = options.limits?.maxSignalsPerRun ?? 1000;
+  if (!Number.isInteger(maxSignalsPerRun) || maxSignalsPerRun < 1) {
+    throw new GoTickConfigError(`Invalid limits.maxSignalsPerRun ${JSON.stringify(maxSignalsPerRun)}: an integer of at least 1.`);
+  }
   const worker = options.worker;
   return {
     prefix,
-    leaseMs: toMs(worker ? (worker.lease ?? '30s') : '30s', 'worker.lease'),
+    leaseMs: timerMs(worker ? (worker.lease ?? '30s') : '30s', 'worker.lease'),
     concurrency: worker === false ? 1 : (worker?.concurrency ?? 10),
     maxPayloadBytes: options.limits?.maxPayloadBytes ?? 1024 * 1024,
+    maxSignalsPerRun,
     retentionMs: toMs(options.retention ?? '7d', 'retention'),
     partitions,
-    connectTimeoutMs: toMs(options.connectTimeout ?? '10s', 'connectTimeout'),
-    shutdownTimeoutMs: toMs(options.shutdownTimeout ?? '10s', 'shutdownTimeout'),
+    connectTimeoutMs: timerMs(options.connectTimeout ?? '10s', 'connectTimeout'),
+    shutdownTimeoutMs: timerMs(options.shutdownTimeout ?? '10s', 'shutdownTimeout'),
     retries: options.defaults?.retries ?? 3,
     backoff: options.defaults?.backoff ?? { type: 'exponential', delay: '1s', maxDelay: '5m' },
     timeout: checkedTimeout(options.defaults?.timeout, 'defaults.timeout'),

@@ -14,6 +14,16 @@ export interface RunRecord {
   finishedAt?: number;
   wakeAt?: number;
   executions: number;
+  /** Whole-run timeout given at trigger time (ms). */
+  timeoutMs?: number;
+  /** First start + timeoutMs, fixed by the first claim. */
+  deadline?: number;
+  /** Set (to the reason, maybe '') once a cancel was requested. */
+  cancelRequested?: string;
+  /** How many times the run was retried. */
+  retries?: number;
+  /** Errors of earlier attempts of the run, oldest first (set by retry). */
+  previousErrors?: Array<ErrorInfo & { stepKey?: string; failedAt?: number }>;
 }
 
 /** A step as stored, one JSON value per step key. */
@@ -36,16 +46,40 @@ export interface StepRecord {
 }
 
 export type ClaimResult =
-  | { kind: 'claimed'; run: RunRecord; steps: Map<string, StepRecord> }
+  | {
+      kind: 'claimed';
+      run: RunRecord;
+      steps: Map<string, StepRecord>;
+      /** The run must end without running the flow: a cancel was requested, or its deadline passed. */
+      stop?: 'cancelled' | 'timeout';
+    }
   | { kind: 'missing' }
   | { kind: 'finished'; status: RunStatus }
   | { kind: 'busy'; retryInMs: number };
 
 export type RunOutcome =
   | { status: 'completed'; output?: string }
-  | { status: 'failed'; error: ErrorInfo & { stepKey?: string } };
+  | { status: 'failed' | 'cancelled'; error: ErrorInfo & { stepKey?: string } };
+
+export type CancelReply =
+  | { kind: 'missing' }
+  /** Was parked (queued or sleeping) and is cancelled now: the caller owes the OnFlowCancel hooks. */
+  | { kind: 'cancelled'; flowId: string; input?: string }
+  | { kind: 'finished'; status: RunStatus }
+  /** Running: the request is stored; the executing node must be nudged. */
+  | { kind: 'requested'; reason: string };
 
 export type StepWrite = readonly [key: string, record: StepRecord];
+
+/** A live run past its timer, as the reconciler sees it. */
+export interface OverdueRun {
+  runId: string;
+  status: RunStatus | null;
+  wakeAt?: number;
+  leaseUntil?: number;
+  /** Id of the last resume job recorded for the run (by suspend or the reconciler). */
+  resumeJob?: string;
+}
 
 /**
  * Durable state of runs. Every write made during an execution carries the
@@ -55,22 +89,29 @@ export type StepWrite = readonly [key: string, record: StepRecord];
  */
 export interface RunStore {
   /** false when the run id exists already (idempotent trigger). */
-  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number }): Promise<boolean>;
+  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }): Promise<boolean>;
+  /** Cancels a parked run at once, or stores the request of a running one (see CancelReply). */
+  cancel(runId: string, reason: string, error: ErrorInfo): Promise<CancelReply>;
   claim(runId: string, token: string, leaseMs: number): Promise<ClaimResult>;
   saveSteps(runId: string, token: string, steps: readonly StepWrite[]): Promise<void>;
   /** Extends the lease; throws LeaseLostError when it is gone. */
   touch(runId: string, token: string, leaseMs: number): Promise<void>;
-  suspend(runId: string, token: string, wakeAt: number, steps: readonly StepWrite[]): Promise<void>;
+  /** Parks the run until `wakeAt`, recording `resumeJob`: the id of the job the caller adds next to wake it. */
+  suspend(runId: string, token: string, wakeAt: number, resumeJob: string, steps: readonly StepWrite[]): Promise<void>;
   finish(runId: string, token: string, outcome: RunOutcome, steps: readonly StepWrite[]): Promise<void>;
-  /** Gives the run back (status queued) so another worker can take it at once. */
-  release(runId: string, token: string): Promise<void>;
+  /** Gives the run back (status queued) so another worker can take it at once, with the job that will wake it. */
+  release(runId: string, token: string, resumeJob: string): Promise<void>;
   get(runId: string): Promise<{ run: RunRecord; steps: Map<string, StepRecord> } | null>;
   /**
    * Runs whose timer is past `now`: each live run has one, set to when a
    * worker must have picked it up (due time, lease end, wake time, plus a
    * grace period). The reconciler re-enqueues those the queue lost.
    */
-  overdue(now: number, limit: number): Promise<Array<{ runId: string; status: RunStatus | null; wakeAt?: number; leaseUntil?: number }>>;
+  overdue(now: number, limit: number): Promise<OverdueRun[]>;
+  /** One run's state as overdue() reports it (null when the run is gone). */
+  timerState(runId: string): Promise<OverdueRun | null>;
+  /** Records the id of the job that will wake the run (no-op when the run is gone). */
+  setResumeJob(runId: string, jobId: string): Promise<void>;
   setTimer(runId: string, at: number): Promise<void>;
   clearTimer(runId: string): Promise<void>;
   /** Drops index entries of runs created before `cutoff` whose records have expired; returns how many. */
@@ -81,6 +122,17 @@ export interface RunStore {
 }
 
 /**
+ * Nudges between nodes: "run X has a cancel request", so the node executing
+ * it stops at once instead of at its next heartbeat. Best effort by design:
+ * the durable request in the run is what counts.
+ */
+export interface CancelNudges {
+  publish(runId: string, reason: string): Promise<void>;
+  /** Starts listening; `onNudge` hears every nudge. */
+  listen(onNudge: (runId: string, reason: string) => void): Promise<void>;
+}
+
+/**
  * The work queue. New runs and resumes share one queue in two lanes: a resume
  * is always taken before a new run, so work already started finishes first.
  */
@@ -88,10 +140,79 @@ export interface RunQueue {
   enqueueNew(runId: string, delayMs: number): Promise<void>;
   /** `dedupeKey` makes repeated calls for one wake-up add one job while it waits. */
   enqueueResume(runId: string, atMs: number, dedupeKey?: string): Promise<void>;
+  /**
+   * The id enqueueResume would give the job: fresh per call without
+   * `dedupeKey`. Lets a caller record the id with the run before adding the
+   * job (enqueueResumeJob), so the job can be looked up later (hasLiveJob).
+   */
+  resumeJobId(runId: string, dedupeKey?: string): string;
+  enqueueResumeJob(runId: string, atMs: number, jobId: string): Promise<void>;
+  /**
+   * Whether the job is still going to run (waiting, active, or delayed until
+   * no later than `dueBy`), not done, failed or gone. Without `jobId`: the
+   * run's first job, added by trigger.
+   */
+  hasLiveJob(runId: string, jobId?: string, dueBy?: number): Promise<boolean>;
   /** Starts consuming; `process` runs one execution of a run. */
   startWorker(process: (runId: string) => Promise<void>): Promise<void>;
   /** Stops taking jobs; resolves once the jobs in hand have ended. */
   stopWorker(): Promise<void>;
   /** Closes the producer side (call after stopWorker). */
   close(): Promise<void>;
+}
+
+/** What the signal script made of a signal. */
+export type SendResult =
+  | { kind: 'stored'; wake: boolean }
+  | { kind: 'missing' }
+  | { kind: 'finished'; status: RunStatus }
+  | { kind: 'full' };
+
+/** The step records take() writes, whichever way the wait is decided (packed as the store keeps them). */
+export interface SignalWaitRecords {
+  /** The step completed with the signal: `before` + the stored signal (a JSON string) + `after`. */
+  received: { before: string; after: string };
+  /** The step completed with null: the timeout passed first. */
+  timedOut: string;
+  /** The step still waiting. */
+  waiting: string;
+}
+
+export type TakeResult =
+  | { kind: 'received'; signal: string }
+  | { kind: 'timed-out' }
+  | { kind: 'waiting' };
+
+/**
+ * Each run's signal mailbox: FIFO per name, in the run's Cluster slot, kept
+ * until a wait takes the signal. Taking is fenced by the execution's lease,
+ * like every other write of an execution.
+ */
+export interface MailboxStore {
+  /** Stores an encoded signal unless the run is unknown, finished, or already holds `max` signals. */
+  send(runId: string, name: string, signal: string, max: number): Promise<SendResult>;
+  /**
+   * In one atomic step: takes the oldest signal `name` and records the step
+   * completed with it; or, with none and `now >= timeoutAt`, records it
+   * completed with null; or records it waiting (and marks the run as waiting
+   * for `name`, so send() wakes it). `steps` are the deferred steps of the
+   * execution, written along. Throws LeaseLostError when the lease is gone.
+   */
+  take(
+    runId: string,
+    token: string,
+    wait: { stepKey: string; name: string; now: number; timeoutAt?: number; records: SignalWaitRecords },
+    steps: readonly StepWrite[],
+  ): Promise<TakeResult>;
+  /** Whether a signal of any of `names` is waiting in the mailbox. */
+  holdsAny(runId: string, names: readonly string[]): Promise<boolean>;
+  /** Starts the retention clock of a finished run's mailbox (0 keeps it). */
+  expire(runId: string, retentionMs: number): Promise<void>;
+}
+
+export type RetryStoreResult = { kind: 'queued' } | { kind: 'missing' } | { kind: 'not-retriable'; status: RunStatus };
+
+/** Sends a failed or cancelled run back to the queue, in one atomic step. */
+export interface RetryStore {
+  retry(runId: string, now: number): Promise<RetryStoreResult>;
 }

@@ -2,7 +2,16 @@ import { decode } from './codec';
 import type { RunRecord, StepRecord } from './ports';
 import type { RunSummary, RunView, StepView } from '../common/types';
 
-const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+/**
+ * ISO time of a stored timestamp. Never throws: one record with a time no Date
+ * can show (written before wake times were bounded, or by hand) must not break
+ * a whole list; such a time is shown as its raw number instead.
+ */
+export function iso(ms: number | undefined): string | undefined {
+  if (ms === undefined) return undefined;
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
+}
 
 /** Drops undefined fields so views print (and serialise) without noise. */
 function compact<T extends object>(value: T): T {
@@ -22,6 +31,8 @@ export function toRunSummary(run: RunRecord): RunSummary {
     finishedAt: iso(run.finishedAt),
     wakeAt: iso(run.wakeAt),
     executions: run.executions,
+    retries: run.retries,
+    previousErrors: run.previousErrors?.map(({ failedAt, ...error }) => compact({ ...error, failedAt: iso(failedAt) })),
   });
 }
 

@@ -7,7 +7,7 @@ import { GOTICK_ENGINE } from './gotick.constants';
 
 type Hook = (...args: any[]) => unknown;
 type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
-const HOOK_SLOT: Record<FlowHookKind, keyof FlowHooks> = { success: 'onSuccess', fail: 'onFail', error: 'onError' };
+const HOOK_SLOT: Record<FlowHookKind, keyof FlowHooks> = { success: 'onSuccess', fail: 'onFail', error: 'onError', cancel: 'onCancel' };
 
 /**
  * Finds @Flow methods and their hooks on every provider and controller at

@@ -1,8 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { flowIdOf } from '../common/flow-ref';
 import type {
+  CancelOptions,
+  CancelResult,
+  FlowRef,
+  TriggerArgs,
   GoTickApi,
   GoTickEngine,
   ListRunsQuery,
+  RetryResult,
+  RunHandle,
   RunPage,
   RunView,
   TriggerOptions,
@@ -24,8 +31,10 @@ export class TickService implements GoTickApi {
    * idempotent; `options.delay` starts it later.
    * @throws UnknownFlowError, InvalidRunIdError, NotSerializableError, PayloadTooLargeError, RedisUnavailableError
    */
-  trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult> {
-    return this.engine.trigger(flowId, input, options);
+  trigger<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, ...args: TriggerArgs<TInput>): Promise<TriggerResult<TInput, TOutput>>;
+  trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult>;
+  trigger(flow: string | FlowRef, input?: unknown, options?: TriggerOptions): Promise<TriggerResult> {
+    return this.engine.trigger(flowIdOf(flow), input, options);
   }
 
   /** The run with every step's state, or null if there is no such run. */
@@ -39,12 +48,41 @@ export class TickService implements GoTickApi {
   }
 
   /** Resolves when the run has completed, failed or been cancelled; WaitForRunTimeoutError after `timeout` (default 30s). */
-  waitForRun<TInput = unknown, TOutput = unknown>(runId: string, options?: WaitForRunOptions): Promise<RunView<TInput, TOutput>> {
-    return this.engine.waitForRun<TInput, TOutput>(runId, options);
+  waitForRun<TInput = unknown, TOutput = unknown>(run: RunHandle<TInput, TOutput>, options?: WaitForRunOptions): Promise<RunView<TInput, TOutput>> {
+    return this.engine.waitForRun<TInput, TOutput>(run, options);
   }
 
   /** Ids of the flows this app registered. */
   listFlows(): Promise<string[]> {
     return this.engine.listFlows();
+  }
+
+  /**
+   * Cancels a run: a queued or sleeping run at once, a running one within
+   * about a second on whichever node runs it (its tasks' `signal` aborts).
+   * Returns `cancelled`, or the terminal status a finished run already had.
+   * Calling it twice is harmless.
+   * @throws RunNotFoundError, RedisUnavailableError
+   */
+  cancel(runId: string, options?: CancelOptions): Promise<CancelResult> {
+    return this.engine.cancel(runId, options);
+  }
+
+  /**
+   * Sends signal `name` (with an optional JSON payload) to a run: it waits in
+   * the run's mailbox until a `ctx.waitForSignal(key, name)` takes it, and
+   * wakes the run at once if it is waiting for that name.
+   * @throws RunNotFoundError, RunFinishedError, SignalMailboxFullError, PayloadTooLargeError, InvalidSignalNameError
+   */
+  signal(runId: string, name: string, payload?: unknown): Promise<void> {
+    return this.engine.signal(runId, name, payload);
+  }
+
+  /**
+   * Queues a failed or cancelled run again; completed steps are not run again.
+   * @throws RunNotFoundError, RunNotRetriableError
+   */
+  retry(runId: string): Promise<RetryResult> {
+    return this.engine.retry(runId);
   }
 }

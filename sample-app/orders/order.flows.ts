@@ -2,28 +2,46 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Flow, OnFlowFail, type FlowContext, type FlowFailure } from 'nestjs-gotick';
 import { OrderService } from './order.service';
 
-export const CLOSE_ORDER = 'demo/close-order';
+export const ORDER_PAYMENT = 'orders/await-payment';
 
-/** GoTick's first example: close an order 3 s after it was created, surviving restarts. */
+/** The signal POST /orders/:id/pay sends to the order's run. */
+export const PAYMENT_SIGNAL = 'payment';
+
+/** The run of an order: one per order, so a retried POST never starts two. */
+export const orderRunId = (orderId: string): string => `order-${orderId}`;
+
+export interface Payment {
+  amount: number;
+}
+
+/**
+ * GoTick's classic: an order is closed 30 minutes after it was created,
+ * unless it was paid first. The wait holds no worker; a restart, a deploy or
+ * a crash in between changes nothing; a payment that arrives while the run
+ * is on its way to the wait is kept for it.
+ */
 @Injectable()
 export class OrderFlows {
   private readonly logger = new Logger(OrderFlows.name);
 
   constructor(private readonly orders: OrderService) {}
 
-  @Flow(CLOSE_ORDER)
-  async closeOrder(ctx: FlowContext<{ orderId: string }>) {
-    const startAt = await ctx.memo('start_at', () => new Date());
-    await ctx.sleep('wait-close', process.env.CLOSE_AFTER ?? '3s');
-    await ctx.task('close-order', () => {
-      this.orders.close(ctx.input.orderId);
-      this.logger.log(`close-order ${ctx.input.orderId} at +${Date.now() - startAt.getTime()} ms`);
-    });
-    return { closedAfterMs: Date.now() - startAt.getTime() };
+  @Flow(ORDER_PAYMENT)
+  async awaitPayment(ctx: FlowContext<{ orderId: string }>) {
+    const { orderId } = ctx.input;
+    const payment = await ctx.waitForSignal<Payment>('payment', PAYMENT_SIGNAL, { timeout: process.env.PAYMENT_TIMEOUT ?? '30m' });
+    if (!payment) {
+      await ctx.task('close-order', () => void this.orders.close(orderId));
+      this.logger.log(`order ${orderId} closed: no payment came`);
+      return { orderId, status: 'closed' as const };
+    }
+    await ctx.task('mark-paid', () => void this.orders.markPaid(orderId, payment.payload.amount));
+    this.logger.log(`order ${orderId} paid ${payment.payload.amount} at ${payment.sentAt.toISOString()}`);
+    return { orderId, status: 'paid' as const, amount: payment.payload.amount };
   }
 
-  @OnFlowFail(CLOSE_ORDER)
+  @OnFlowFail(ORDER_PAYMENT)
   onFail(ctx: FlowContext<{ orderId: string }>, failure: FlowFailure) {
-    this.logger.error(`Could not close order ${ctx.input.orderId}: ${failure.error.message}`);
+    this.logger.error(`Order ${ctx.input.orderId} is stuck: ${failure.error.message}`);
   }
 }

@@ -4,8 +4,10 @@ import { randomUUID } from 'node:crypto';
 export interface Order {
   id: string;
   item: string;
-  status: 'open' | 'closed';
+  status: 'open' | 'paid' | 'closed';
   createdAt: string;
+  paidAt?: string;
+  amount?: number;
   closedAt?: string;
 }
 
@@ -30,6 +32,13 @@ export class OrderService {
   close(id: string): Order {
     const order = this.get(id);
     if (order.status === 'open') Object.assign(order, { status: 'closed', closedAt: new Date().toISOString() });
+    return order;
+  }
+
+  /** Idempotent too: a second call changes nothing. */
+  markPaid(id: string, amount: number): Order {
+    const order = this.get(id);
+    if (order.status === 'open') Object.assign(order, { status: 'paid', amount, paidAt: new Date().toISOString() });
     return order;
   }
 }

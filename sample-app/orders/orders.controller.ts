@@ -1,13 +1,19 @@
-import { Body, Controller, Get, Param, Post } from '@nestjs/common';
-import { IsString, MaxLength } from 'class-validator';
-import { TickService } from 'nestjs-gotick';
-import { CLOSE_ORDER } from './order.flows';
+import { Body, ConflictException, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { IsNumber, IsPositive, IsString, MaxLength } from 'class-validator';
+import { RunFinishedError, TickService } from 'nestjs-gotick';
+import { ORDER_PAYMENT, PAYMENT_SIGNAL, orderRunId, type Payment } from './order.flows';
 import { OrderService } from './order.service';
 
 class CreateOrderDto {
   @IsString()
   @MaxLength(200)
   item!: string;
+}
+
+class PayDto implements Payment {
+  @IsNumber()
+  @IsPositive()
+  amount!: number;
 }
 
 @Controller('orders')
@@ -17,13 +23,26 @@ export class OrdersController {
     private readonly ticks: TickService,
   ) {}
 
-  /** Creates an order and starts the flow that closes it 3 s later. */
+  /** Creates an order and starts its run: paid within PAYMENT_TIMEOUT (default 30m), or closed. */
   @Post()
   async create(@Body() body: CreateOrderDto) {
     const order = this.orders.create(body.item);
-    // The order id as run id: a retried POST can never schedule two closings.
-    const { runId } = await this.ticks.trigger(CLOSE_ORDER, { orderId: order.id }, { runId: `close-${order.id}` });
+    const { runId } = await this.ticks.trigger(ORDER_PAYMENT, { orderId: order.id }, { runId: orderRunId(order.id) });
     return { order, runId };
+  }
+
+  /** Tells the order's run that the payment arrived; 409 once the order was closed (or paid). */
+  @Post(':id/pay')
+  @HttpCode(202)
+  async pay(@Param('id') id: string, @Body() body: PayDto) {
+    this.orders.get(id);
+    try {
+      await this.ticks.signal(orderRunId(id), PAYMENT_SIGNAL, { amount: body.amount });
+    } catch (err) {
+      if (err instanceof RunFinishedError) throw new ConflictException(`Order ${id} is already ${this.orders.get(id).status}.`);
+      throw err;
+    }
+    return { orderId: id, runId: orderRunId(id) };
   }
 
   @Get(':id')

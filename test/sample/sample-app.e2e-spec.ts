@@ -15,6 +15,8 @@ describe('the sample app', () => {
     redis = await startRedis();
     process.env.REDIS_URL = redis.url;
     process.env.GOTICK_TOKEN = 'sample-test-token';
+    // The sample closes unpaid orders after 30 minutes; a test waits 1 s.
+    process.env.PAYMENT_TIMEOUT = '1s';
     // Imported after the env is set: the module reads it when the file loads.
     const { AppModule } = await import('../../sample-app/app.module');
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
@@ -29,26 +31,57 @@ describe('the sample app', () => {
     await redis.stop();
     delete process.env.REDIS_URL;
     delete process.env.GOTICK_TOKEN;
+    delete process.env.PAYMENT_TIMEOUT;
   });
 
-  it('closes an order 3 s after POST /orders', async () => {
+  const createOrder = async () => {
     const response = await fetch(`${url}/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ item: 'book' }),
     });
     expect(response.status).toBe(201);
-    const { order, runId } = (await response.json()) as { order: { id: string; status: string }; runId: string };
-    expect(order.status).toBe('open');
+    const created = (await response.json()) as { order: { id: string; status: string }; runId: string };
+    expect(created.order.status).toBe('open');
+    return created;
+  };
+  const readOrder = async (id: string) =>
+    (await (await fetch(`${url}/orders/${id}`)).json()) as { status: string; createdAt: string; closedAt?: string; paidAt?: string; amount?: number };
+  const pay = (id: string, amount: number) =>
+    fetch(`${url}/orders/${id}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ amount }) });
 
+  it('closes an order that was not paid within PAYMENT_TIMEOUT, and refuses a payment after that', async () => {
+    const { order, runId } = await createOrder();
     const closed = await waitUntil(async () => {
-      const current = (await (await fetch(`${url}/orders/${order.id}`)).json()) as { status: string; createdAt: string; closedAt?: string };
+      const current = await readOrder(order.id);
       return current.status === 'closed' ? current : undefined;
     }, 'the order to close', 15_000);
-    expect(Date.parse(closed.closedAt!) - Date.parse(closed.createdAt)).toBeGreaterThanOrEqual(3000);
+    expect(Date.parse(closed.closedAt!) - Date.parse(closed.createdAt)).toBeGreaterThanOrEqual(1000);
 
     const run = await client.waitForRun(runId);
-    expect(run.steps.map((step) => step.key)).toEqual(['start_at', 'wait-close', 'close-order']);
+    expect(run.output).toEqual({ orderId: order.id, status: 'closed' });
+    expect(run.steps.map((step) => [step.key, step.kind, step.result])).toEqual([
+      ['payment', 'signal', null],
+      ['close-order', 'task', undefined],
+    ]);
+    const late = await pay(order.id, 42);
+    expect(late.status).toBe(409);
+    expect((await readOrder(order.id)).status).toBe('closed');
+  });
+
+  it('marks an order paid when POST /orders/:id/pay comes in time, and never closes it', async () => {
+    const { order, runId } = await createOrder();
+    await waitUntil(async () => (await client.getRun(runId))?.steps[0]?.status === 'waiting', 'the run to wait for the payment');
+    const paid = await pay(order.id, 42);
+    expect(paid.status).toBe(202);
+    const run = await client.waitForRun(runId, { timeout: '5s' });
+    expect(run.output).toEqual({ orderId: order.id, status: 'paid', amount: 42 });
+    expect(run.steps.map((step) => [step.key, step.status])).toEqual([
+      ['payment', 'completed'],
+      ['mark-paid', 'completed'],
+    ]);
+    // The run has ended without a close-order step: nothing can close the order any more.
+    expect(await readOrder(order.id)).toEqual(expect.objectContaining({ status: 'paid', amount: 42 }));
   });
 
   it('downloads in parallel through the REST routes', async () => {

@@ -45,6 +45,14 @@ export const WORKER_FLOWS = {
    * input.doneFile (if given) synchronously and counts its side effect; output 'spun'.
    */
   spin: 'lease/spin',
+  /**
+   * task "held" (announces "step-started", then waits until its signal aborts and
+   * stores the abort reason under abortedKey) -> task "next". An OnFlowCancel
+   * hook pushes { reason, worker } to cancelHooksKey.
+   */
+  abortable: 'cancel/abortable',
+  /** task "before" -> waitForSignal "paid" (signal "payment", no timeout) -> task "after"; output: the payload. */
+  payment: 'signal/payment',
 } as const;
 
 // The fixture's side-effect bookkeeping lives outside the engine's prefix, so
@@ -62,6 +70,10 @@ export const startsKey = (prefix: string, runId: string): string => `starts:${pr
 export const intervalsKey = (prefix: string, runId: string): string => `iv:${prefix}:${runId}`;
 /** A global counter every step start and end increments: a total order of events across processes. */
 export const ticksKey = (prefix: string): string => `ticks:${prefix}`;
+/** What the abortable flow's "held" task saw in `signal.reason` when it was aborted (JSON: name, message, worker). */
+export const abortedKey = (prefix: string, runId: string): string => `aborted:${prefix}:${runId}`;
+/** One JSON entry per OnFlowCancel hook call of the abortable flow. */
+export const cancelHooksKey = (prefix: string, runId: string): string => `cancelled:${prefix}:${runId}`;
 /** Incremented by a flow's success hook: how many times the run was reported completed. */
 export const hooksKey = (prefix: string, runId: string): string => `ok:${prefix}:${runId}`;
 

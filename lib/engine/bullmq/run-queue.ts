@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import type { RunQueue } from '../ports';
 import type { RedisClient } from '../redis/connection';
+import { explain } from '../redis/run-store';
 
 export interface BullmqRunQueueOptions {
   /** Our key prefix: BullMQ keys become `<prefix>:runs:*` (or per partition, see bullPrefix). */
@@ -40,6 +41,10 @@ function bullPrefix(prefix: string, partition: number, options: BullmqRunQueueOp
   return `{${prefix}:p${partition}}`;
 }
 
+function newRunJobId(runId: string): string {
+  return `t-${runId}`;
+}
+
 /** FNV-1a: a stable, cheap spread of run ids over partitions (every node must agree). */
 function partitionOf(runId: string, partitions: number): number {
   if (partitions === 1) return 0;
@@ -65,18 +70,37 @@ export class BullmqRunQueue implements RunQueue {
 
   async enqueueNew(runId: string, delayMs: number): Promise<void> {
     // The job id dedupes a retried trigger while the first job still waits.
-    await this.queueOf(runId).add('run', { runId }, { jobId: `t-${runId}`, priority: NEW_RUN_PRIORITY, delay: delayMs });
+    await this.queueOf(runId)
+      .add('run', { runId }, { jobId: newRunJobId(runId), priority: NEW_RUN_PRIORITY, delay: delayMs })
+      .catch(explain);
   }
 
   async enqueueResume(runId: string, atMs: number, dedupeKey?: string): Promise<void> {
+    await this.enqueueResumeJob(runId, atMs, this.resumeJobId(runId, dedupeKey));
+  }
+
+  resumeJobId(runId: string, dedupeKey?: string): string {
     // Unique per call unless merging is asked for: a worker whose clock is
     // behind may take a resume early and park the run again for the same
     // wakeAt, and an id derived from wakeAt would then equal the running job's,
     // so BullMQ would drop the add (test/engine/shared-workers). A duplicate
     // resume is harmless: the claim lets one execution in. Short, because the
     // id is stored three times per job (the run id is in the data).
-    const jobId = dedupeKey ? `r-${runId}-${dedupeKey}` : `r${this.node}${(this.resumes++).toString(36)}`;
-    await this.queueOf(runId).add('resume', { runId }, { jobId, delay: Math.max(0, atMs - Date.now()) });
+    return dedupeKey ? `r-${runId}-${dedupeKey}` : `r${this.node}${(this.resumes++).toString(36)}`;
+  }
+
+  async enqueueResumeJob(runId: string, atMs: number, jobId: string): Promise<void> {
+    await this.queueOf(runId).add('resume', { runId }, { jobId, delay: Math.max(0, atMs - Date.now()) }).catch(explain);
+  }
+
+  async hasLiveJob(runId: string, jobId = newRunJobId(runId), dueBy = Infinity): Promise<boolean> {
+    const queue = this.queueOf(runId);
+    const state = await queue.getJobState(jobId).catch(explain);
+    if (state === 'completed' || state === 'failed' || state === 'unknown') return false;
+    if (state !== 'delayed') return true;
+    // A job delayed past `dueBy` (say, a sleep's resume while a signal should have woken the run) is not the one awaited.
+    const job = await queue.getJob(jobId).catch(explain);
+    return job !== undefined && job.timestamp + job.delay <= dueBy;
   }
 
   async startWorker(process: (runId: string) => Promise<void>): Promise<void> {

@@ -1,5 +1,5 @@
 import type { EngineLogger } from '../flow-definition';
-import type { RunQueue, RunStore } from '../ports';
+import type { OverdueRun, RunQueue, RunStore } from '../ports';
 import { isFinished } from '../../common/run-status';
 
 /** How far a re-enqueued run's timer moves on, so nodes do not re-enqueue it on every pass. */
@@ -11,7 +11,8 @@ const BATCH = 200;
  * writes; a crash between them, a Redis that loses its last second of AOF, or
  * a job dropped by the queue would leave a run that nothing wakes. Every live
  * run has a timer (see RunStore.overdue); a run still not picked up well past
- * it gets a fresh job. Duplicates are harmless: the claim lets one execution in.
+ * it gets a fresh job, unless its job is still there: in a backlog a job may
+ * wait far longer than the timer's grace, and is not lost for that.
  */
 export class Reconciler {
   private timer?: NodeJS.Timeout;
@@ -40,7 +41,7 @@ export class Reconciler {
   async pass(): Promise<number> {
     if (this.running) return 0;
     this.running = true;
-    let requeued = 0;
+    const requeued: string[] = [];
     try {
       const now = Date.now();
       for (const run of await this.store.overdue(now, BATCH)) {
@@ -54,19 +55,41 @@ export class Reconciler {
           continue;
         }
         await this.store.setTimer(run.runId, now + RETRY_MS);
+        // Waiting behind a backlog (or held by a worker whose lock BullMQ will recover): look again later.
+        if (await this.hasJob(run, now)) continue;
+        // The job may have just ended with the run moving on (a worker took it after we read the run):
+        // judge by the run as it is now, read after the job was found gone.
+        const fresh = await this.store.timerState(run.runId);
+        if (fresh?.status !== run.status || fresh.resumeJob !== run.resumeJob || (fresh.leaseUntil ?? 0) > Date.now()) continue;
         // Keyed by the retry window: nodes passing in the same window add one
         // job, the next window adds a new one, so a job left behind in BullMQ's
         // failed set (which blocks its id from being added again) cannot stall
-        // the run. Never the trigger's own id, for the same reason.
-        await this.queue.enqueueResume(run.runId, now, `x${Math.floor(now / RETRY_MS)}`);
-        requeued++;
+        // the run. Never the trigger's own id, for the same reason. Recorded
+        // with the run first, so the next pass finds it however long it waits.
+        const jobId = this.queue.resumeJobId(run.runId, `x${Math.floor(now / RETRY_MS)}`);
+        await this.store.setResumeJob(run.runId, jobId);
+        await this.queue.enqueueResumeJob(run.runId, now, jobId);
+        requeued.push(run.runId);
       }
-      if (requeued) this.logger.warn(`Re-enqueued ${requeued} run(s) that no queue job was going to wake.`);
+      if (requeued.length) {
+        const named = requeued.slice(0, 5).map((id) => `"${id}"`).join(', ') + (requeued.length > 5 ? ', ...' : '');
+        this.logger.warn(`Re-enqueued ${requeued.length} run(s) that no queue job was going to wake: ${named}.`);
+      }
     } catch (err) {
       this.logger.warn(`Reconciler pass failed (will retry): ${(err as Error).message}`);
     } finally {
       this.running = false;
     }
-    return requeued;
+    return requeued.length;
+  }
+
+  /**
+   * Whether a job due by now is still in the queue for the run: its
+   * trigger's job or its last recorded resume job. A job delayed further
+   * (a sleep's resume, when a signal should have woken the run) does not count.
+   */
+  private async hasJob(run: OverdueRun, now: number): Promise<boolean> {
+    if (run.resumeJob !== undefined && (await this.queue.hasLiveJob(run.runId, run.resumeJob, now))) return true;
+    return run.status === 'queued' && (await this.queue.hasLiveJob(run.runId, undefined, now));
   }
 }

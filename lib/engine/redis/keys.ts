@@ -10,6 +10,11 @@ export class RunKeys {
     return `${this.prefix}:run:{${runId}}`;
   }
 
+  /** The run's signal mailbox (a hash), in the run's slot so one script can read both. */
+  mailbox(runId: string): string {
+    return `${this.prefix}:mailbox:{${runId}}`;
+  }
+
   /** Every live run, scored by when a worker must have picked it up: the reconciler's to-do list. */
   timers(): string {
     return `${this.prefix}:timers`;

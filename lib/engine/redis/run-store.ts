@@ -1,14 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { RedisUnavailableError } from '../../common/errors';
-import { LeaseLostError } from '../errors';
-import type { ClaimResult, RunOutcome, RunRecord, RunStore, StepRecord, StepWrite } from '../ports';
-import type { RunStatus } from '../../common/types';
+import { RedisOutOfMemoryError, RedisUnavailableError } from '../../common/errors';
+import { CancelRequestedError, LeaseLostError } from '../errors';
+import type { CancelReply, ClaimResult, OverdueRun, RunOutcome, RunRecord, RunStore, StepRecord, StepWrite } from '../ports';
+import type { ErrorInfo, RunStatus } from '../../common/types';
 import type { RedisClient } from './connection';
 import { RunKeys, STEP_FIELD } from './keys';
 import { packStep, unpackStep } from './step-codec';
 
-type ScriptName = 'create' | 'createIndexed' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release';
+type ScriptName = 'create' | 'createIndexed' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release' | 'cancel' | 'setResumeJob';
 type ScriptClient = RedisClient & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
 
 const LUA_DIR = join(__dirname, 'lua');
@@ -21,7 +22,7 @@ const LUA_DIR = join(__dirname, 'lua');
 export const TIMER_GRACE_MS = 5000;
 
 /** The run fields a list needs: never the input, output or steps, however large they are. */
-const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error'] as const;
+const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error', 'retries', 'previousErrors'] as const;
 
 /** Loads lua/<name>-<numberOfKeys>.lua as ioredis commands (EVALSHA, with EVAL fallback). */
 function defineScripts(client: RedisClient): ScriptClient {
@@ -59,7 +60,22 @@ function toRun(runId: string, fields: Map<string, string>): RunRecord {
     finishedAt: num(fields.get('finishedAt')),
     wakeAt: num(fields.get('wakeAt')),
     executions: Number(fields.get('executions') ?? 0),
+    timeoutMs: num(fields.get('timeoutMs')),
+    deadline: num(fields.get('deadline')),
+    cancelRequested: fields.get('cancelRequested'),
+    retries: num(fields.get('retries')),
+    previousErrors: fields.has('previousErrors') ? JSON.parse(fields.get('previousErrors')!) : undefined,
   };
+}
+
+/**
+ * A fenced write's reply: 1 done, -1 lease lost, {-2, reason} a cancel was
+ * requested. Throws for anything but 1.
+ */
+function checkFenced(runId: string, reply: unknown): void {
+  if (reply === 1) return;
+  if (Array.isArray(reply) && Number(reply[0]) === -2) throw new CancelRequestedError(runId, String(reply[1] ?? ''));
+  throw new LeaseLostError(runId);
 }
 
 /** Splits one run hash (as field/value pairs) into the run and its steps. */
@@ -73,20 +89,49 @@ function split(runId: string, pairs: Iterable<[string, string]>): { run: RunReco
   return { run: toRun(runId, fields), steps };
 }
 
+/** Where a page ended: the last run's index score and id. */
+interface Position {
+  score: string;
+  runId: string;
+}
+
+/**
+ * Cursors are "<score>:<runId>". A bare "<score>" (the form before runIds were
+ * part of it) still reads as "everything below that score".
+ */
+export const CURSOR = /^(\d+(?:\.\d+)?)(?::([A-Za-z0-9_.-]{1,200}))?$/;
+
+function parseCursor(cursor: string | undefined): Position | undefined {
+  const match = cursor === undefined ? null : CURSOR.exec(cursor);
+  return match ? { score: match[1], runId: match[2] ?? '' } : undefined;
+}
+
+const cursorOf = (position: Position) => `${position.score}:${position.runId}`;
+
+/** Sorted-set order, reversed: higher score first, then (same score) the byte-wise larger member; run ids are ASCII. */
+function newestFirst(a: Position, b: Position): number {
+  return Number(b.score) - Number(a.score) || (a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0);
+}
+
 function* flatPairs(flat: string[]): Iterable<[string, string]> {
   for (let i = 0; i < flat.length; i += 2) yield [flat[i], flat[i + 1]];
 }
 
 const UNAVAILABLE = /enableOfflineQueue|Connection is closed|ECONNREFUSED|ETIMEDOUT|max retries|Stream isn't writeable|CLUSTERDOWN/i;
 
-function explain(err: unknown): never {
+/** Redis at maxmemory with noeviction refuses writes: a 503 like an outage, with its own name and fix. */
+const OUT_OF_MEMORY = /^OOM /;
+
+/** Maps a Redis failure to the engine's named errors (shared with the queue adapter); anything else is rethrown as is. */
+export function explain(err: unknown): never {
   const message = (err as Error)?.message ?? String(err);
+  if (OUT_OF_MEMORY.test(message)) throw Object.assign(new RedisOutOfMemoryError(message), { cause: err });
   if (UNAVAILABLE.test(message)) throw Object.assign(new RedisUnavailableError(message), { cause: err });
   throw err;
 }
 
 /** Redis calls fail with ioredis' own wording; say it in ours, and keep the original as cause. A plain catch: no extra promise per call. */
-function guarded<T>(call: Promise<T>): Promise<T> {
+export function guarded<T>(call: Promise<T>): Promise<T> {
   return call.catch(explain);
 }
 
@@ -111,32 +156,45 @@ export class RedisRunStore implements RunStore {
     this.keys = new RunKeys(prefix);
   }
 
-  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number }): Promise<boolean> {
+  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }): Promise<boolean> {
+    const timeoutMs = run.timeoutMs ?? '';
     // A sub-millisecond sequence keeps runs created in the same ms apart (and in order) for cursor paging.
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
     const runKey = this.keys.run(run.runId);
     const indexKey = this.keys.flowRuns(run.flowId);
+    // Tells a resend of this call (ioredis re-sends when a reply is lost) from another trigger of the same run id.
+    const request = randomBytes(9).toString('base64url');
     if (!this.cluster) {
       const created = await guarded(
-        this.redis.createIndexed(runKey, indexKey, this.keys.timers(), run.flowId, run.input ?? '', run.createdAt, score, run.runId, run.dueAt + TIMER_GRACE_MS),
+        this.redis.createIndexed(
+          runKey, indexKey, this.keys.timers(), run.flowId, run.input ?? '', run.createdAt, score, run.runId, run.dueAt + TIMER_GRACE_MS, timeoutMs, request,
+        ),
       );
       return created === 1;
     }
-    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt));
+    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt, timeoutMs, request));
     if (created !== 1) return false;
     await guarded(Promise.all([this.redis.zadd(indexKey, 'NX', score, run.runId), this.setTimer(run.runId, run.dueAt + TIMER_GRACE_MS)]));
     return true;
   }
 
-  async overdue(now: number, limit: number): Promise<Array<{ runId: string; status: RunStatus | null; wakeAt?: number; leaseUntil?: number }>> {
+  async overdue(now: number, limit: number): Promise<OverdueRun[]> {
     const ids = await guarded(this.redis.zrangebyscore(this.keys.timers(), '-inf', now, 'LIMIT', 0, limit));
-    const states = await guarded(Promise.all(ids.map((id) => this.redis.hmget(this.keys.run(id), 'status', 'wakeAt', 'leaseUntil'))));
-    return ids.map((runId, i) => ({
-      runId,
-      status: states[i][0] as RunStatus | null,
-      wakeAt: num(states[i][1]),
-      leaseUntil: num(states[i][2]),
-    }));
+    return Promise.all(ids.map((id) => this.readTimerState(id)));
+  }
+
+  async timerState(runId: string): Promise<OverdueRun | null> {
+    const state = await this.readTimerState(runId);
+    return state.status === null ? null : state;
+  }
+
+  private async readTimerState(runId: string): Promise<OverdueRun> {
+    const [status, wakeAt, leaseUntil, resumeJob] = await guarded(this.redis.hmget(this.keys.run(runId), 'status', 'wakeAt', 'leaseUntil', 'resumeJob'));
+    return { runId, status: status as RunStatus | null, wakeAt: num(wakeAt), leaseUntil: num(leaseUntil), resumeJob: resumeJob ?? undefined };
+  }
+
+  async setResumeJob(runId: string, jobId: string): Promise<void> {
+    await guarded(this.redis.setResumeJob(this.keys.run(runId), jobId));
   }
 
   async setTimer(runId: string, at: number): Promise<void> {
@@ -165,6 +223,10 @@ export class RedisRunStore implements RunStore {
         return { kind: 'finished', status: reply[1] as RunStatus };
       case 3:
         return { kind: 'busy', retryInMs: Number(reply[1]) };
+      case 4:
+        return { kind: 'claimed', ...split(runId, flatPairs(reply[1] as string[])), stop: 'cancelled' };
+      case 5:
+        return { kind: 'claimed', ...split(runId, flatPairs(reply[1] as string[])), stop: 'timeout' };
       default:
         // The timer is left where it is: if it comes due while this execution
         // runs, the reconciler sees a live lease and moves it past the lease itself.
@@ -173,18 +235,15 @@ export class RedisRunStore implements RunStore {
   }
 
   async saveSteps(runId: string, token: string, steps: readonly StepWrite[]): Promise<void> {
-    const ok = await guarded(this.redis.saveSteps(this.keys.run(runId), token, ...stepFields(steps)));
-    if (ok !== 1) throw new LeaseLostError(runId);
+    checkFenced(runId, await guarded(this.redis.saveSteps(this.keys.run(runId), token, ...stepFields(steps))));
   }
 
   async touch(runId: string, token: string, leaseMs: number): Promise<void> {
-    const ok = await guarded(this.redis.touch(this.keys.run(runId), token, Date.now(), leaseMs));
-    if (ok !== 1) throw new LeaseLostError(runId);
+    checkFenced(runId, await guarded(this.redis.touch(this.keys.run(runId), token, Date.now(), leaseMs)));
   }
 
-  async suspend(runId: string, token: string, wakeAt: number, steps: readonly StepWrite[]): Promise<void> {
-    const ok = await guarded(this.redis.suspend(this.keys.run(runId), token, Date.now(), wakeAt, ...stepFields(steps)));
-    if (ok !== 1) throw new LeaseLostError(runId);
+  async suspend(runId: string, token: string, wakeAt: number, resumeJob: string, steps: readonly StepWrite[]): Promise<void> {
+    checkFenced(runId, await guarded(this.redis.suspend(this.keys.run(runId), token, Date.now(), wakeAt, resumeJob, ...stepFields(steps))));
     this.moveTimer(runId, wakeAt + TIMER_GRACE_MS);
   }
 
@@ -196,17 +255,34 @@ export class RedisRunStore implements RunStore {
         Date.now(),
         outcome.status,
         outcome.status === 'completed' ? (outcome.output ?? '') : '',
-        outcome.status === 'failed' ? JSON.stringify(outcome.error) : '',
+        outcome.status !== 'completed' ? JSON.stringify(outcome.error) : '',
         this.retentionMs,
         ...stepFields(steps),
       ),
     );
-    if (ok !== 1) throw new LeaseLostError(runId);
+    checkFenced(runId, ok);
     this.moveTimer(runId, null);
+    // The mailbox (signals never taken) expires with the run; not waited for, like the timer.
+    if (this.retentionMs > 0) void this.redis.pexpire(this.keys.mailbox(runId), this.retentionMs).catch(() => undefined);
   }
 
-  async release(runId: string, token: string): Promise<void> {
-    await guarded(this.redis.release(this.keys.run(runId), token, Date.now()));
+  async cancel(runId: string, reason: string, error: ErrorInfo): Promise<CancelReply> {
+    const reply = (await guarded(this.redis.cancel(this.keys.run(runId), Date.now(), reason, JSON.stringify(error), this.retentionMs))) as [number, ...string[]];
+    switch (reply[0]) {
+      case 0:
+        return { kind: 'missing' };
+      case 1:
+        this.moveTimer(runId, null);
+        return { kind: 'cancelled', flowId: reply[1], input: reply[2] === '' ? undefined : reply[2] };
+      case 2:
+        return { kind: 'finished', status: reply[1] as RunStatus };
+      default:
+        return { kind: 'requested', reason: reply[1] ?? '' };
+    }
+  }
+
+  async release(runId: string, token: string, resumeJob: string): Promise<void> {
+    await guarded(this.redis.release(this.keys.run(runId), token, Date.now(), resumeJob));
     this.moveTimer(runId, Date.now() + TIMER_GRACE_MS);
   }
 
@@ -223,23 +299,28 @@ export class RedisRunStore implements RunStore {
   async list(query: { flowIds: readonly string[]; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }> {
     const indexes = query.flowIds.map((flowId) => this.keys.flowRuns(flowId));
     const runs: RunRecord[] = [];
-    // The cursor is the score of the last run returned; the next page starts strictly below it.
-    let max = query.cursor ? `(${query.cursor}` : '+inf';
+    // Runs are ordered by (score, runId), both descending, as Redis orders a sorted set. The
+    // cursor names the last run returned; the score alone is not unique (two instances can
+    // create runs in the same millisecond with the same sequence number).
+    let after = parseCursor(query.cursor);
     // A status filter may skip many entries: read in batches, bounded so one call stays cheap.
     const batch = Math.max(query.limit, 100);
     for (let scanned = 0; scanned < 5000; scanned += batch) {
-      const pages = await guarded(Promise.all(indexes.map((index) => this.redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch))));
+      const [ties, pages] = await Promise.all([this.tiesAfter(indexes, after), this.below(indexes, after?.score, batch)]);
       // Newest first across every flow's index; cut at `batch` so no index is read past what it returned.
-      const entries = pages
-        .flatMap((page, i) => [...flatPairs(page)].map(([runId, score]) => ({ runId, score, index: indexes[i] })))
-        .sort((a, b) => Number(b.score) - Number(a.score))
-        .slice(0, batch);
+      const entries = ties.concat(
+        pages
+          .flatMap((page, i) => [...flatPairs(page)].map(([runId, score]) => ({ runId, score, index: indexes[i] })))
+          .sort(newestFirst)
+          .slice(0, batch),
+      );
       if (entries.length === 0) return { runs };
+      const full = pages.some((page) => page.length === batch * 2);
       // Concurrent commands go out back to back on one connection (per node), like a pipeline, but may span Cluster slots.
       const records = await guarded(Promise.all(entries.map((e) => this.redis.hmget(this.keys.run(e.runId), ...SUMMARY_FIELDS))));
       const expired: Array<{ index: string; runId: string }> = [];
       for (let i = 0; i < entries.length; i++) {
-        max = `(${entries[i].score}`;
+        after = entries[i];
         const values = records[i];
         if (!values[0]) {
           expired.push(entries[i]);
@@ -249,15 +330,29 @@ export class RedisRunStore implements RunStore {
         if (query.status && fields.get('status') !== query.status) continue;
         runs.push(toRun(entries[i].runId, fields));
         if (runs.length === query.limit) {
-          const more = i + 1 < entries.length || pages.some((page) => page.length === batch * 2);
-          return { runs, nextCursor: more ? entries[i].score : undefined };
+          return { runs, nextCursor: i + 1 < entries.length || full ? cursorOf(after) : undefined };
         }
       }
       // Runs past their retention leave their index entry behind; drop those lazily here.
-      await guarded(Promise.all(expired.map((e) => this.redis.zrem(e.index, e.runId))));
-      if (pages.every((page) => page.length < batch * 2)) return { runs };
+      await guarded(Promise.all(expired.flatMap((e) => [this.redis.zrem(e.index, e.runId), this.redis.unlink(this.keys.mailbox(e.runId))])));
+      if (!full) return { runs };
     }
-    return { runs, nextCursor: max.slice(1) };
+    return { runs, nextCursor: after ? cursorOf(after) : undefined };
+  }
+
+  /** Entries with the cursor's own score that come after it (smaller runId). A handful at most: one per instance creating runs in that millisecond. */
+  private async tiesAfter(indexes: string[], after?: Position): Promise<Array<Position & { index: string }>> {
+    if (!after) return [];
+    const groups = await guarded(Promise.all(indexes.map((index) => this.redis.zrevrangebyscore(index, after.score, after.score))));
+    return groups
+      .flatMap((members, i) => members.filter((runId) => runId < after.runId).map((runId) => ({ runId, score: after.score, index: indexes[i] })))
+      .sort(newestFirst);
+  }
+
+  /** Up to `batch` entries of each index scored strictly below `score` (or from the top), with their scores. */
+  private below(indexes: string[], score: string | undefined, batch: number): Promise<string[][]> {
+    const max = score === undefined ? '+inf' : `(${score}`;
+    return guarded(Promise.all(indexes.map((index) => this.redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch))));
   }
 
   async sweepIndexes(flowIds: readonly string[], cutoff: number): Promise<number> {
@@ -269,6 +364,8 @@ export class RedisRunStore implements RunStore {
       // A run older than the cutoff may still be alive (a long sleep): only expired records lose their entry.
       const gone = ids.filter((_, i) => exists[i] === 0);
       if (gone.length) dropped += Number(await guarded(this.redis.zrem(index, ...gone)));
+      // A mailbox outlives its run only if no finish gave it the run's expiry (a cancel, a lost PEXPIRE): drop it with the run.
+      if (gone.length) await guarded(Promise.all(gone.map((id) => this.redis.unlink(this.keys.mailbox(id)))));
     }
     return dropped;
   }

@@ -1,22 +1,26 @@
 import { backoffMs } from './backoff';
 import { decode, encode } from '../codec';
-import { toMs, type Duration } from '../../common/duration';
+import { checkTime, toMs, type Duration } from '../../common/duration';
+import { setLongTimeout, type LongTimer } from '../../common/timers';
 import { errorInfo } from '../error-info';
 import {
   DuplicateStepKeyError,
   GoTickError,
+  InvalidStepError,
   LeaseExpiredError,
   NonRetriableError,
   PayloadTooLargeError,
+  RunCancelledError,
   StepFailedError,
   StepTimeoutError,
 } from '../../common/errors';
 import type { FlowContext, Future, StatusSetter } from '../../common/flow-context';
-import { LeaseLostError } from '../errors';
+import { CancelRequestedError, LeaseLostError } from '../errors';
 import type { RunRecord, StepRecord, StepWrite } from '../ports';
 import { isHardStop, mergeInterrupts, type Interrupt } from './interrupt';
 import type { Lease } from './lease';
-import type { Backoff, FlowFailure, MemoOptions, StepKind, TaskContext } from '../../common/types';
+import type { Backoff, FlowFailure, MemoOptions, ReceivedSignal, StepKind, TaskContext, WaitForSignalOptions } from '../../common/types';
+import { waitForSignal, type SignalWaitHost } from './primitives/signals';
 
 export interface ExecutionSettings {
   lease: Lease;
@@ -39,6 +43,9 @@ type TaskFn<T> = (task: TaskContext) => T | Promise<T>;
 
 /** Step keys are hash fields and appear in every view: long enough for any real name, short enough to stay cheap. */
 const MAX_STEP_KEY = 512;
+
+/** In a /u regex a surrogate range matches only unpaired halves: text cut in the middle of an emoji. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /** What an attempt returns when the execution stopped under it. */
 const PARK = Symbol('park');
@@ -64,7 +71,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   readonly lease: Lease;
   interrupt?: Interrupt;
   readonly interrupted: Promise<void>;
-  /** Aborts every running task's signal when the lease is lost or the run fails. */
+  /** Aborts every running task's signal when the lease is lost, the run fails, is cancelled or times out. */
   readonly abort = new AbortController();
 
   private readonly seen = new Set<string>();
@@ -80,6 +87,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   private untimedWarning?: (stepKey: string) => void;
   private nextSeq: number;
   private signalInterrupt!: () => void;
+  private signalHost?: SignalWaitHost;
 
   constructor(
     run: RunRecord,
@@ -133,7 +141,13 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     futures: T,
     options?: { concurrency?: number },
   ): Promise<{ [K in keyof T]: T[K] extends Future<infer V> ? V : never }> {
-    const limit = Math.max(1, Math.floor(options?.concurrency ?? futures.length));
+    const concurrency = options?.concurrency;
+    if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+      return this.refuse(
+        new InvalidStepError(`ctx.wait: concurrency must be a positive integer or left out; got ${String(concurrency)} in flow "${this.flowId}".`),
+      );
+    }
+    const limit = concurrency ?? futures.length;
     const results: unknown[] = new Array(futures.length);
     let next = 0;
     let failure: { error: unknown } | undefined;
@@ -177,15 +191,30 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
 
   sleep(key: string, duration: Duration): Promise<void> {
     this.claimKey(key);
-    const ms = toMs(duration, `sleep "${key}" duration`);
-    return this.sleepStep(key, () => Date.now() + ms);
+    let ms: number;
+    try {
+      ms = toMs(duration, `sleep "${key}" duration`);
+    } catch (error) {
+      return this.refuse(error as Error, key);
+    }
+    // Checked when the step is first reached, not on replay: a recorded sleep keeps its recorded wake time.
+    return this.sleepStep(key, () => checkTime(Date.now() + ms, `sleep "${key}" wake time (now + ${ms} ms)`));
   }
 
   sleepUntil(key: string, until: Date | number): Promise<void> {
     this.claimKey(key);
     const at = until instanceof Date ? until.getTime() : until;
-    if (!Number.isFinite(at)) throw new GoTickError(`sleepUntil "${key}": ${String(until)} is not a valid time.`);
+    try {
+      checkTime(typeof at === 'number' ? at : NaN, `sleepUntil "${key}" time ${String(until)}`);
+    } catch (error) {
+      return this.refuse(error as Error, key);
+    }
     return this.sleepStep(key, () => at);
+  }
+
+  waitForSignal<T = unknown>(key: string, name: string, options?: WaitForSignalOptions): Promise<ReceivedSignal<T> | null> {
+    this.claimKey(key);
+    return waitForSignal<T>((this.signalHost ??= this.hostForPrimitives()), key, name, options);
   }
 
   // ---- for the runner ----------------------------------------------------
@@ -209,20 +238,37 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     });
   }
 
-  /** Stops the execution from the outside (lease lost on heartbeat, Redis gone). */
+  /** Stops the execution from the outside (lease lost on heartbeat, Redis gone, cancel, whole-run timeout). */
   stop(interrupt: Interrupt): Promise<never> {
     this.interrupt = mergeInterrupts(this.interrupt, interrupt);
-    if (interrupt.kind !== 'suspend') this.abort.abort();
+    // Tasks see why in `signal.reason`: a cancel or a timeout is worth telling apart from a lost lease.
+    if (interrupt.kind === 'cancelled') this.abort.abort(new RunCancelledError(this.runId, interrupt.reason || undefined));
+    else if (interrupt.kind === 'timeout') this.abort.abort(interrupt.error);
+    else if (interrupt.kind !== 'suspend') this.abort.abort();
     this.signalInterrupt();
     return parked();
   }
 
   // ---- steps -------------------------------------------------------------
 
+  /** Fails the run with a named error the flow cannot catch: the call itself was wrong, retrying cannot help. */
+  private refuse(error: Error, stepKey?: string): Promise<never> {
+    return this.stop({ kind: 'fatal', error, ...(stepKey !== undefined ? { stepKey } : {}) });
+  }
+
   private claimKey(key: string): void {
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_STEP_KEY) {
       const shown = typeof key === 'string' && key.length > 60 ? `a ${key.length}-character string` : JSON.stringify(key);
       const error = new GoTickError(`Step keys must be strings of 1-${MAX_STEP_KEY} characters; got ${shown} in flow "${this.flowId}".`);
+      void this.stop({ kind: 'fatal', error });
+      return;
+    }
+    // Redis stores UTF-8: a lone surrogate would be stored as U+FFFD and never match on replay.
+    if (LONE_SURROGATE.test(key)) {
+      const error = new InvalidStepError(
+        `Step key ${JSON.stringify(key)} in flow "${this.flowId}" holds a lone UTF-16 surrogate (text cut in the middle of a character, ` +
+          'e.g. an emoji sliced with substring): it could not be matched on replay. Cut text by code points, or use an id in the key.',
+      );
       void this.stop({ kind: 'fatal', error });
       return;
     }
@@ -369,13 +415,13 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     const onAbort = () => controller.abort(this.abort.signal.reason);
     this.abort.signal.addEventListener('abort', onAbort);
     const task: TaskContext = { attempt, runId: this.runId, flowId: this.flowId, key, signal: controller.signal };
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimer | undefined;
     try {
       const ms = toMs(timeout, `timeout of step "${key}"`);
       return await Promise.race([
         Promise.resolve().then(() => fn(task)),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
+          timer = setLongTimeout(() => {
             const error = new StepTimeoutError(key, ms);
             controller.abort(error);
             reject(error);
@@ -383,7 +429,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
         }),
       ]);
     } finally {
-      clearTimeout(timer);
+      timer?.cancel();
       this.abort.signal.removeEventListener('abort', onAbort);
     }
   }
@@ -393,7 +439,12 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     const known = this.steps.get(key);
     if (known?.status === 'completed') return;
     const now = Date.now();
-    const wakeAt = known?.wakeAt ?? dueAt();
+    let wakeAt: number;
+    try {
+      wakeAt = known?.wakeAt ?? dueAt();
+    } catch (error) {
+      return this.refuse(error as Error, key);
+    }
     const seq = known?.seq ?? this.nextSeq++;
     if (wakeAt <= now) {
       // Written with the next step, not on its own: a lost marker only means the sleep is passed again.
@@ -412,6 +463,25 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       if (bytes > this.settings.maxPayloadBytes) throw new PayloadTooLargeError(what, bytes, this.settings.maxPayloadBytes);
     }
     return text;
+  }
+
+  /** The narrow view of this execution that primitives in ./primitives work through. */
+  private hostForPrimitives(): SignalWaitHost {
+    return {
+      lease: this.lease,
+      stopped: () => this.interrupt !== undefined,
+      known: (key) => this.steps.get(key),
+      seqOf: (key) => this.steps.get(key)?.seq ?? this.nextSeq++,
+      remember: (key, record) => void this.steps.set(key, record),
+      track: (work) => {
+        this.inflight.add(work);
+        const forget = () => this.inflight.delete(work);
+        work.then(forget, forget);
+        return work;
+      },
+      stop: (interrupt) => this.stop(interrupt),
+      parked,
+    };
   }
 
   private defer(key: string, record: StepRecord): void {
@@ -434,6 +504,8 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
 
   /** Why the execution stops when one of its writes fails. */
   private writeFailed(err: unknown): Interrupt {
-    return err instanceof LeaseLostError ? { kind: 'lease-lost' } : { kind: 'infra', error: err as Error };
+    if (err instanceof LeaseLostError) return { kind: 'lease-lost' };
+    if (err instanceof CancelRequestedError) return { kind: 'cancelled', reason: err.reason };
+    return { kind: 'infra', error: err as Error };
   }
 }

@@ -1,14 +1,21 @@
 /** Why an execution stopped before the flow returned. */
 export type Interrupt =
-  | { kind: 'suspend'; wakeAt: number }
+  /** `signals`: names of the signal waits that parked the run, so the runner can wake it if one arrived meanwhile. */
+  | { kind: 'suspend'; wakeAt: number; signals?: string[] }
   | { kind: 'fatal'; error: Error; stepKey?: string }
+  /** Past the run's whole-run deadline: fail it with FlowTimeoutError. */
+  | { kind: 'timeout'; error: Error }
+  /** A cancel was requested: end the run cancelled. */
+  | { kind: 'cancelled'; reason: string }
   | { kind: 'lease-lost' }
   | { kind: 'infra'; error: Error }
   | { kind: 'released' };
 
-// Higher ranks win: losing the lease outranks a shutdown, which outranks Redis
-// trouble, which outranks a failure, which outranks a suspension.
-const RANK: Record<Interrupt['kind'], number> = { suspend: 0, fatal: 1, infra: 2, released: 3, 'lease-lost': 4 };
+// Higher ranks win: losing the lease outranks a shutdown (the hand-back leaves
+// a cancel request for the next claim), which outranks a cancel (acknowledged
+// to a caller, it beats any other ending), which outranks Redis trouble, which
+// outranks the whole-run timeout, which outranks a failure, which outranks a suspension.
+const RANK: Record<Interrupt['kind'], number> = { suspend: 0, fatal: 1, timeout: 2, infra: 3, cancelled: 4, released: 5, 'lease-lost': 6 };
 
 /**
  * The interrupt that stands when `next` arrives while `current` is set: the
@@ -16,7 +23,11 @@ const RANK: Record<Interrupt['kind'], number> = { suspend: 0, fatal: 1, infra: 2
  */
 export function mergeInterrupts(current: Interrupt | undefined, next: Interrupt): Interrupt {
   if (!current || RANK[next.kind] > RANK[current.kind]) return next;
-  if (next.kind === 'suspend' && current.kind === 'suspend') return { kind: 'suspend', wakeAt: Math.min(current.wakeAt, next.wakeAt) };
+  if (next.kind === 'suspend' && current.kind === 'suspend') {
+    const merged: Interrupt = { kind: 'suspend', wakeAt: Math.min(current.wakeAt, next.wakeAt) };
+    if (current.signals || next.signals) merged.signals = [...(current.signals ?? []), ...(next.signals ?? [])];
+    return merged;
+  }
   return current;
 }
 

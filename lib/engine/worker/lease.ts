@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ClaimResult, RunOutcome, RunStore, StepRecord, StepWrite } from '../ports';
+import { RedisUnavailableError } from '../../common/errors';
+import type { ClaimResult, MailboxStore, RunOutcome, RunStore, StepRecord, StepWrite, TakeResult } from '../ports';
 
 /**
  * One execution's hold on a run: the token every write carries, the
@@ -24,6 +25,7 @@ export class Lease {
     readonly runId: string,
     private readonly store: RunStore,
     private readonly leaseMs: number,
+    private readonly mailbox?: MailboxStore,
   ) {}
 
   async claim(): Promise<ClaimResult> {
@@ -76,22 +78,51 @@ export class Lease {
     this.store.saveSteps(this.runId, this.token, [[key, record]]).catch(onFailed);
   }
 
-  suspend(wakeAt: number): Promise<void> {
-    return this.store.suspend(this.runId, this.token, wakeAt, this.takePending());
+  /** Decides a signal wait (see MailboxStore.take), writing the deferred steps along: one round trip. */
+  takeSignal(wait: Parameters<MailboxStore['take']>[2]): Promise<TakeResult> {
+    if (!this.mailbox) throw new Error('This lease was made without a mailbox store.');
+    return this.mailbox.take(this.runId, this.token, wait, this.takePending());
+  }
+
+  /** Parks the run; `resumeJob` is the id of the job the caller adds next to wake it. */
+  suspend(wakeAt: number, resumeJob: string): Promise<void> {
+    const steps = this.takePending();
+    return this.throughBlips(() => this.store.suspend(this.runId, this.token, wakeAt, resumeJob, steps));
   }
 
   finish(outcome: RunOutcome): Promise<void> {
-    return this.store.finish(this.runId, this.token, outcome, this.takePending());
+    const steps = this.takePending();
+    return this.throughBlips(() => this.store.finish(this.runId, this.token, outcome, steps));
   }
 
   /**
-   * Gives the run back so another worker takes it at once; deferred steps are
-   * dropped with it. `handBack` (steps put back as not begun) is written first.
+   * Gives the run back so another worker takes it at once (`resumeJob`: the job the caller adds next);
+   * deferred steps are dropped with it. `handBack` (steps put back as not begun) is written first.
    */
-  async release(handBack: readonly StepWrite[] = []): Promise<void> {
+  async release(resumeJob: string, handBack: readonly StepWrite[] = []): Promise<void> {
     this.pending = [];
     if (handBack.length) await this.store.saveSteps(this.runId, this.token, handBack);
-    await this.store.release(this.runId, this.token);
+    await this.store.release(this.runId, this.token, resumeJob);
+  }
+
+  /**
+   * Repeats a conclusion (finish, suspend) that failed on a Redis blip. It
+   * may have been applied with only its reply lost; both scripts answer a
+   * repeat from the same token as they answered the first call, so repeating
+   * is safe, and it is what lets the hooks run (or the resume job be added)
+   * for a run that did conclude. Bounded by the lease: past it another
+   * execution may hold the run, and the fence refuses this one anyway.
+   */
+  private async throughBlips(write: () => Promise<void>): Promise<void> {
+    const deadline = Date.now() + this.leaseMs;
+    for (let pause = 50; ; pause = Math.min(pause * 2, 1000)) {
+      try {
+        return await write();
+      } catch (err) {
+        if (!(err instanceof RedisUnavailableError) || Date.now() + pause > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
   }
 
   private takePending(): StepWrite[] {

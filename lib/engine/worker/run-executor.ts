@@ -1,19 +1,44 @@
 import { decode, encode } from '../codec';
 import { errorInfo } from '../error-info';
-import { StepFailedError } from '../../common/errors';
-import { LeaseLostError } from '../errors';
+import { FlowTimeoutError, RunCancelledError, StepFailedError } from '../../common/errors';
+import { setLongTimeout } from '../../common/timers';
+import { CancelRequestedError, LeaseLostError } from '../errors';
 import { Execution, type ExecutionSettings } from './execution';
 import { Lease } from './lease';
 import { NODE_ID } from './node-id';
+import type { Interrupt } from './interrupt';
 import type { FlowDefinition } from '../flow-definition';
-import type { RunQueue, RunStore } from '../ports';
-import type { FlowFailure } from '../../common/types';
+import type { MailboxStore, RunQueue, RunRecord, RunStore, StepWrite } from '../ports';
+import type { ErrorInfo, FlowFailure } from '../../common/types';
+import { runHooks } from './hooks';
 import type { ResolvedOptions } from '../options';
 
 export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'timeout' | 'maxPayloadBytes' | 'logger'> {
   store: RunStore;
   queue: RunQueue;
+  mailbox: MailboxStore;
   flows: ReadonlyMap<string, FlowDefinition>;
+  /**
+   * Told after this node ended a run cancelled (hooks done). Where cancelling
+   * a run's children will hook in once child runs exist.
+   */
+  onCancelled?: (runId: string) => void;
+}
+
+/** What ending a run needs: Execution has it, and so has a claim that must end without running the flow. */
+interface RunInHand {
+  readonly runId: string;
+  readonly flowId: string;
+  readonly input: unknown;
+  readonly lease: Lease;
+  /** Attempts to put back as not begun when the run is handed back (an Execution's in-flight steps). */
+  attemptsToHandBack?(): StepWrite[];
+}
+
+/** The error a cancelled run records, wherever it is cancelled. */
+export function cancelledErrorInfo(runId: string, reason: string): ErrorInfo {
+  const error = new RunCancelledError(runId, reason || undefined);
+  return { name: error.name, message: error.message };
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -27,7 +52,8 @@ const UNKNOWN_FLOW_RETRY_MS = 5000;
  * failing or parking the run. Called by the queue worker per job.
  */
 export class RunExecutor {
-  private readonly active = new Set<Execution>();
+  /** The executions in hand, by run: where a cancel nudge finds the one to stop. */
+  private readonly active = new Map<string, Execution>();
   /** Flows already warned about a step attempt without any timeout (once per flow and process). */
   private readonly warnedUntimed = new Set<string>();
 
@@ -39,12 +65,21 @@ export class RunExecutor {
    * The step that was running may run again there (at-least-once).
    */
   releaseAll(): void {
-    for (const ctx of this.active) void ctx.stop({ kind: 'released' });
+    for (const ctx of this.active.values()) void ctx.stop({ kind: 'released' });
+  }
+
+  /**
+   * A cancel nudge (pub/sub) for a run: if this node runs it, stop it now
+   * rather than at its next heartbeat or step write. Every running task's
+   * signal aborts with RunCancelledError.
+   */
+  nudge(runId: string, reason: string): void {
+    void this.active.get(runId)?.stop({ kind: 'cancelled', reason });
   }
 
   async execute(runId: string): Promise<void> {
     const { store, queue, leaseMs, logger } = this.settings;
-    const lease = new Lease(runId, store, leaseMs);
+    const lease = new Lease(runId, store, leaseMs, this.settings.mailbox);
     const claim = await lease.claim();
     if (claim.kind === 'missing') {
       logger.warn(`Dropped a job for run "${runId}": no such run (expired or deleted).`);
@@ -59,12 +94,25 @@ export class RunExecutor {
     const flow = this.settings.flows.get(claim.run.flowId);
     if (!flow) {
       logger.warn(`Run "${runId}" is of flow "${claim.run.flowId}", which this node does not have; handed back.`);
-      await lease.release();
-      await queue.enqueueResume(runId, Date.now() + UNKNOWN_FLOW_RETRY_MS);
+      const jobId = queue.resumeJobId(runId);
+      await lease.release(jobId);
+      await queue.enqueueResumeJob(runId, Date.now() + UNKNOWN_FLOW_RETRY_MS, jobId);
+      return;
+    }
+    const input = decode(claim.run.input);
+    if (claim.stop) {
+      // Its node died with a cancel pending, or the deadline passed while it was parked: end it, run nothing.
+      const run: RunInHand = { runId, flowId: flow.id, input, lease };
+      const ending = claim.stop === 'cancelled' ? { kind: 'cancelled' as const, reason: claim.run.cancelRequested ?? '' } : timeoutOf(claim.run);
+      try {
+        await this.conclude(run, flow, undefined, ending, claim.run.deadline);
+      } catch (err) {
+        if (!(err instanceof LeaseLostError)) throw err;
+      }
       return;
     }
     const defaults = flow.options?.defaults;
-    let ctx: Execution;
+    const hookRun = { runId, flowId: flow.id, input };
     const settings: ExecutionSettings = {
       lease,
       leaseMs,
@@ -73,14 +121,18 @@ export class RunExecutor {
       backoff: defaults?.backoff ?? this.settings.backoff,
       timeout: defaults?.timeout ?? this.settings.timeout,
       maxPayloadBytes: this.settings.maxPayloadBytes,
-      onStepError: (failure) => this.callHooks(flow.hooks?.onError, ctx, failure),
+      onStepError: (failure) => runHooks(logger, 'OnFlowError', flow.hooks?.onError, hookRun, failure),
       onUntimedAttempt: this.warnedUntimed.has(flow.id) ? undefined : (stepKey) => this.warnUntimed(flow.id, stepKey),
     };
-    ctx = new Execution(claim.run, decode(claim.run.input), claim.steps, settings);
-    this.active.add(ctx);
+    const ctx = new Execution(claim.run, input, claim.steps, settings);
+    this.active.set(runId, ctx);
     lease.startHeartbeat((err) => {
       if (err instanceof LeaseLostError) void ctx.stop({ kind: 'lease-lost' });
+      else if (err instanceof CancelRequestedError) void ctx.stop({ kind: 'cancelled', reason: err.reason });
     });
+    // The whole-run deadline, a timer per execution (not per step).
+    const deadline = claim.run.deadline;
+    const deadlineTimer = deadline === undefined ? undefined : setLongTimeout(() => void ctx.stop(timeoutOf(claim.run)), deadline - Date.now());
     try {
       const outcome = await Promise.race<Outcome | undefined>([
         Promise.resolve()
@@ -91,29 +143,51 @@ export class RunExecutor {
           ),
         ctx.interrupted.then(() => undefined),
       ]);
-      // A released run is handed over at once; the steps still running here cannot be waited for.
-      if (ctx.interrupt?.kind !== 'released') await ctx.settle();
-      await this.conclude(ctx, flow, outcome);
+      // A released, cancelled or timed-out run ends at once: the steps still running here (their
+      // signal aborted) cannot be waited for, and their late writes are refused (no lease any more).
+      const stop = ctx.interrupt?.kind;
+      if (stop !== 'released' && stop !== 'cancelled' && stop !== 'timeout') await ctx.settle();
+      await this.conclude(ctx, flow, outcome, ctx.interrupt, deadline);
     } catch (err) {
       if (!(err instanceof LeaseLostError)) throw err;
     } finally {
+      deadlineTimer?.cancel();
       lease.stopHeartbeat();
-      this.active.delete(ctx);
+      if (this.active.get(runId) === ctx) this.active.delete(runId);
     }
   }
 
-  private async conclude(ctx: Execution, flow: FlowDefinition, outcome: Outcome | undefined): Promise<void> {
-    const interrupt = ctx.interrupt;
+  /** Ends the run as the interrupt or outcome says; a cancel request found on the way wins over any other ending. */
+  private async conclude(ctx: RunInHand, flow: FlowDefinition, outcome: Outcome | undefined, interrupt: Interrupt | undefined, deadline?: number): Promise<void> {
+    try {
+      await this.concludeAs(ctx, flow, outcome, interrupt, deadline);
+    } catch (err) {
+      if (!(err instanceof CancelRequestedError)) throw err;
+      await this.cancelled(ctx, flow, err.reason);
+    }
+  }
+
+  private async concludeAs(ctx: RunInHand, flow: FlowDefinition, outcome: Outcome | undefined, interrupt: Interrupt | undefined, deadline?: number): Promise<void> {
     if (interrupt?.kind === 'lease-lost') return;
     if (interrupt?.kind === 'infra') throw interrupt.error;
     if (interrupt?.kind === 'released') {
-      await ctx.lease.release(ctx.attemptsToHandBack());
-      await this.settings.queue.enqueueResume(ctx.runId, Date.now());
+      const jobId = this.settings.queue.resumeJobId(ctx.runId);
+      await ctx.lease.release(jobId, ctx.attemptsToHandBack?.());
+      await this.settings.queue.enqueueResumeJob(ctx.runId, Date.now(), jobId);
       return;
     }
+    if (interrupt?.kind === 'cancelled') return this.cancelled(ctx, flow, interrupt.reason);
+    if (interrupt?.kind === 'timeout') return this.fail(ctx, flow, interrupt.error);
     if (interrupt?.kind === 'suspend') {
-      await ctx.lease.suspend(interrupt.wakeAt);
-      await this.settings.queue.enqueueResume(ctx.runId, interrupt.wakeAt);
+      // A parked run fails at its deadline, not at its wake time: it wakes at whichever comes first.
+      const wakeAt = deadline === undefined ? interrupt.wakeAt : Math.min(interrupt.wakeAt, deadline);
+      // The job's id goes into the run with the suspend (no extra round trip), so the reconciler can find the job.
+      const jobId = this.settings.queue.resumeJobId(ctx.runId);
+      await ctx.lease.suspend(wakeAt, jobId);
+      // A signal sent between the wait's look at the mailbox and this suspend
+      // found the run still running, so it did not wake it: look once more.
+      const signalled = interrupt.signals !== undefined && (await this.settings.mailbox.holdsAny(ctx.runId, interrupt.signals));
+      await this.settings.queue.enqueueResumeJob(ctx.runId, signalled ? Date.now() : wakeAt, jobId);
       return;
     }
     if (interrupt?.kind === 'fatal') return this.fail(ctx, flow, interrupt.error, interrupt.stepKey);
@@ -121,7 +195,7 @@ export class RunExecutor {
     return this.fail(ctx, flow, outcome!.error);
   }
 
-  private async complete(ctx: Execution, flow: FlowDefinition, value: unknown): Promise<void> {
+  private async complete(ctx: RunInHand, flow: FlowDefinition, value: unknown): Promise<void> {
     let output: string | undefined;
     try {
       output = encode(value, `Output of flow "${flow.id}"`);
@@ -129,10 +203,17 @@ export class RunExecutor {
       return this.fail(ctx, flow, err);
     }
     await ctx.lease.finish({ status: 'completed', output });
-    await this.callHooks(flow.hooks?.onSuccess, ctx, decode(output));
+    await runHooks(this.settings.logger, 'OnFlowSuccess', flow.hooks?.onSuccess, ctx, decode(output));
   }
 
-  private async fail(ctx: Execution, flow: FlowDefinition, error: unknown, stepKey?: string): Promise<void> {
+  /** Ends the run cancelled (fenced by the lease), then its OnFlowCancel hooks, once: only this write's success leads here. */
+  private async cancelled(ctx: RunInHand, flow: FlowDefinition, reason: string): Promise<void> {
+    await ctx.lease.finish({ status: 'cancelled', error: cancelledErrorInfo(ctx.runId, reason) });
+    await runHooks(this.settings.logger, 'OnFlowCancel', flow.hooks?.onCancel, ctx, { reason: reason || undefined });
+    this.settings.onCancelled?.(ctx.runId);
+  }
+
+  private async fail(ctx: RunInHand, flow: FlowDefinition, error: unknown, stepKey?: string): Promise<void> {
     const failure: FlowFailure = { error: errorInfo(error) };
     if (error instanceof StepFailedError) {
       failure.stepKey = error.stepKey;
@@ -142,7 +223,7 @@ export class RunExecutor {
       failure.stepKey = stepKey;
     }
     await ctx.lease.finish({ status: 'failed', error: { ...failure.error, stepKey: failure.stepKey } });
-    await this.callHooks(flow.hooks?.onFail, ctx, failure);
+    await runHooks(this.settings.logger, 'OnFlowFail', flow.hooks?.onFail, ctx, failure);
   }
 
   private warnUntimed(flowId: string, stepKey: string): void {
@@ -154,15 +235,8 @@ export class RunExecutor {
         'This warning is given once per flow.',
     );
   }
+}
 
-  /** Hooks are the user's code: their errors are logged, never allowed to change the run's outcome. */
-  private async callHooks<A>(hooks: Array<(ctx: Execution, arg: A) => unknown> | undefined, ctx: Execution, arg: A): Promise<void> {
-    for (const hook of hooks ?? []) {
-      try {
-        await hook(ctx, arg);
-      } catch (err) {
-        this.settings.logger.error(`A hook of flow "${ctx.flowId}" threw (run "${ctx.runId}"): ${(err as Error)?.message}`, (err as Error)?.stack);
-      }
-    }
-  }
+function timeoutOf(run: RunRecord): Interrupt {
+  return { kind: 'timeout', error: new FlowTimeoutError(run.runId, run.timeoutMs ?? 0) };
 }

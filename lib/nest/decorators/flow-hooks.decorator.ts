@@ -1,6 +1,6 @@
 import { FLOW_HOOKS_METADATA } from '../gotick.constants';
 
-export type FlowHookKind = 'success' | 'fail' | 'error';
+export type FlowHookKind = 'success' | 'fail' | 'error' | 'cancel';
 
 export interface FlowHookMetadata {
   kind: FlowHookKind;
@@ -18,9 +18,18 @@ const hook =
     return descriptor;
   };
 
+// Every hook gets a read-only context (FlowHookContext: input, runId, flowId): a step call in a hook throws StepInHookError.
+
 /** Called once when a run of the flow completes: `(ctx, output)`. @public */
 export const OnFlowSuccess = hook('success');
 /** Called once when a run fails for good (retries spent, non-retriable error): `(ctx, failure)`. @public */
 export const OnFlowFail = hook('fail');
 /** Called after every failed step attempt of a run: `(ctx, failure)`. @public */
 export const OnFlowError = hook('error');
+/**
+ * Called once when a run of the flow ends cancelled: `(ctx, { reason })`. For a
+ * running run it runs on the node that executed it; for a queued or sleeping
+ * run, on the node whose `cancel()` cancelled it.
+ * @public
+ */
+export const OnFlowCancel = hook('cancel');

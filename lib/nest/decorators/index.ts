@@ -1,2 +1,2 @@
 export { Flow } from './flow.decorator';
-export { OnFlowSuccess, OnFlowFail, OnFlowError } from './flow-hooks.decorator';
+export { OnFlowSuccess, OnFlowFail, OnFlowError, OnFlowCancel } from './flow-hooks.decorator';

@@ -3,15 +3,20 @@ import {
   GoTickError,
   PayloadTooLargeError,
   RedisUnavailableError,
+  RunFinishedError,
   RunNotFoundError,
+  RunNotRetriableError,
+  SignalMailboxFullError,
   UnknownFlowError,
 } from '../../engine';
 
 function statusOf(error: GoTickError): number {
   if (error instanceof UnknownFlowError || error instanceof RunNotFoundError) return HttpStatus.NOT_FOUND;
   if (error instanceof PayloadTooLargeError) return HttpStatus.PAYLOAD_TOO_LARGE;
+  if (error instanceof RunFinishedError || error instanceof RunNotRetriableError) return HttpStatus.CONFLICT;
+  if (error instanceof SignalMailboxFullError) return HttpStatus.TOO_MANY_REQUESTS;
   if (error instanceof RedisUnavailableError) return HttpStatus.SERVICE_UNAVAILABLE;
-  // The rest (InvalidRunIdError, NotSerializableError, a bad limit or cursor) are the caller's input.
+  // The rest (InvalidRunIdError, InvalidSignalNameError, NotSerializableError, a bad limit or cursor) are the caller's input.
   return HttpStatus.BAD_REQUEST;
 }
 
@@ -20,6 +25,8 @@ function statusOf(error: GoTickError): number {
 export class GoTickExceptionFilter implements ExceptionFilter {
   catch(error: GoTickError, host: ArgumentsHost): void {
     const status = statusOf(error);
-    host.switchToHttp().getResponse().status(status).json({ statusCode: status, error: error.name, message: error.message });
+    // A trigger that failed after choosing its run id names it: the run may exist, and retrying with it is safe.
+    const runId = error instanceof RedisUnavailableError && error.runId !== undefined ? { runId: error.runId } : {};
+    host.switchToHttp().getResponse().status(status).json({ statusCode: status, error: error.name, message: error.message, ...runId });
   }
 }

@@ -1,10 +1,13 @@
-import { Body, Controller, Get, NotFoundException, Param, Post, Query, UseFilters, UseGuards, UsePipes, ValidationPipe, type Type } from '@nestjs/common';
-import type { RunPage, RunView, TriggerResult } from '../../engine';
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseFilters, UseGuards, UsePipes, ValidationPipe, type Type } from '@nestjs/common';
+import type { CancelResult, RetryResult, RunPage, RunView, TriggerResult } from '../../engine';
+import { CancelRunDto } from './dto/cancel-run.dto';
 import { TickService } from '../tick.service';
 import { ListRunsDto } from './dto/list-runs.dto';
+import { SignalDto } from './dto/signal.dto';
 import { TriggerRunDto } from './dto/trigger-run.dto';
 import { GoTickAuthGuard } from './gotick-auth.guard';
 import { GoTickExceptionFilter } from './gotick-exception.filter';
+import { TriggerBodyGuard, TriggerInput } from './trigger-body.guard';
 
 /**
  * The REST face of TickService. Flow ids hold slashes ('orders/close'):
@@ -17,8 +20,10 @@ export class TickController {
   constructor(private readonly ticks: TickService) {}
 
   @Post('flows/:flowId/runs')
-  trigger(@Param('flowId') flowId: string, @Body() body: TriggerRunDto): Promise<TriggerResult> {
-    return this.ticks.trigger(flowId, body.input, { delay: body.delay, runId: body.runId });
+  @UseGuards(TriggerBodyGuard)
+  trigger(@Param('flowId') flowId: string, @Body() body: TriggerRunDto, @TriggerInput() input: unknown): Promise<TriggerResult> {
+    // The input comes from the guard, as parsed: validation would rebuild it and drop keys such as "__proto__".
+    return this.ticks.trigger(flowId, input, { delay: body.delay, runId: body.runId, timeout: body.timeout });
   }
 
   @Get('flows')
@@ -33,9 +38,29 @@ export class TickController {
     return run;
   }
 
+  @Post('runs/:runId/cancel')
+  @HttpCode(200)
+  cancel(@Param('runId') runId: string, @Body() body: CancelRunDto): Promise<CancelResult> {
+    return this.ticks.cancel(runId, { reason: body.reason });
+  }
+
   @Get('runs')
   runs(@Query() query: ListRunsDto): Promise<RunPage> {
     return this.ticks.listRuns(query);
+  }
+
+  /** 202: the signal is stored; the run takes it when its flow reaches the wait. */
+  @Post('runs/:runId/signals/:name')
+  @HttpCode(202)
+  async signal(@Param('runId') runId: string, @Param('name') name: string, @Body() body: SignalDto): Promise<{ runId: string; name: string }> {
+    await this.ticks.signal(runId, name, body.payload);
+    return { runId, name };
+  }
+
+  @Post('runs/:runId/retry')
+  @HttpCode(200)
+  retry(@Param('runId') runId: string): Promise<RetryResult> {
+    return this.ticks.retry(runId);
   }
 }
 

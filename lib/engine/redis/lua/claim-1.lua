@@ -10,6 +10,10 @@
           {0}          no such run
           {2, status}  run already finished
           {3, msLeft}  another execution holds an unexpired lease
+          {4, fields}  claimed, but a cancel was requested (its node died): end it cancelled, run nothing
+          {5, fields}  claimed, but past its whole-run deadline: fail it with FlowTimeoutError, run nothing
+  The first claim of a run with a timeoutMs fixes its deadline (now + timeoutMs: its first start,
+  or its first start after a retry, which clears the deadline).
 ]]
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {0} end
@@ -24,5 +28,12 @@ end
 redis.call('HSET', KEYS[1], 'lease', ARGV[1], 'leaseUntil', now + tonumber(ARGV[3]), 'status', 'running', 'updatedAt', ARGV[2])
 redis.call('HSETNX', KEYS[1], 'startedAt', ARGV[2])
 redis.call('HDEL', KEYS[1], 'wakeAt')
-redis.call('HINCRBY', KEYS[1], 'executions', 1)
+-- A resent claim (its reply was lost) finds its own token: same execution, not counted twice.
+if holder ~= ARGV[1] then redis.call('HINCRBY', KEYS[1], 'executions', 1) end
+if redis.call('HEXISTS', KEYS[1], 'cancelRequested') == 1 then return {4, redis.call('HGETALL', KEYS[1])} end
+local timeoutMs = redis.call('HGET', KEYS[1], 'timeoutMs')
+if timeoutMs then
+  redis.call('HSETNX', KEYS[1], 'deadline', tonumber(ARGV[2]) + tonumber(timeoutMs))
+  if tonumber(redis.call('HGET', KEYS[1], 'deadline')) <= tonumber(ARGV[2]) then return {5, redis.call('HGETALL', KEYS[1])} end
+end
 return {1, redis.call('HGETALL', KEYS[1])}

@@ -2,9 +2,15 @@
   Creates a run record unless the run id exists (idempotent trigger).
   KEYS[1] run hash
   ARGV[1] flowId  ARGV[2] encoded input ('' = none)  ARGV[3] createdAt (ms)
-  Returns 1 created, 0 already there.
+  ARGV[4] whole-run timeout (ms, '' = none)  ARGV[5] request id (random per call)
+  Returns 1 created (also for a resend of the creating call), 0 already there.
+  ioredis re-sends a command whose reply was lost; the request id kept in the
+  run (createdBy) lets that resend answer "created" to the only caller.
 ]]
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'flowId', ARGV[1], 'status', 'queued', 'createdAt', ARGV[3], 'updatedAt', ARGV[3], 'executions', 0)
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return redis.call('HGET', KEYS[1], 'createdBy') == ARGV[5] and 1 or 0
+end
+redis.call('HSET', KEYS[1], 'flowId', ARGV[1], 'status', 'queued', 'createdAt', ARGV[3], 'updatedAt', ARGV[3], 'executions', 0, 'createdBy', ARGV[5])
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'input', ARGV[2]) end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'timeoutMs', ARGV[4]) end
 return 1

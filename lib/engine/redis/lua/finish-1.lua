@@ -1,14 +1,27 @@
 --[[
-  Ends a run (completed or failed) once, fenced by the lease, and starts the
+  Ends a run (completed, failed or cancelled) once, fenced by the lease, and starts the
   retention clock on its key.
   KEYS[1] run hash
   ARGV[1] token  ARGV[2] now (ms)  ARGV[3] status  ARGV[4] output ('' = none)
   ARGV[5] error JSON ('' = none)  ARGV[6] retention (ms, 0 = keep)  ARGV[7..] 's:<step key>', step JSON pairs
-  Returns 1 finished, -1 lease lost.
+  Returns 1 finished (or already finished by this very call), -1 lease lost,
+  {-2, reason} a cancel was requested (nothing written; finish again with
+  status 'cancelled', which this check lets through).
+  Safe to run twice: ioredis re-sends a command whose reply was lost on a
+  dropped connection. The first run gave up the lease, so the resend would
+  read "lease lost" and the caller would skip the run's hooks; the finishing
+  token is kept (finishedBy) so the resend answers as the first run did.
 ]]
+-- Resend of this call: the same token already ended the run.
+if redis.call('HGET', KEYS[1], 'finishedBy') == ARGV[1] then
+  return redis.call('HGET', KEYS[1], 'status') == ARGV[3] and 1 or -1
+end
 if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[1] then return -1 end
+-- Run control: once a cancel is requested, only the cancelled ending may land.
+local cancelRequested = redis.call('HGET', KEYS[1], 'cancelRequested')
+if cancelRequested and ARGV[3] ~= 'cancelled' then return {-2, cancelRequested} end
 if #ARGV > 6 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
-redis.call('HSET', KEYS[1], 'status', ARGV[3], 'finishedAt', ARGV[2], 'updatedAt', ARGV[2])
+redis.call('HSET', KEYS[1], 'status', ARGV[3], 'finishedAt', ARGV[2], 'updatedAt', ARGV[2], 'finishedBy', ARGV[1])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'output', ARGV[4]) end
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[5]) end
 redis.call('HDEL', KEYS[1], 'lease', 'leaseUntil', 'wakeAt')

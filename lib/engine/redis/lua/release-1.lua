@@ -2,10 +2,11 @@
   Gives a run back (graceful shutdown): queued again, lease cleared, so the
   next worker that gets its job claims it at once instead of waiting out the lease.
   KEYS[1] run hash
-  ARGV[1] token  ARGV[2] now (ms)
+  ARGV[1] token  ARGV[2] now (ms)  ARGV[3] id of the resume job the caller adds next (for the reconciler)
   Returns 1 released, -1 lease not held.
+  A resend (lost reply) answers -1, which callers ignore: the run was released.
 ]]
 if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[1] then return -1 end
-redis.call('HSET', KEYS[1], 'status', 'queued', 'updatedAt', ARGV[2])
+redis.call('HSET', KEYS[1], 'status', 'queued', 'updatedAt', ARGV[2], 'resumeJob', ARGV[3])
 redis.call('HDEL', KEYS[1], 'lease', 'leaseUntil')
 return 1

@@ -4,8 +4,10 @@
   each step, keeps the lease alive).
   KEYS[1] run hash
   ARGV[1] token  ARGV[2..] 's:<step key>', step JSON pairs
-  Returns 1 saved, -1 lease lost (nothing written).
+  Returns 1 saved, -1 lease lost (nothing written), {-2, reason} a cancel was requested (nothing written).
 ]]
-if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[1] then return -1 end
+local state = redis.call('HMGET', KEYS[1], 'lease', 'cancelRequested')
+if state[1] ~= ARGV[1] then return -1 end
+if state[2] then return {-2, state[2]} end
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 return 1

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { RUN_STATUSES, type RunStatus } from '../../../common/types';
 
 /** Query of GET /runs. @public */
@@ -19,7 +19,9 @@ export class ListRunsDto {
   @Max(200)
   limit?: number;
 
+  /** The nextCursor of a previous page; its form is checked by the engine. */
   @IsOptional()
-  @Matches(/^\d+(\.\d+)?$/, { message: 'cursor must be the nextCursor of a previous page' })
+  @IsString()
+  @MaxLength(240, { message: 'cursor must be the nextCursor of a previous page' })
   cursor?: string;
 }

@@ -28,6 +28,11 @@ export class TriggerRunDto {
   @Validate(IsDuration)
   delay?: number | string;
 
+  /** Whole-run timeout, over the flow's own. */
+  @IsOptional()
+  @Validate(IsDuration)
+  timeout?: number | string;
+
   @IsOptional()
   @IsString()
   @MaxLength(200)

@@ -1,0 +1,54 @@
+/**
+ * Compile-time checks, run by `npm run typecheck` (CI): each `@ts-expect-error`
+ * line must fail to compile, and every other line must compile.
+ */
+import { Injectable } from '@nestjs/common';
+import { defineFlow, Flow, type FlowContext, type GoTickApi, type RunView } from '../../lib';
+
+const CloseOrder = defineFlow<{ orderId: string }, { closedAfterMs: number }>('orders/close');
+const Ping = defineFlow('ping');
+
+@Injectable()
+export class TypedFlows {
+  @Flow(CloseOrder)
+  async close(ctx: FlowContext<{ orderId: string }>) {
+    return { closedAfterMs: ctx.input.orderId.length };
+  }
+
+  // @ts-expect-error the method's input type does not match the reference's
+  @Flow(CloseOrder)
+  async wrongInput(ctx: FlowContext<{ orderID: string }>) {
+    return { closedAfterMs: ctx.input.orderID.length };
+  }
+
+  // @ts-expect-error the method's output does not match the reference's
+  @Flow(CloseOrder)
+  async wrongOutput(_ctx: FlowContext<{ orderId: string }>) {
+    return { closed: true };
+  }
+
+  @Flow('untyped/by-id')
+  async byId(ctx: FlowContext) {
+    return ctx.input;
+  }
+}
+
+export async function callers(ticks: GoTickApi): Promise<void> {
+  const started = await ticks.trigger(CloseOrder, { orderId: 'o-1' });
+  const run: RunView<{ orderId: string }, { closedAfterMs: number }> = await ticks.waitForRun(started);
+  const ms: number | undefined = run.output?.closedAfterMs;
+  void ms;
+  await ticks.trigger(Ping); // a void input may be left out
+
+  // @ts-expect-error a misspelt input field
+  await ticks.trigger(CloseOrder, { orderID: 'o-1' });
+  // @ts-expect-error the input is required
+  await ticks.trigger(CloseOrder);
+  // @ts-expect-error the output type follows the flow
+  const wrong: RunView<unknown, string> = await ticks.waitForRun(started);
+  void wrong;
+
+  // The string forms keep working, untyped.
+  const loose = await ticks.trigger('orders/close', { anything: true });
+  await ticks.waitForRun(loose.runId);
+}
