@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GoTickConfigError, GoTickEngine, type EngineLogger, type FlowContext, type RunView } from '../../lib/engine';
+import { RunKeys } from '../../lib/engine/redis/keys';
 import { WORKER_FLOWS, startTriggerOnlyEngine, startWorkerProcess, killAllWorkerProcesses } from '../support/child-worker';
 import { useEngines } from '../support/engine-harness';
 import { waitUntil } from '../support/wait-until';
@@ -28,7 +29,7 @@ function expectNodeOf(node: string | undefined, pid: number): void {
 }
 
 describe('a step in flight', () => {
-  it('a hung step (no timeout) shows in getRun as running: attempt 1, when it started, and on which node', async () => {
+  it('a hung step (no timeout) shows in getRun as running within a third of the lease: attempt 1, when it started, and on which node', async () => {
     let entered!: () => void;
     const inside = new Promise<void>((resolve) => (entered = resolve));
     const engine = await env.harness.start(
@@ -44,15 +45,18 @@ describe('a step in flight', () => {
           },
         },
       ],
-      { shutdownTimeout: 100 },
+      { shutdownTimeout: 100, worker: { lease: '3s' } },
     );
     const before = Date.now();
     const { runId } = await engine.trigger('hangs');
     await inside;
+    const entering = Date.now();
     const run = await waitUntil(async () => {
       const view = await engine.getRun(runId);
       return stepOf(view, 'call-vendor') ? view : null;
     }, 'the hung step to show in the run view');
+    // The heartbeat (every second under a 3 s lease) writes it: bounded generously by the lease itself.
+    expect(Date.now() - entering).toBeLessThan(3000);
 
     expect(run.status).toBe('running');
     expect(run.steps.map((s) => [s.key, s.kind, s.status, s.attempts])).toEqual([
@@ -61,35 +65,64 @@ describe('a step in flight', () => {
     ]);
     const hung = stepOf(run, 'call-vendor')!;
     expect(Date.parse(hung.startedAt!)).toBeGreaterThanOrEqual(before);
-    expect(Date.parse(hung.startedAt!)).toBeLessThanOrEqual(Date.now());
+    expect(Date.parse(hung.startedAt!)).toBeLessThanOrEqual(entering);
     expectNodeOf(hung.node, process.pid);
     expect(hung.errors).toBeUndefined();
+  });
+
+  it('a step that returns within a heartbeat never writes a running marker: one write per step, its result', async () => {
+    const engine = await env.harness.start(
+      [{ id: 'quick', handler: async (ctx: FlowContext) => ctx.memo('fast', () => new Promise((resolve) => setTimeout(() => resolve('done'), 50))) }],
+      { worker: { lease: '3s' } },
+    );
+    const commands: string[] = [];
+    const monitor = await env.redis.client.monitor();
+    monitor.on('monitor', (_time: string, args: string[]) => void commands.push(args.join(' ')));
+    const { runId } = await engine.trigger('quick');
+    try {
+      const run = await engine.waitForRun(runId, { timeout: '5s' });
+      expect(run.status).toBe('completed');
+      expect(stepOf(run, 'fast')).toMatchObject({ status: 'completed', attempts: 1 });
+    } finally {
+      monitor.disconnect();
+    }
+    // Every write of a step record names its field: step "fast" was written with its result, never as running.
+    const writes = commands.filter((c) => c.includes('s:fast'));
+    expect(writes.some((c) => c.includes('["m","c",1'))).toBe(true);
+    expect(writes.filter((c) => c.includes('["m","g"'))).toEqual([]);
   });
 
   it.each([
     ['a connection URL', false],
     ['ioredis options with auto-pipelining on', true],
-  ])('is marked in Redis before a body that blocks the event loop starts (given %s)', async (_, autoPipelining) => {
+  ])('after a takeover, each attempt is marked in Redis before a body that blocks the event loop starts (given %s)', async (_, autoPipelining) => {
     const prefix = `blocked-body-${autoPipelining}`;
     const trigger = await startTriggerOnlyEngine(env.redis.url, prefix);
     const dir = mkdtempSync(join(tmpdir(), 'gotick-inflight-'));
     try {
-      // A lease far longer than the block: nobody takes the run over, the step just blocks its node.
-      const node = await startWorkerProcess({ url: env.redis.url, prefix, name: 'blocked', concurrency: 1, lease: '30s', autoPipelining });
       const doneFile = join(dir, 'block-ended');
-      const { runId } = await trigger.trigger(WORKER_FLOWS.spin, { blockMs: 3000, doneFile });
+      // A takes the run and blocks its event loop 9 s: no heartbeat, so its attempt is never marked. B takes the
+      // run over when A's 1.5 s lease lapses and, as a takeover, marks its attempt before its body blocks in turn.
+      const a = await startWorkerProcess({ url: env.redis.url, prefix, name: 'A', concurrency: 1, lease: '1500ms', autoPipelining });
+      const { runId } = await trigger.trigger(WORKER_FLOWS.spin, { blockMs: 9000, doneFile });
+      await waitUntil(async () => (await trigger.getRun(runId))?.executions === 1, 'A to claim the run');
+      const b = await startWorkerProcess({ url: env.redis.url, prefix, name: 'B', concurrency: 1, lease: '1500ms', autoPipelining });
       const run = await waitUntil(async () => {
         const view = await trigger.getRun(runId);
-        return stepOf(view, 'spin') ? view : null;
-      }, 'the blocking step to show in the run view', 10_000);
-      // Written synchronously the moment the block ends: absent now, so the marker reached Redis while the node was blocked.
-      expect(existsSync(doneFile)).toBe(false);
+        return stepOf(view, 'spin')?.node?.endsWith(`:${b.child.pid}`) ? view : null;
+      }, "B's attempt to show in the run view", 20_000);
+      // Written synchronously the moment B's block ends: absent now, so the marker reached Redis while B was blocked.
+      expect(existsSync(`${doneFile}.B`)).toBe(false);
+      expect(run.executions).toBe(2);
       expect(stepOf(run, 'spin')).toMatchObject({ kind: 'task', status: 'running', attempts: 1 });
-      expectNodeOf(stepOf(run, 'spin')!.node, node.child.pid!);
+      expectNodeOf(stepOf(run, 'spin')!.node, b.child.pid!);
+      // A must not come back and take the run from B in turn (that is the livelock test's case).
+      await a.kill();
 
-      const done = await trigger.waitForRun(runId, { timeout: '15s' });
+      const done = await trigger.waitForRun(runId, { timeout: '20s' });
       expect(done.status).toBe('completed');
-      expect(existsSync(doneFile)).toBe(true);
+      expect(existsSync(`${doneFile}.B`)).toBe(true);
+      // A's attempt was never marked (it blocked before any heartbeat), so it is not counted: B's is attempt 1.
       expect(stepOf(done, 'spin')).toMatchObject({ status: 'completed', attempts: 1 });
       // The finished record keeps no trace of the attempt in flight.
       expect(stepOf(done, 'spin')!.node).toBeUndefined();
@@ -97,7 +130,7 @@ describe('a step in flight', () => {
       await trigger.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 
   it('a run handed back at shutdown does not count its interrupted attempt as lost: the next node runs attempt 1 again', async () => {
     const prefix = 'handback';
@@ -117,12 +150,14 @@ describe('a step in flight', () => {
           },
         },
       ],
-      { prefix, shutdownTimeout: 100, worker: { lease: '60s' } },
+      { prefix, shutdownTimeout: 100, worker: { lease: '3s' } },
     );
     const { runId } = await first.trigger('handback');
     await inside;
     await waitUntil(async () => stepOf(await first.getRun(runId), 'slow')?.status === 'running', 'the attempt marker');
     await first.close();
+    // Handed back: the step is as it was before the attempt (no record), not "running".
+    expect(await env.redis.client.hget(new RunKeys(prefix).run(runId), 's:slow')).toBeNull();
 
     const second = await env.harness.start(
       [{ id: 'handback', handler: async (ctx: FlowContext) => ctx.task('slow', (task) => void attempts.push(['second', task.attempt]), { retries: 0 }) }],
@@ -134,6 +169,48 @@ describe('a step in flight', () => {
     expect(attempts).toEqual([['first', 1], ['second', 1]]);
     expect(stepOf(run, 'slow')).toMatchObject({ status: 'completed', attempts: 1 });
     expect(stepOf(run, 'slow')!.errors).toBeUndefined();
+  });
+
+  it('a run that ends (cancelled, timed out) under a step in flight shows it as before the attempt, never "running"', async () => {
+    let timedOutAttempt = 0;
+    const hang = (task: { signal: AbortSignal }) => new Promise<void>((resolve) => task.signal.addEventListener('abort', () => resolve()));
+    const engine = await env.harness.start(
+      [
+        { id: 'to-cancel', handler: async (ctx: FlowContext) => ctx.task('hangs', hang) },
+        {
+          id: 'to-time-out',
+          options: { timeout: '2s' },
+          handler: async (ctx: FlowContext) =>
+            ctx.task(
+              'second-try-hangs',
+              (task) => {
+                timedOutAttempt = task.attempt;
+                if (task.attempt === 1) throw new Error('first try fails');
+                return hang(task);
+              },
+              { retries: 3, backoff: 0 },
+            ),
+        },
+      ],
+      { worker: { lease: '600ms' } },
+    );
+    const cancelled = (await engine.trigger('to-cancel')).runId;
+    const timedOut = (await engine.trigger('to-time-out')).runId;
+    await waitUntil(async () => stepOf(await engine.getRun(cancelled), 'hangs')?.status === 'running', 'the marker of "hangs"');
+    await waitUntil(async () => stepOf(await engine.getRun(timedOut), 'second-try-hangs')?.attempts === 2, 'the marker of attempt 2');
+    await engine.cancel(cancelled, { reason: 'enough' });
+
+    const c = await engine.waitForRun(cancelled, { timeout: '5s' });
+    expect(c.status).toBe('cancelled');
+    expect(c.steps).toEqual([]);
+    const t = await engine.waitForRun(timedOut, { timeout: '5s' });
+    expect(t.status).toBe('failed');
+    expect(t.error).toMatchObject({ name: 'FlowTimeoutError' });
+    expect(timedOutAttempt).toBe(2);
+    // Back to what attempt 1 left: a retry with its error, not attempt 2 "running" for ever.
+    expect(t.steps.map((s) => [s.key, s.status, s.attempts, s.errors?.map((e) => e.message)])).toEqual([
+      ['second-try-hangs', 'retrying', 1, ['first try fails']],
+    ]);
   });
 });
 

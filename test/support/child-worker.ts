@@ -42,7 +42,7 @@ export const WORKER_FLOWS = {
   /**
    * task "spin" (retries 2): holds the event loop for input.blockMs from its
    * first instruction (no heartbeat, no lock renewal meanwhile), then writes
-   * input.doneFile (if given) synchronously and counts its side effect; output 'spun'.
+   * <input.doneFile>.<worker name> (if given) synchronously and counts its side effect; output 'spun'.
    */
   spin: 'lease/spin',
   /**

@@ -16,7 +16,7 @@ import {
 } from '../../common/errors';
 import type { FlowContext, Future, StatusSetter } from '../../common/flow-context';
 import { CancelRequestedError, LeaseLostError } from '../errors';
-import type { RunRecord, StepRecord, StepWrite } from '../ports';
+import type { RunRecord, StepRecord, StepRewind, StepWrite } from '../ports';
 import { isHardStop, mergeInterrupts, type Interrupt } from './interrupt';
 import type { Lease } from './lease';
 import type { Backoff, FlowFailure, MemoOptions, ReceivedSignal, StepKind, TaskContext, WaitForSignalOptions } from '../../common/types';
@@ -28,6 +28,13 @@ export interface ExecutionSettings {
   leaseMs: number;
   /** This process, as running-step records name it. */
   node: string;
+  /**
+   * The run was taken over from an execution whose lease lapsed mid-run: it
+   * may have blocked its event loop in a step, and so may this one. Every
+   * attempt is then marked running in Redis before its body starts (one
+   * command, not awaited), so a loss is counted even when no heartbeat fires.
+   */
+  eagerMarkers?: boolean;
   retries: number;
   backoff: Backoff;
   /** Timeout of an attempt whose step sets none (defaults.timeout of the flow or the engine). */
@@ -77,11 +84,13 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   private readonly seen = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
   /**
-   * Attempts marked running in Redis whose outcome is not written yet (the
-   * marker, or the retry deferred after it): put back as not begun if the run
-   * is handed back (shutdown), so an attempt stopped on purpose is not counted as lost.
+   * Attempts in flight, by step: the running marker (in Redis once the
+   * heartbeat or an eager mark wrote it), or the retry deferred after a
+   * counted loss. Rewound if the run ends or is handed back under them.
    */
   private readonly begun = new Map<string, StepRecord>();
+  /** Markers of `begun` already sent (by identity: a new attempt is a new record, unsent). */
+  private readonly marked = new WeakSet<StepRecord>();
   /** One closure per execution, not per step: a refused marker stops the execution. */
   private readonly markerFailed = (err: unknown) => void this.stop(this.writeFailed(err));
   private untimedWarning?: (stepKey: string) => void;
@@ -224,14 +233,32 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     while (this.inflight.size) await Promise.allSettled([...this.inflight]);
   }
 
+  /** See InFlightMarkers: the running markers the next heartbeat carries. */
+  markersDue(): StepWrite[] {
+    const due: StepWrite[] = [];
+    for (const [key, step] of this.begun) {
+      if (step.status !== 'running' || this.marked.has(step)) continue;
+      this.marked.add(step);
+      due.push([key, step]);
+    }
+    return due;
+  }
+
+  markersUnsent(markers: readonly StepWrite[]): void {
+    for (const [, step] of markers) this.marked.delete(step);
+  }
+
   /**
-   * Records that put the attempts still marked running back as not begun (each
-   * a retry due now, with its earlier attempts and errors). For a hand-back:
-   * the next execution then runs the step again without counting a lost attempt.
+   * What puts the steps of the attempts still in flight back as they were
+   * before those attempts (each a retry due now, with its earlier attempts and
+   * errors; deleted if it was the first): written when the run is handed back,
+   * so the next execution does not count a stopped attempt as lost, or ends
+   * (cancel, timeout, failure) under them, so it shows no step "running".
    */
-  attemptsToHandBack(): StepWrite[] {
-    return [...this.begun].map(([key, step]): StepWrite => {
+  rewinds(): StepRewind[] {
+    return [...this.begun].map(([key, step]): StepRewind => {
       if (step.status !== 'running') return [key, step];
+      if (step.attempts <= 1 && !step.errors) return [key, null];
       const notBegun: StepRecord = { kind: step.kind, status: 'retrying', attempts: step.attempts - 1, seq: step.seq, wakeAt: step.startedAt };
       if (step.errors) notBegun.errors = step.errors;
       return [key, notBegun];
@@ -371,17 +398,21 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   }
 
   /**
-   * Marks the attempt running in Redis before its body runs, so a takeover
-   * sees it (and counts it) if this execution loses the lease mid-step, and
-   * the run view shows what is in flight. Not awaited: the marker goes out on
-   * the socket now, ahead of the result write on the same connection; a
-   * refusal stops the execution when it arrives.
+   * Keeps the attempt as in flight: the next heartbeat writes its running
+   * marker if it is still running then, so the run view shows it and a
+   * takeover counts it as lost. No command per step. After a takeover the
+   * marker is written now, before the body (not awaited: it goes out on the
+   * socket ahead of the result write on the same connection; a refusal stops
+   * the execution when it arrives).
    */
   private markBegun(kind: StepKind, key: string, seq: number, attempts: number, errors: NonNullable<StepRecord['errors']>, startedAt: number): void {
     const running: StepRecord = { kind, status: 'running', attempts, seq, startedAt, node: this.settings.node };
     if (errors.length) running.errors = errors;
     this.begun.set(key, running);
-    this.lease.mark(key, running, this.markerFailed);
+    if (this.settings.eagerMarkers) {
+      this.marked.add(running);
+      this.lease.mark(key, running, this.markerFailed);
+    }
   }
 
   /** Asks Redis (one round trip) whether the lease is still ours; if not, the execution stops. */

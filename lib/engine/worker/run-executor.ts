@@ -8,7 +8,7 @@ import { Lease } from './lease';
 import { NODE_ID } from './node-id';
 import type { Interrupt } from './interrupt';
 import type { FlowDefinition } from '../flow-definition';
-import type { MailboxStore, RunQueue, RunRecord, RunStore, StepWrite } from '../ports';
+import type { MailboxStore, RunQueue, RunRecord, RunStore, StepRewind } from '../ports';
 import type { ErrorInfo, FlowFailure } from '../../common/types';
 import { runHooks } from './hooks';
 import type { ResolvedOptions } from '../options';
@@ -31,8 +31,8 @@ interface RunInHand {
   readonly flowId: string;
   readonly input: unknown;
   readonly lease: Lease;
-  /** Attempts to put back as not begun when the run is handed back (an Execution's in-flight steps). */
-  attemptsToHandBack?(): StepWrite[];
+  /** Puts back the steps of attempts in flight (an Execution's) when the run is handed back or ends under them. */
+  rewinds?(): StepRewind[];
 }
 
 /** The error a cancelled run records, wherever it is cancelled. */
@@ -117,6 +117,7 @@ export class RunExecutor {
       lease,
       leaseMs,
       node: NODE_ID,
+      eagerMarkers: claim.takeover === true,
       retries: defaults?.retries ?? this.settings.retries,
       backoff: defaults?.backoff ?? this.settings.backoff,
       timeout: defaults?.timeout ?? this.settings.timeout,
@@ -129,7 +130,7 @@ export class RunExecutor {
     lease.startHeartbeat((err) => {
       if (err instanceof LeaseLostError) void ctx.stop({ kind: 'lease-lost' });
       else if (err instanceof CancelRequestedError) void ctx.stop({ kind: 'cancelled', reason: err.reason });
-    });
+    }, ctx);
     // The whole-run deadline, a timer per execution (not per step).
     const deadline = claim.run.deadline;
     const deadlineTimer = deadline === undefined ? undefined : setLongTimeout(() => void ctx.stop(timeoutOf(claim.run)), deadline - Date.now());
@@ -172,7 +173,7 @@ export class RunExecutor {
     if (interrupt?.kind === 'infra') throw interrupt.error;
     if (interrupt?.kind === 'released') {
       const jobId = this.settings.queue.resumeJobId(ctx.runId);
-      await ctx.lease.release(jobId, ctx.attemptsToHandBack?.());
+      await ctx.lease.release(jobId, ctx.rewinds?.());
       await this.settings.queue.enqueueResumeJob(ctx.runId, Date.now(), jobId);
       return;
     }
@@ -208,7 +209,7 @@ export class RunExecutor {
 
   /** Ends the run cancelled (fenced by the lease), then its OnFlowCancel hooks, once: only this write's success leads here. */
   private async cancelled(ctx: RunInHand, flow: FlowDefinition, reason: string): Promise<void> {
-    await ctx.lease.finish({ status: 'cancelled', error: cancelledErrorInfo(ctx.runId, reason) });
+    await ctx.lease.finish({ status: 'cancelled', error: cancelledErrorInfo(ctx.runId, reason) }, ctx.rewinds?.());
     await runHooks(this.settings.logger, 'OnFlowCancel', flow.hooks?.onCancel, ctx, { reason: reason || undefined });
     this.settings.onCancelled?.(ctx.runId);
   }
@@ -222,7 +223,7 @@ export class RunExecutor {
     } else if (stepKey) {
       failure.stepKey = stepKey;
     }
-    await ctx.lease.finish({ status: 'failed', error: { ...failure.error, stepKey: failure.stepKey } });
+    await ctx.lease.finish({ status: 'failed', error: { ...failure.error, stepKey: failure.stepKey } }, ctx.rewinds?.());
     await runHooks(this.settings.logger, 'OnFlowFail', flow.hooks?.onFail, ctx, failure);
   }
 
