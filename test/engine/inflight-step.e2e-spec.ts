@@ -92,6 +92,44 @@ describe('a step in flight', () => {
     expect(writes.filter((c) => c.includes('["m","g"'))).toEqual([]);
   });
 
+  it('a marker written by the heartbeat never outlives its step: 400 steps racing a 100 ms heartbeat, none left running', async () => {
+    const runs = 40;
+    const steps = 10;
+    const engine = await env.harness.start(
+      [
+        {
+          id: 'racing',
+          handler: async (ctx: FlowContext) => {
+            for (let i = 0; i < steps; i++) {
+              // 0-120 ms: some steps end before the next heartbeat, some after it marked them.
+              await ctx.memo(`s${i}`, () => new Promise((resolve) => setTimeout(() => resolve(i), Math.floor(Math.random() * 120))));
+            }
+          },
+        },
+      ],
+      { worker: { lease: '300ms', concurrency: runs } },
+    );
+    // Distinct markers (a script's first call is sent twice, EVALSHA then EVAL): each names its attempt's start time.
+    const markers = new Set<string>();
+    const monitor = await env.redis.client.monitor();
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      for (let i = 0; i < args.length - 1; i++) if (args[i + 1].startsWith('["m","g"')) markers.add(`${args[i]} ${args[i + 1]}`);
+    });
+    try {
+      const runIds = await Promise.all(Array.from({ length: runs }, async () => (await engine.trigger('racing')).runId));
+      const done = await Promise.all(runIds.map((runId) => engine.waitForRun(runId, { timeout: '30s' })));
+      const left = done.flatMap((run) => run.steps.filter((s) => s.status !== 'completed').map((s) => `${run.runId}/${s.key}:${s.status}`));
+      console.log(`${runs * steps} steps racing the heartbeat: ${markers.size} marked by the heartbeat while in flight, ${left.length} steps not completed at the end`);
+      expect(done.map((run) => run.status)).toEqual(Array(runs).fill('completed'));
+      expect(left).toEqual([]);
+      expect(done.every((run) => run.steps.length === steps && run.steps.every((s) => s.attempts === 1 && s.node === undefined))).toBe(true);
+      // The race did happen: the heartbeat marked steps that then completed.
+      expect(markers.size).toBeGreaterThan(0);
+    } finally {
+      monitor.disconnect();
+    }
+  }, 60_000);
+
   it.each([
     ['a connection URL', false],
     ['ioredis options with auto-pipelining on', true],
