@@ -14,6 +14,9 @@ export interface BenchConfig {
   replay: { ks: number[]; rounds: number; leadMs: number };
   memory: { runs: number };
   scaleOut: { workers: number[]; runs: number; rounds: number };
+  sequentialTriggers: { runs: number; steps: number; rounds: number };
+  endToEnd: { samples: number; steps: number };
+  bulk: { runs: number; rounds: number };
 }
 
 const full: BenchConfig = {
@@ -26,6 +29,9 @@ const full: BenchConfig = {
   replay: { ks: [1, 10, 100, 1000], rounds: 5, leadMs: 250 },
   memory: { runs: 20_000 },
   scaleOut: { workers: [1, 2, 4], runs: 2000, rounds: 3 },
+  sequentialTriggers: { runs: 1000, steps: 10, rounds: 3 },
+  endToEnd: { samples: 300, steps: 10 },
+  bulk: { runs: 10_000, rounds: 3 },
 };
 
 const smoke: BenchConfig = {
@@ -38,6 +44,9 @@ const smoke: BenchConfig = {
   replay: { ks: [10, 100, 1000], rounds: 1, leadMs: 150 },
   memory: { runs: 200 },
   scaleOut: { workers: [1, 2], runs: 50, rounds: 1 },
+  sequentialTriggers: { runs: 30, steps: 10, rounds: 1 },
+  endToEnd: { samples: 10, steps: 10 },
+  bulk: { runs: 200, rounds: 1 },
 };
 
 export function benchConfig(smokeMode: boolean): BenchConfig {

@@ -62,13 +62,13 @@ async function stopProcess(child: ChildProcess): Promise<void> {
  * (AOF, fsync every second), so step costs include it. RDB snapshots are off:
  * a background save forking mid-round on a 2-core box would make rounds incomparable.
  */
-export async function startBenchRedis(): Promise<BenchRedis> {
+export async function startBenchRedis(appendfsync: 'everysec' | 'always' = 'everysec'): Promise<BenchRedis> {
   const version = redisVersion();
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'gotick-bench-redis-'));
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', appendfsync,
       '--save', '', '--maxmemory-policy', 'noeviction', '--daemonize', 'no'],
     { stdio: 'ignore' },
   );

@@ -1,5 +1,5 @@
 import type { FlowRef } from './flow-ref';
-import type { CancelOptions, CancelResult, ListRunsQuery, RetryResult, RunPage, RunView, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
+import type { CancelOptions, CancelResult, ListRunsQuery, RetryResult, RunPage, RunView, TriggerItem, TriggerManyOptions, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
 
 /**
  * The rest of a typed trigger call: the input (optional when the flow's input
@@ -28,6 +28,13 @@ export interface GoTickApi {
   /** Starts a run; with `options.runId` the call is idempotent (`created: false` the second time). */
   trigger<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, ...args: TriggerArgs<TInput>): Promise<TriggerResult<TInput, TOutput>>;
   trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult>;
+  /**
+   * Starts many runs of one flow, answered in order: one `{ input?, runId?, delay?, timeout? }`
+   * per run, `options` shared by all. Idempotent per runId like trigger. Over HTTP at most
+   * 1,000 items per call (413 beyond).
+   */
+  triggerMany<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, items: ReadonlyArray<TriggerItem<TInput>>, options?: TriggerManyOptions): Promise<Array<TriggerResult<TInput, TOutput>>>;
+  triggerMany<TInput = unknown>(flowId: string, items: ReadonlyArray<TriggerItem<TInput>>, options?: TriggerManyOptions): Promise<TriggerResult[]>;
   /** The run with every step, or null when there is no such run. */
   getRun<TInput = unknown, TOutput = unknown>(runId: string): Promise<RunView<TInput, TOutput> | null>;
   /** Runs newest first, optionally of one flow and one status, paged by cursor. */

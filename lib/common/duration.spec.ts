@@ -1,4 +1,4 @@
-import { checkTime, MAX_TIME_MS, toMs } from './duration';
+import { asDuration, checkTime, MAX_TIME_MS, toMs } from './duration';
 import { InvalidDurationError } from './errors';
 
 describe('durations', () => {
@@ -21,5 +21,16 @@ describe('durations', () => {
     expect(checkTime(MAX_TIME_MS, 'wake time')).toBe(MAX_TIME_MS);
     expect(new Date(MAX_TIME_MS).toISOString()).toBe('9999-12-31T23:59:59.999Z');
     for (const at of [MAX_TIME_MS + 1, 1e20, NaN, -Infinity]) expect(() => checkTime(at, 'wake time')).toThrow(InvalidDurationError);
+  });
+
+  it('reads the long forms and a space before the unit', () => {
+    expect(toMs('1.5 hours')).toBe(5_400_000);
+    expect(toMs('1 week')).toBe(604_800_000);
+    expect(toMs('10 minutes')).toBe(600_000);
+  });
+
+  it('asDuration passes a readable env value through and names a bad one', () => {
+    expect(asDuration('3s', 'CLOSE_AFTER')).toBe('3s');
+    expect(() => asDuration('soon', 'CLOSE_AFTER')).toThrow(/Invalid CLOSE_AFTER "soon"/);
   });
 });

@@ -1,8 +1,40 @@
 import ms from 'ms';
 import { InvalidDurationError } from './errors';
 
-/** Milliseconds, or a string such as '500ms', '3s', '5m', '1h', '2d'. @public */
-export type Duration = number | string;
+/**
+ * The units a Duration string may end with: every form the `ms` parser reads,
+ * in lower case (it also reads upper case; the type keeps one spelling).
+ * @public
+ */
+export type DurationUnit =
+  | 'ms' | 'msec' | 'msecs' | 'millisecond' | 'milliseconds'
+  | 's' | 'sec' | 'secs' | 'second' | 'seconds'
+  | 'm' | 'min' | 'mins' | 'minute' | 'minutes'
+  | 'h' | 'hr' | 'hrs' | 'hour' | 'hours'
+  | 'd' | 'day' | 'days'
+  | 'w' | 'week' | 'weeks'
+  | 'y' | 'yr' | 'yrs' | 'year' | 'years';
+
+/**
+ * Milliseconds, or a number with a unit: '500ms', '3s', '5m', '1h', '2d', '1 week'.
+ * A literal the parser cannot read ('soon', '5 mins later') is a compile error;
+ * for a plain `string` (an env var, a config file) use {@link asDuration}.
+ * @public
+ */
+export type Duration = number | `${number}${DurationUnit}` | `${number} ${DurationUnit}`;
+
+/**
+ * Checks a duration that arrives as a plain string or number (an env var, a
+ * config value) and returns it typed as a Duration; throws InvalidDurationError (a GoTickError) naming
+ * `what` when it cannot be read, so a bad value fails where it is read, not
+ * when a step first uses it.
+ * @example worker: { lease: asDuration(process.env.LEASE ?? '30s', 'LEASE') }
+ * @public
+ */
+export function asDuration(value: string | number, what = 'duration'): Duration {
+  toMs(value as Duration, what);
+  return value as Duration;
+}
 
 /**
  * The latest time the engine stores: 9999-12-31T23:59:59.999Z. Wake times past

@@ -15,6 +15,8 @@ export interface PollOptions<T> {
   transient?: (err: unknown) => boolean;
   firstPauseMs: number;
   maxPauseMs: number;
+  /** Waits between reads (default a plain timer); may end early, e.g. when the run's end is heard. */
+  pause?: (ms: number) => Promise<unknown>;
 }
 
 /** Settles with `call`, or rejects with `onTimeout()` at `deadline`, whichever comes first. */
@@ -50,6 +52,6 @@ export async function pollUntilFinished<T>(options: PollOptions<T>): Promise<T> 
     status = options.statusOf(value);
     if (isFinished(status)) return value;
     if (Date.now() >= options.deadline) throw timedOut();
-    await pause(Math.min(wait, Math.max(1, options.deadline - Date.now())));
+    await (options.pause ?? pause)(Math.min(wait, Math.max(1, options.deadline - Date.now())));
   }
 }

@@ -155,6 +155,19 @@ export interface TriggerOptions {
   timeout?: Duration;
 }
 
+/**
+ * One run of a triggerMany call: its input and, optionally, its own runId
+ * (idempotency key), delay and timeout. An object rather than a bare input,
+ * so an input that happens to have a `runId` field is never taken for options.
+ * @public
+ */
+export interface TriggerItem<TInput = unknown> extends TriggerOptions {
+  input?: TInput;
+}
+
+/** Options shared by every item of a triggerMany call (an item's own win). @public */
+export type TriggerManyOptions = Pick<TriggerOptions, 'delay' | 'timeout'>;
+
 /** @public */
 export interface CancelOptions {
   /** Why: stored as the run's error message (`RunCancelledError`), passed to OnFlowCancel hooks. */

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
 import { checkTime, toMs } from '../common/duration';
 import {
@@ -16,7 +16,7 @@ import {
   WaitForRunTimeoutError,
 } from '../common/errors';
 import { flowIdOf, type FlowRef } from '../common/flow-ref';
-import { pollUntilFinished } from '../common/poll-until-finished';
+import { beforeDeadline, pollUntilFinished } from '../common/poll-until-finished';
 import {
   RUN_STATUSES,
   type CancelOptions,
@@ -26,6 +26,8 @@ import {
   type RunPage,
   type RunStatus,
   type RunView,
+  type TriggerItem,
+  type TriggerManyOptions,
   type TriggerOptions,
   type TriggerResult,
   type WaitForRunOptions,
@@ -39,8 +41,10 @@ import { checkedTimeout, resolveOptions, type GoTickEngineOptions, type Resolved
 import type { CancelNudges, MailboxStore, RetryStore, RunQueue, RunStore } from './ports';
 import { RedisCancelNudges } from './redis/cancel-nudges';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
+import { ConnectionWatch } from './redis/connection-watch';
 import { RedisMailboxStore } from './redis/mailbox-store';
 import { RedisRetryStore } from './redis/retry-store';
+import { RedisRunEnds } from './redis/run-ends';
 import { CURSOR, RedisRunStore, TIMER_GRACE_MS } from './redis/run-store';
 import { toRunSummary, toRunView } from './run-view';
 import { runHooks } from './worker/hooks';
@@ -50,6 +54,16 @@ import { RunExecutor, cancelledErrorInfo } from './worker/run-executor';
 const RUN_ID = /^[A-Za-z0-9_.-]{1,200}$/;
 const MAX_LIST_LIMIT = 200;
 const MAX_CANCEL_REASON = 1000;
+/** Runs written per pipeline and bulk add in triggerMany. */
+const TRIGGER_BATCH = 1000;
+/** How long waitForRun waits for its subscription before it falls back to plain polling. */
+const SUBSCRIBE_WAIT_MS = 1000;
+/** The poll under a subscribed waitForRun: only there for a lost message. */
+const FALLBACK_FIRST_PAUSE_MS = 250;
+const FALLBACK_MAX_PAUSE_MS = 2000;
+/** Past shutdownTimeout: how long the runs in hand get to be handed back, then to drop the connections. */
+const HAND_BACK_MS = 1000;
+const DISCONNECT_MS = 500;
 
 /**
  * The durable runtime without Nest: register flows, start, trigger. The Nest
@@ -60,7 +74,11 @@ export class GoTickEngine implements GoTickApi {
   private readonly flows = new Map<string, FlowDefinition>();
   private readonly clients: RedisClient[] = [];
   private readonly settings: ResolvedOptions;
+  private readonly watch: ConnectionWatch;
   private store?: RunStore;
+  /** The store on the producer connection, for creating runs. */
+  private creator?: RunStore;
+  private runEnds?: RedisRunEnds;
   private queue?: RunQueue;
   private nudges?: CancelNudges;
   private mailbox?: MailboxStore;
@@ -72,6 +90,7 @@ export class GoTickEngine implements GoTickApi {
 
   constructor(private readonly options: GoTickEngineOptions = {}) {
     this.settings = resolveOptions(options);
+    this.watch = new ConnectionWatch(describeConnection(options.connection), this.settings.logger);
   }
 
   /** Adds a flow. Must happen before start(). */
@@ -100,13 +119,15 @@ export class GoTickEngine implements GoTickApi {
     const { connection } = this.options;
     const settings = this.settings;
     const where = describeConnection(connection);
-    // Producers fail fast while Redis is away (a trigger must not hang); the worker waits it out.
+    // Producers fail fast while Redis is away and time out while it is frozen (a trigger must
+    // not hang); the worker waits it out, and its blocking reads must not be cut short.
+    const { commandTimeoutMs: commandTimeout } = settings;
     // No auto-pipelining on the store client: it holds commands until setImmediate, so a step's
     // running marker would wait behind a step body that blocks the event loop.
     const storeClient = this.track(
-      createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: false }),
+      createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout, enableAutoPipelining: false }),
     );
-    const producer = this.track(createClient(connection, { lazyConnect: true, maxRetriesPerRequest: 1 }));
+    const producer = this.track(createClient(connection, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout }));
     try {
       await connectOrExplain(storeClient, where, settings.connectTimeoutMs);
       await connectOrExplain(producer, where, settings.connectTimeoutMs);
@@ -119,8 +140,12 @@ export class GoTickEngine implements GoTickApi {
         lockMs: settings.leaseMs,
         partitions: settings.partitions,
         cluster: isCluster(connection),
+        onError: (source, err) => this.watch.report(source, err),
       });
       const mailbox = new RedisMailboxStore(storeClient, settings.prefix);
+      // Runs are created on the producer's connection, so the job add can follow on the same socket (see trigger).
+      this.creator = new RedisRunStore(producer, settings.prefix, settings.retentionMs, isCluster(connection));
+      this.runEnds = new RedisRunEnds(settings.prefix, () => this.track(createClient(connection, { maxRetriesPerRequest: null })));
       this.store = store;
       this.queue = queue;
       this.mailbox = mailbox;
@@ -139,7 +164,7 @@ export class GoTickEngine implements GoTickApi {
           onCancelled: (runId) => this.runCancelled(runId),
         }));
         await nudges.listen((runId, reason) => executor.nudge(runId, reason));
-        await queue.startWorker((runId) => executor.execute(runId));
+        await queue.startWorker((runId, request) => executor.execute(runId, request));
         this.sweeper = new IndexSweeper(store, () => this.flowIds(), settings.retentionMs, settings.logger);
         this.sweeper.start();
         this.reconciler = new Reconciler(store, queue, settings.logger);
@@ -159,7 +184,69 @@ export class GoTickEngine implements GoTickApi {
   trigger<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, ...args: TriggerArgs<TInput>): Promise<TriggerResult<TInput, TOutput>>;
   trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult>;
   async trigger(flow: string | FlowRef, input?: unknown, options: TriggerOptions = {}): Promise<TriggerResult> {
+    const run = this.prepareRun(flowIdOf(flow), input, options);
+    const { queue } = this.started();
+    // One round trip: the job add goes out right behind the create, on the same
+    // connection, so Redis runs them in that order (no worker can take the job
+    // before the run exists) and the trigger waits for both replies at once.
+    // The add does not wait to learn whether the run was new: for a run still
+    // queued it heals a trigger that died between the two writes (the job id
+    // dedupes a job still waiting); for a run already under way or finished it
+    // is a spare job that the claim turns away without touching the run (it
+    // carries this call's request id, which is not the run's createdBy). A
+    // crash between the two writes is the reconciler's, from the run's timer.
+    try {
+      const request = randomBytes(9).toString('base64url');
+      const [created] = await Promise.all([this.creator!.create({ ...run, request }), queue.enqueueNew(run.runId, run.dueAt - run.createdAt, request)]);
+      return { runId: run.runId, created };
+    } catch (err) {
+      // A failed call does not prove nothing was written (the run may exist and
+      // will then execute): the caller gets the id to retry with, safely.
+      if (err instanceof RedisUnavailableError) err.runId = run.runId;
+      throw err;
+    }
+  }
+
+  /**
+   * Starts many runs of one flow: each item is `{ input?, runId?, delay?, timeout? }`
+   * (its own options over the shared `options`), answered in order. Idempotent
+   * per runId like trigger. Every item is checked before anything is written;
+   * the runs are then written in pipelined batches of 1,000 and enqueued with
+   * one bulk add per batch.
+   * @throws UnknownFlowError, InvalidRunIdError, InvalidDurationError, NotSerializableError, PayloadTooLargeError (naming the item)
+   */
+  triggerMany<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, items: ReadonlyArray<TriggerItem<TInput>>, options?: TriggerManyOptions): Promise<Array<TriggerResult<TInput, TOutput>>>;
+  triggerMany<TInput = unknown>(flowId: string, items: ReadonlyArray<TriggerItem<TInput>>, options?: TriggerManyOptions): Promise<TriggerResult[]>;
+  async triggerMany(flow: string | FlowRef, items: ReadonlyArray<TriggerItem>, options: TriggerManyOptions = {}): Promise<TriggerResult[]> {
     const flowId = flowIdOf(flow);
+    if (!Array.isArray(items)) throw new GoTickError(`triggerMany: items must be an array of { input?, runId?, delay?, timeout? }; got ${typeof items}.`);
+    const runs = items.map((item, i) => {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+        throw new GoTickError(`triggerMany: item ${i} must be an object { input?, runId?, delay?, timeout? }; wrap a bare input as { input }.`);
+      }
+      try {
+        return this.prepareRun(flowId, item.input, { delay: item.delay ?? options.delay, timeout: item.timeout ?? options.timeout, runId: item.runId });
+      } catch (err) {
+        if (err instanceof GoTickError && !(err instanceof UnknownFlowError)) err.message = `triggerMany item ${i}: ${err.message}`;
+        throw err;
+      }
+    });
+    const { store, queue } = this.started();
+    const results: TriggerResult[] = [];
+    for (let from = 0; from < runs.length; from += TRIGGER_BATCH) {
+      const batch = runs.slice(from, from + TRIGGER_BATCH);
+      const created = await this.creator!.createMany(batch);
+      // As in trigger: a run that exists and is still queued gets its job again (deduped by job id).
+      const queued = await Promise.all(batch.map((run, i) => (created[i] ? true : store.status(run.runId).then((status) => status === 'queued'))));
+      const toEnqueue = batch.filter((_, i) => queued[i]).map((run) => ({ runId: run.runId, delayMs: run.dueAt - run.createdAt }));
+      if (toEnqueue.length) await queue.enqueueNewMany(toEnqueue);
+      batch.forEach((run, i) => results.push({ runId: run.runId, created: created[i] }));
+    }
+    return results;
+  }
+
+  /** Checks a trigger's arguments and builds the run record to write. */
+  private prepareRun(flowId: string, input: unknown, options: TriggerOptions): { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number } {
     if (!this.flows.has(flowId)) throw new UnknownFlowError(flowId, this.flowIds());
     const runId = options.runId ?? randomUUID();
     if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new InvalidRunIdError(runId);
@@ -175,20 +262,8 @@ export class GoTickEngine implements GoTickApi {
     if (encoded !== undefined && Buffer.byteLength(encoded) > maxBytes) {
       throw new PayloadTooLargeError(`Input of flow "${flowId}"`, Buffer.byteLength(encoded), maxBytes);
     }
-    const { store, queue } = this.started();
     const createdAt = Date.now();
-    try {
-      const created = await store.create({ runId, flowId, input: encoded, createdAt, dueAt: createdAt + delayMs, timeoutMs });
-      // A retried trigger re-enqueues a run still queued: it heals a trigger that
-      // died between writing the run and enqueueing it. The job id dedupes the rest.
-      if (created || (await store.status(runId)) === 'queued') await queue.enqueueNew(runId, delayMs);
-      return { runId, created };
-    } catch (err) {
-      // A failed call does not prove nothing was written (the run may exist and
-      // will then execute): the caller gets the id to retry with, safely.
-      if (err instanceof RedisUnavailableError) err.runId = runId;
-      throw err;
-    }
+    return { runId, flowId, input: encoded, createdAt, dueAt: createdAt + delayMs, timeoutMs };
   }
 
   /** The run with all its steps, or null when there is no such run. */
@@ -216,23 +291,62 @@ export class GoTickEngine implements GoTickApi {
     return { runs: page.runs.map(toRunSummary), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
   }
 
-  /** Resolves with the run once it is completed, failed or cancelled. */
+  /**
+   * Resolves with the run once it is completed, failed or cancelled. Woken by
+   * the run's end (pub/sub on one shared connection), not by polling; a slow
+   * poll stays underneath so a lost message cannot strand a waiter.
+   */
   async waitForRun<TInput = unknown, TOutput = unknown>(run: RunHandle<TInput, TOutput>, options: WaitForRunOptions = {}): Promise<RunView<TInput, TOutput>> {
     const runId = runIdOf(run);
     const timeoutMs = toMs(options.timeout ?? '30s', 'timeout');
     const { store } = this.started();
-    // One small HGET per poll, backing off from 5 ms to 200 ms: a waiter never
-    // depends on having been connected when the run finished, and rides out a Redis blip.
-    await pollUntilFinished<RunStatus>({
-      read: () => store.status(runId),
-      statusOf: (status) => status,
-      deadline: Date.now() + timeoutMs,
-      notFound: () => new RunNotFoundError(runId),
-      timedOut: (status) => new WaitForRunTimeoutError(runId, timeoutMs, status),
-      transient: (err) => err instanceof RedisUnavailableError,
-      firstPauseMs: 5,
-      maxPauseMs: 200,
+    const deadline = Date.now() + timeoutMs;
+    let ended = false;
+    let wake: (() => void) | undefined;
+    let stopWatching: (() => void) | undefined;
+    // Listening before the first read: an end between that read and the subscription cannot be missed.
+    const watching = this.runEnds!.watch(runId, () => {
+      ended = true;
+      wake?.();
     });
+    try {
+      stopWatching = await beforeDeadline(watching, Math.min(deadline, Date.now() + SUBSCRIBE_WAIT_MS), () => new RedisUnavailableError('no subscription'));
+    } catch {
+      // No subscription (Redis away or slow): plain polling, at the pace of old; a late one is let go.
+      void watching.then((stop) => stop(), () => undefined);
+    }
+    try {
+      await pollUntilFinished<RunStatus>({
+        read: () => store.status(runId),
+        statusOf: (status) => status,
+        deadline,
+        notFound: () => new RunNotFoundError(runId),
+        timedOut: (status) => new WaitForRunTimeoutError(runId, timeoutMs, status),
+        transient: (err) => err instanceof RedisUnavailableError,
+        // One small HGET per poll: 5 ms to 200 ms apart without a subscription, a slow safety net with one.
+        firstPauseMs: stopWatching ? FALLBACK_FIRST_PAUSE_MS : 5,
+        maxPauseMs: stopWatching ? FALLBACK_MAX_PAUSE_MS : 200,
+        // A message only cuts one pause short: should the run not read as ended (say it was
+        // retried since), the waiter goes back to pausing rather than reading in a loop.
+        pause: (ms) =>
+          ended
+            ? Promise.resolve((ended = false))
+            : new Promise<void>((resolve) => {
+                const timer = setTimeout(() => {
+                  wake = undefined;
+                  resolve();
+                }, ms);
+                wake = () => {
+                  wake = undefined;
+                  clearTimeout(timer);
+                  resolve();
+                };
+              }),
+      });
+    } finally {
+      wake = undefined;
+      stopWatching?.();
+    }
     return (await this.getRun<TInput, TOutput>(runId))!;
   }
 
@@ -340,28 +454,41 @@ export class GoTickEngine implements GoTickApi {
 
   /**
    * Stops taking work, lets executions in hand finish (up to shutdownTimeout,
-   * then hands their runs back), and closes every connection.
+   * then hands their runs back), and closes every connection. Returns within
+   * about shutdownTimeout + 1.5 s whatever Redis does: past the grace period
+   * nothing waits on Redis beyond a short, fixed bound.
    */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.sweeper?.stop();
     this.reconciler?.stop();
+    let closeBy = Date.now() + DISCONNECT_MS;
     if (this.queue) {
-      const stopped = this.queue.stopWorker().catch(() => undefined);
-      let timer: NodeJS.Timeout | undefined;
-      const inTime = await Promise.race([
-        stopped.then(() => true),
-        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.settings.shutdownTimeoutMs))),
-      ]);
-      clearTimeout(timer);
-      if (!inTime) this.executor?.releaseAll();
-      await stopped;
-      await this.queue.close().catch(() => undefined);
+      const queue = this.queue;
+      const stopped = queue.stopWorker().catch(() => undefined);
+      if (!(await settlesWithin(stopped, this.settings.shutdownTimeoutMs))) {
+        // Handing back needs Redis; with Redis gone the lease runs out instead, as after a crash.
+        this.executor?.releaseAll();
+        const handedBack = await settlesWithin(stopped, HAND_BACK_MS);
+        closeBy = Date.now() + DISCONNECT_MS;
+        // Recording a job's end needs Redis too: past this, the worker is closed without it.
+        if (!handedBack) await settlesWithin(queue.forceStop().catch(() => undefined), closeBy - Date.now());
+      } else {
+        closeBy = Date.now() + DISCONNECT_MS;
+      }
+      await settlesWithin(queue.close().catch(() => undefined), closeBy - Date.now());
     }
+    this.watch.close();
     // The store only borrows its client: every client is closed once, here (a second QUIT on a
     // closed ioredis client makes it reconnect, which held the process open for two seconds).
-    await Promise.all(this.clients.map((client) => client.quit().catch(() => client.disconnect())));
+    // QUIT lets a healthy Redis answer what is in flight; a silent one is not waited for.
+    await Promise.all(
+      this.clients.map(async (client) => {
+        await settlesWithin(client.quit().catch(() => undefined), closeBy - Date.now());
+        if (client.status !== 'end') client.disconnect();
+      }),
+    );
   }
 
   private flowIds(): string[] {
@@ -378,7 +505,18 @@ export class GoTickEngine implements GoTickApi {
   }
 
   private track(client: RedisClient): RedisClient {
-    this.clients.push(client);
+    this.clients.push(this.watch.watch(client));
     return client;
+  }
+}
+
+/** True when `promise` settles within `ms`; false (leaving it to settle whenever) otherwise. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, ms))));
+  try {
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

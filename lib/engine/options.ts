@@ -21,7 +21,7 @@ export interface GoTickEngineOptions {
   worker?: false | {
     /** Runs executed at once by this node. Default 10. */
     concurrency?: number;
-    /** How long an execution's lease (and job lock) lasts without renewal; a crashed worker's run is retried after about this long. Default '30s'. */
+    /** How long an execution's lease (and job lock) lasts without renewal; a crashed worker's run is retried after about this long. Default '30s', at least '500ms'. */
     lease?: Duration;
   };
   /** Step defaults for every flow. */
@@ -49,9 +49,19 @@ export interface GoTickEngineOptions {
   connectTimeout?: Duration;
   /**
    * How long close() lets running steps finish. Past it, their runs are
-   * handed back so another node resumes them at once. Default '10s'.
+   * handed back so another node resumes them at once (best effort, about a
+   * second more) and every connection is dropped: close() returns within
+   * about shutdownTimeout + 1.5 s even while Redis is down or frozen. Default '10s'.
    */
   shutdownTimeout?: Duration;
+  /**
+   * How long a Redis call made for a caller (trigger, getRun, listRuns,
+   * waitForRun's reads) may wait for an answer before it fails with
+   * RedisUnavailableError (HTTP 503). Also bounds the engine's own writes on
+   * the same connection. The worker's BullMQ connections have none (their
+   * blocking reads wait on purpose). Default '5s'.
+   */
+  commandTimeout?: Duration;
   logger?: EngineLogger;
 }
 
@@ -66,6 +76,7 @@ export interface ResolvedOptions {
   partitions: number;
   connectTimeoutMs: number;
   shutdownTimeoutMs: number;
+  commandTimeoutMs: number;
   retries: number;
   backoff: Backoff;
   /** defaults.timeout, checked; undefined when unset. */
@@ -74,15 +85,6 @@ export interface ResolvedOptions {
 }
 
 const silentLogger: EngineLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
-
-/** A Duration that drives a Node timer: at most MAX_TIMER_MS (about 24.8 days), which setTimeout would otherwise fire after 1 ms. */
-function timerMs(duration: Duration, what: string): number {
-  const value = toMs(duration, what);
-  if (value > MAX_TIMER_MS) {
-    throw new GoTickConfigError(`Invalid ${what} ${JSON.stringify(duration)}: at most ${MAX_TIMER_MS} ms (about 24.8 days), the longest timer Node honours.`);
-  }
-  return value;
-}
 
 /** Checks every option and fills in the defaults; a bad option fails here with GoTickConfigError naming it. */
 export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
@@ -98,26 +100,84 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1024) {
     throw new GoTickConfigError(`Invalid partitions ${JSON.stringify(options.partitions)}: an integer from 1 to 1024.`);
   }
-  const maxSignalsPerRun = options.limits?.maxSignalsPerRun ?? 1000;
-  if (!Number.isInteger(maxSignalsPerRun) || maxSignalsPerRun < 1) {
-    throw new GoTickConfigError(`Invalid limits.maxSignalsPerRun ${JSON.stringify(maxSignalsPerRun)}: an integer of at least 1.`);
-  }
   const worker = options.worker;
+  if (worker !== undefined && worker !== false && (worker === null || typeof worker !== 'object')) {
+    throw new GoTickConfigError(`Invalid worker ${JSON.stringify(worker)}: an object like { concurrency: 10, lease: '30s' }, or false for a trigger-only node.`);
+  }
+  const defaults = options.defaults ?? {};
   return {
     prefix,
-    leaseMs: timerMs(worker ? (worker.lease ?? '30s') : '30s', 'worker.lease'),
-    concurrency: worker === false ? 1 : (worker?.concurrency ?? 10),
-    maxPayloadBytes: options.limits?.maxPayloadBytes ?? 1024 * 1024,
-    maxSignalsPerRun,
-    retentionMs: toMs(options.retention ?? '7d', 'retention'),
+    leaseMs: durationOption(worker ? worker.lease : undefined, '30s', 'worker.lease', 500, MAX_TIMER_MS),
+    concurrency: worker === false ? 1 : integerOption(worker?.concurrency, 10, 'worker.concurrency', 1, 10_000),
+    maxPayloadBytes: integerOption(options.limits?.maxPayloadBytes, 1024 * 1024, 'limits.maxPayloadBytes', 1, 512 * 1024 * 1024),
+    maxSignalsPerRun: integerOption(options.limits?.maxSignalsPerRun, 1000, 'limits.maxSignalsPerRun', 1, 1_000_000),
+    retentionMs: durationOption(options.retention, '7d', 'retention', 0),
     partitions,
-    connectTimeoutMs: timerMs(options.connectTimeout ?? '10s', 'connectTimeout'),
-    shutdownTimeoutMs: timerMs(options.shutdownTimeout ?? '10s', 'shutdownTimeout'),
-    retries: options.defaults?.retries ?? 3,
-    backoff: options.defaults?.backoff ?? { type: 'exponential', delay: '1s', maxDelay: '5m' },
-    timeout: checkedTimeout(options.defaults?.timeout, 'defaults.timeout'),
-    logger: options.logger ?? silentLogger,
+    connectTimeoutMs: durationOption(options.connectTimeout, '10s', 'connectTimeout', 1, MAX_TIMER_MS),
+    shutdownTimeoutMs: durationOption(options.shutdownTimeout, '10s', 'shutdownTimeout', 0, MAX_TIMER_MS),
+    // At least 1 ms: ioredis takes 0 as "no timeout", the unbounded wait this option exists to prevent.
+    commandTimeoutMs: durationOption(options.commandTimeout, '5s', 'commandTimeout', 1, MAX_TIMER_MS),
+    retries: integerOption(defaults.retries, 3, 'defaults.retries', 0, 1_000_000),
+    backoff: backoffOption(defaults.backoff, 'defaults.backoff') ?? { type: 'exponential', delay: '1s', maxDelay: '5m' },
+    timeout: checkedTimeout(defaults.timeout, 'defaults.timeout'),
+    logger: loggerOption(options.logger) ?? silentLogger,
   };
+}
+
+/** An integer option within [min, max]; absent means the default. */
+function integerOption(value: unknown, fallback: number, name: string, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new GoTickConfigError(`Invalid ${name} ${JSON.stringify(value)}: an integer from ${min} to ${max}.`);
+  }
+  return value;
+}
+
+/**
+ * A Duration option from `minMs` to `maxMs`; absent means the default. The parser's own error becomes a config
+ * error naming the option. Options that drive a Node timer pass MAX_TIMER_MS (about 24.8 days): setTimeout
+ * would fire a longer one after 1 ms.
+ */
+function durationOption(value: Duration | undefined, fallback: Duration, name: string, minMs: number, maxMs = Infinity): number {
+  let ms: number;
+  try {
+    ms = toMs(value ?? fallback, name);
+  } catch (err) {
+    throw new GoTickConfigError((err as Error).message);
+  }
+  if (ms < minMs) {
+    throw new GoTickConfigError(`Invalid ${name} ${JSON.stringify(value)}: at least ${minMs} ms.`);
+  }
+  if (ms > maxMs) {
+    throw new GoTickConfigError(`Invalid ${name} ${JSON.stringify(value)}: at most ${maxMs} ms (about 24.8 days), the longest timer Node honours.`);
+  }
+  return ms;
+}
+
+/** Checked once here so that a typo fails at bootstrap, not at a step's first retry days later. */
+function backoffOption(value: Backoff | undefined, name: string): Backoff | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' || typeof value === 'string') {
+    durationOption(value, 0, name, 0);
+    return value;
+  }
+  if (value === null || typeof value !== 'object' || (value.type !== 'fixed' && value.type !== 'exponential')) {
+    throw new GoTickConfigError(
+      `Invalid ${name} ${JSON.stringify(value)}: a duration, or { type: 'fixed' | 'exponential', delay, maxDelay? }.`,
+    );
+  }
+  durationOption(value.delay, 0, `${name}.delay`, 0);
+  if (value.maxDelay !== undefined) durationOption(value.maxDelay, 0, `${name}.maxDelay`, 0);
+  return value;
+}
+
+function loggerOption(logger: EngineLogger | undefined): EngineLogger | undefined {
+  if (logger === undefined) return undefined;
+  const missing = (['log', 'warn', 'error'] as const).filter((level) => typeof logger?.[level] !== 'function');
+  if (missing.length) {
+    throw new GoTickConfigError(`Invalid logger: it needs the methods log, warn and error (missing: ${missing.join(', ')}).`);
+  }
+  return logger;
 }
 
 /** A step timeout from options: checked here so a bad one fails at bootstrap, not at a step. */

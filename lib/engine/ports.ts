@@ -57,7 +57,9 @@ export type ClaimResult =
     }
   | { kind: 'missing' }
   | { kind: 'finished'; status: RunStatus }
-  | { kind: 'busy'; retryInMs: number };
+  | { kind: 'busy'; retryInMs: number }
+  /** The job of a repeated trigger, for a run another trigger created and that is under way: drop it. */
+  | { kind: 'spare' };
 
 export type RunOutcome =
   | { status: 'completed'; output?: string }
@@ -94,10 +96,13 @@ export interface OverdueRun {
  */
 export interface RunStore {
   /** false when the run id exists already (idempotent trigger). */
-  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }): Promise<boolean>;
+  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string }): Promise<boolean>;
+  /** create() for many runs in one pipelined round trip; one flag per run, in order (a runId repeated in `runs` is created once). */
+  createMany(runs: ReadonlyArray<{ runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }>): Promise<boolean[]>;
   /** Cancels a parked run at once, or stores the request of a running one (see CancelReply). */
   cancel(runId: string, reason: string, error: ErrorInfo): Promise<CancelReply>;
-  claim(runId: string, token: string, leaseMs: number): Promise<ClaimResult>;
+  /** `request`: the trigger request id a trigger's job carries (see enqueueNew), so a spare job is turned away. */
+  claim(runId: string, token: string, leaseMs: number, request?: string): Promise<ClaimResult>;
   saveSteps(runId: string, token: string, steps: readonly StepWrite[]): Promise<void>;
   /** Extends the lease, writing `markers` (running steps) along; throws LeaseLostError when it is gone. */
   touch(runId: string, token: string, leaseMs: number, markers?: readonly StepWrite[]): Promise<void>;
@@ -142,11 +147,23 @@ export interface CancelNudges {
 }
 
 /**
+ * Where the end of a run is heard, so waitForRun wakes at once instead of
+ * polling. Best effort: a waiter still polls slowly, in case a message is lost.
+ */
+export interface RunEnds {
+  /** Calls `onEnd` when the run's end is announced; resolves (with a function that stops it) once listening. */
+  watch(runId: string, onEnd: () => void): Promise<() => void>;
+}
+
+/**
  * The work queue. New runs and resumes share one queue in two lanes: a resume
  * is always taken before a new run, so work already started finishes first.
  */
 export interface RunQueue {
-  enqueueNew(runId: string, delayMs: number): Promise<void>;
+  /** `request` (the trigger's request id) rides in the job and back to the worker, for claim. */
+  enqueueNew(runId: string, delayMs: number, request?: string): Promise<void>;
+  /** enqueueNew() for many runs, in one bulk add per partition. */
+  enqueueNewMany(runs: ReadonlyArray<{ runId: string; delayMs: number }>): Promise<void>;
   /** `dedupeKey` makes repeated calls for one wake-up add one job while it waits. */
   enqueueResume(runId: string, atMs: number, dedupeKey?: string): Promise<void>;
   /**
@@ -163,9 +180,11 @@ export interface RunQueue {
    */
   hasLiveJob(runId: string, jobId?: string, dueBy?: number): Promise<boolean>;
   /** Starts consuming; `process` runs one execution of a run. */
-  startWorker(process: (runId: string) => Promise<void>): Promise<void>;
+  startWorker(process: (runId: string, request?: string) => Promise<void>): Promise<void>;
   /** Stops taking jobs; resolves once the jobs in hand have ended. */
   stopWorker(): Promise<void>;
+  /** Shutdown past its grace period: drops the worker's connections at once, whatever Redis does. */
+  forceStop(): Promise<void>;
   /** Closes the producer side (call after stopWorker). */
   close(): Promise<void>;
 }

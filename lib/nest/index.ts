@@ -6,5 +6,6 @@ export { TickService } from './tick.service';
 export { TriggerRunDto } from './http/dto/trigger-run.dto';
 export { ListRunsDto } from './http/dto/list-runs.dto';
 export { MAX_BODY_DEPTH } from './http/json-body';
+export { MAX_BATCH_RUNS } from './http/trigger-body.guard';
 export { CancelRunDto } from './http/dto/cancel-run.dto';
 export { SignalDto } from './http/dto/signal.dto';

@@ -12,6 +12,8 @@ import type {
   RunHandle,
   RunPage,
   RunView,
+  TriggerItem,
+  TriggerManyOptions,
   TriggerOptions,
   TriggerResult,
   WaitForRunOptions,
@@ -35,6 +37,19 @@ export class TickService implements GoTickApi {
   trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult>;
   trigger(flow: string | FlowRef, input?: unknown, options?: TriggerOptions): Promise<TriggerResult> {
     return this.engine.trigger(flowIdOf(flow), input, options);
+  }
+
+  /**
+   * Starts many runs of one flow in a few round trips (pipelined writes, bulk
+   * job adds): one `{ input?, runId?, delay?, timeout? }` per run, answered in
+   * order, `options` shared by all items. Idempotent per runId like trigger;
+   * every item is checked before anything is written.
+   * @throws UnknownFlowError, InvalidRunIdError, InvalidDurationError, NotSerializableError, PayloadTooLargeError, RedisUnavailableError
+   */
+  triggerMany<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, items: ReadonlyArray<TriggerItem<TInput>>, options?: TriggerManyOptions): Promise<Array<TriggerResult<TInput, TOutput>>>;
+  triggerMany<TInput = unknown>(flowId: string, items: ReadonlyArray<TriggerItem<TInput>>, options?: TriggerManyOptions): Promise<TriggerResult[]>;
+  triggerMany(flow: string | FlowRef, items: ReadonlyArray<TriggerItem>, options?: TriggerManyOptions): Promise<TriggerResult[]> {
+    return this.engine.triggerMany(flowIdOf(flow), items, options);
   }
 
   /** The run with every step's state, or null if there is no such run. */

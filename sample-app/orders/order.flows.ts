@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Flow, OnFlowFail, type FlowContext, type FlowFailure } from 'nestjs-gotick';
+import { asDuration, Flow, OnFlowFail, type FlowContext, type FlowFailure } from 'nestjs-gotick';
 import { OrderService } from './order.service';
 
 export const ORDER_PAYMENT = 'orders/await-payment';
@@ -29,7 +29,7 @@ export class OrderFlows {
   @Flow(ORDER_PAYMENT)
   async awaitPayment(ctx: FlowContext<{ orderId: string }>) {
     const { orderId } = ctx.input;
-    const payment = await ctx.waitForSignal<Payment>('payment', PAYMENT_SIGNAL, { timeout: process.env.PAYMENT_TIMEOUT ?? '30m' });
+    const payment = await ctx.waitForSignal<Payment>('payment', PAYMENT_SIGNAL, { timeout: asDuration(process.env.PAYMENT_TIMEOUT ?? '30m', 'PAYMENT_TIMEOUT') });
     if (!payment) {
       await ctx.task('close-order', () => void this.orders.close(orderId));
       this.logger.log(`order ${orderId} closed: no payment came`);

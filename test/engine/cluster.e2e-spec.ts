@@ -60,4 +60,25 @@ describe('on a 3-master Redis Cluster', () => {
     const listed = await engine.listRuns({ flowId: 'cluster/flow', limit: 100 });
     expect(listed.runs).toHaveLength(60);
   });
+
+  it('triggerMany spreads runs over the shards and partitions, idempotent per runId; waitForRun is woken through cluster pub/sub', async () => {
+    harness = new EngineHarness('unused');
+    const engine = await harness.start(
+      [{ id: 'cluster/echo', handler: async (ctx: FlowContext<number>) => ctx.memo('double', () => ctx.input * 2) }],
+      { connection: { cluster: cluster.nodes }, prefix: 'gtcb', partitions: 4, worker: { concurrency: 12 } },
+    );
+    const items = Array.from({ length: 300 }, (_, i) => ({ input: i, runId: `cb-${i}` }));
+    expect((await engine.triggerMany('cluster/echo', items)).every((r) => r.created)).toBe(true);
+    expect((await engine.triggerMany('cluster/echo', items.slice(0, 5))).map((r) => r.created)).toEqual([false, false, false, false, false]);
+    const runs = await Promise.all(items.map((item) => engine.waitForRun<number, number>(item.runId, { timeout: '30s' })));
+    expect(runs.map((run) => run.output)).toEqual(items.map((item) => item.input * 2));
+    // Woken, not polled: each run ends within milliseconds, between the waiter's first read and its
+    // first fallback read 250 ms later, so only the published end can resolve the waiter this soon.
+    for (let i = 0; i < 5; i++) {
+      const began = Date.now();
+      const run = await engine.trigger('cluster/echo', i);
+      expect((await engine.waitForRun(run, { timeout: '10s' })).status).toBe('completed');
+      expect(Date.now() - began).toBeLessThan(200);
+    }
+  });
 });

@@ -318,7 +318,7 @@ describe('defaults.timeout', () => {
   });
 
   it('refuses a timeout that is not a positive duration, at construction and at registration', async () => {
-    expect(() => new GoTickEngine({ defaults: { timeout: 'soon' } })).toThrow(GoTickConfigError);
+    expect(() => new GoTickEngine({ defaults: { timeout: 'soon' as never } })).toThrow(GoTickConfigError);
     expect(() => new GoTickEngine({ defaults: { timeout: 0 } })).toThrow(/defaults\.timeout.*longer than 0/);
     const engine = new GoTickEngine({ connection: env.redis.url });
     expect(() => engine.register({ id: 'bad', options: { defaults: { timeout: -5 } }, handler: async () => 1 })).toThrow(

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { InvalidDurationError, type FlowContext, type FlowDefinition, type GoTickEngine } from '../../lib/engine';
+import { InvalidDurationError, type Duration, type FlowContext, type FlowDefinition, type GoTickEngine } from '../../lib/engine';
 import { useEngines } from '../support/engine-harness';
 import { waitUntil } from '../support/wait-until';
 
@@ -41,7 +41,7 @@ describe('bad input inside flows fails the run by name, and never breaks what ot
 
     it('a trigger delay past year 9999 is refused by name, and nothing is started', async () => {
       const engine = await env.harness.start([flow('far/delay', () => 1)]);
-      for (const delay of [1e16, '300000y', '8000y']) {
+      for (const delay of [1e16, '300000y', '8000y'] as Duration[]) {
         await expect(engine.trigger('far/delay', undefined, { delay, runId: 'never' })).rejects.toThrow(InvalidDurationError);
       }
       expect(await engine.getRun('never')).toBeNull();

@@ -1,4 +1,4 @@
-import { FlowTimeoutError, GoTickError, InvalidDurationError, StepInHookError, type EngineLogger, type FlowDefinition, type FlowFailure } from '../../lib/engine';
+import { FlowTimeoutError, GoTickError, InvalidDurationError, StepInHookError, type Duration, type EngineLogger, type FlowDefinition, type FlowFailure } from '../../lib/engine';
 import { useEngines } from '../support/engine-harness';
 import { waitUntil } from '../support/wait-until';
 
@@ -160,7 +160,7 @@ describe('whole-run timeout', () => {
   it('a timeout that is not a positive duration is refused by name at trigger', async () => {
     const flow: FlowDefinition = { id: 'timeout/bad', handler: async () => undefined };
     const engine = await env.harness.start([flow]);
-    await expect(engine.trigger('timeout/bad', {}, { timeout: 'soon' })).rejects.toThrow(GoTickError);
+    await expect(engine.trigger('timeout/bad', {}, { timeout: 'soon' as unknown as Duration })).rejects.toThrow(GoTickError);
     await expect(engine.trigger('timeout/bad', {}, { timeout: 0 })).rejects.toThrow(InvalidDurationError);
     await expect(engine.trigger('timeout/bad', {}, { timeout: 0 })).rejects.toThrow(/must be positive/);
   });

@@ -5,6 +5,7 @@ import {
   RunFinishedError,
   RunNotFoundError,
   SignalMailboxFullError,
+  type Duration,
   type FlowContext,
   type ReceivedSignal,
 } from '../../lib/engine';
@@ -17,7 +18,7 @@ describe('signals on a real Redis', () => {
   const env = useEngines();
 
   /** A flow that waits for `payment` (optionally with a timeout) and returns what it got. */
-  const payFlow = (seen: Got[], timeout?: string | number) => ({
+  const payFlow = (seen: Got[], timeout?: Duration) => ({
     id: 'pay',
     handler: async (ctx: FlowContext) => {
       const got = await ctx.waitForSignal<{ amount: number }>('payment', 'payment', timeout === undefined ? undefined : { timeout });

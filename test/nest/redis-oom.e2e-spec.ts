@@ -23,31 +23,21 @@ describe('a trigger while Redis is out of memory', () => {
   let proxy: ReplyDroppingProxy;
   let app: INestApplication;
   let base: string;
-  let fillers = 0;
   const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
   const trigger = (runId: string) =>
     fetch(`${base}/flows/echo/runs`, { method: 'POST', headers, body: JSON.stringify({ runId, input: { order: 7 } }) });
 
   /**
-   * Writes values straight to Redis until it refuses even a small one: a big
-   * write's own request buffer counts while it waits, so the first refusal
-   * alone does not leave Redis full.
+   * Puts Redis at its limit at an exact moment: with maxmemory below what it
+   * already uses, every write is refused, whatever else the machine is doing
+   * (filling memory up instead raced with buffers freed under load).
    */
   async function fillRedis(): Promise<void> {
-    for (const size of [256 * 1024, 16 * 1024, 1024, 64]) {
-      for (;;) {
-        try {
-          await redis.client.set(`filler:${fillers++}`, 'x'.repeat(size));
-        } catch (err) {
-          expect((err as Error).message).toMatch(/^OOM /);
-          break;
-        }
-      }
-    }
+    await redis.client.config('SET', 'maxmemory', '1');
+    await expect(redis.client.set('probe', 'x')).rejects.toThrow(/^OOM /);
   }
   async function freeRedis(): Promise<void> {
-    const keys = await redis.client.keys('filler:*');
-    if (keys.length) await redis.client.del(...keys);
+    await redis.client.config('SET', 'maxmemory', '16mb');
   }
 
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,15 @@ export interface TestRedis {
   /** Starts the server again on the same port and data directory. */
   boot(): Promise<void>;
   restart(): Promise<void>;
+  /** SIGKILL: the server dies at once (no AOF rewrite), its clients see their sockets reset. */
+  kill(): Promise<void>;
+  /**
+   * SIGSTOP: the server keeps its sockets open but answers nothing, as a
+   * Redis stuck in a long fork, swap or VM pause. Resolved once the kernel shows it stopped.
+   */
+  freeze(): Promise<void>;
+  /** SIGCONT: the server carries on with everything it was sent meanwhile. */
+  thaw(): Promise<void>;
 }
 
 export async function freePort(): Promise<number> {
@@ -72,6 +81,8 @@ export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
     client: undefined as unknown as Redis,
     async stop() {
       redis.client.disconnect();
+      // A stopped process keeps SIGTERM pending until it runs again.
+      if (frozen) await redis.thaw();
       await stopProcess(redis.process);
       rmSync(dir, { recursive: true, force: true });
     },
@@ -86,9 +97,31 @@ export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
       await redis.shutdown();
       await redis.boot();
     },
+    async kill() {
+      const child = redis.process;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+      frozen = false;
+    },
+    async freeze() {
+      redis.process.kill('SIGSTOP');
+      frozen = true;
+      await waitForState(redis.process.pid!, true);
+    },
+    async thaw() {
+      if (!frozen) return;
+      redis.process.kill('SIGCONT');
+      frozen = false;
+      await waitForState(redis.process.pid!, false);
+    },
   };
+  let frozen = false;
   await waitForPing(port, 10_000);
   redis.client = new Redis(port, '127.0.0.1');
+  // A test that takes the server down would otherwise get "[ioredis] Unhandled error event" from this client.
+  redis.client.on('error', () => undefined);
   return redis;
 }
 
@@ -98,4 +131,16 @@ async function stopProcess(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
+}
+
+/** Waits until the kernel shows `pid` stopped (state T) or running again: signals are delivered asynchronously. */
+async function waitForState(pid: number, stopped: boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.charAt(stat.lastIndexOf(')') + 2).toUpperCase();
+    if ((state === 'T') === stopped) return;
+    if (Date.now() > deadline) throw new Error(`redis-server ${pid} did not ${stopped ? 'stop' : 'continue'} within 5 s`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }

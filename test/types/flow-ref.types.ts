@@ -39,6 +39,11 @@ export async function callers(ticks: GoTickApi): Promise<void> {
   const ms: number | undefined = run.output?.closedAfterMs;
   void ms;
   await ticks.trigger(Ping); // a void input may be left out
+  const many = await ticks.triggerMany(CloseOrder, [{ input: { orderId: 'o-2' }, runId: 'close-o-2' }], { delay: '1m' });
+  const first: RunView<{ orderId: string }, { closedAfterMs: number }> = await ticks.waitForRun(many[0]);
+  void first;
+  // @ts-expect-error a batch item's input follows the flow
+  await ticks.triggerMany(CloseOrder, [{ input: { orderID: 'o-2' } }]);
 
   // @ts-expect-error a misspelt input field
   await ticks.trigger(CloseOrder, { orderID: 'o-1' });

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import type { RunQueue } from '../ports';
-import type { RedisClient } from '../redis/connection';
-import { explain } from '../redis/run-store';
+import { explainUnavailable, type RedisClient } from '../redis/connection';
 
 export interface BullmqRunQueueOptions {
   /** Our key prefix: BullMQ keys become `<prefix>:runs:*` (or per partition, see bullPrefix). */
@@ -17,6 +16,8 @@ export interface BullmqRunQueueOptions {
   lockMs: number;
   partitions: number;
   cluster: boolean;
+  /** Where BullMQ's 'error' events go (a worker's or queue's); without a listener Node would print them raw. */
+  onError: (source: string, err: Error) => void;
 }
 
 export const QUEUE_NAME = 'runs';
@@ -57,22 +58,38 @@ function partitionOf(runId: string, partitions: number): number {
 export class BullmqRunQueue implements RunQueue {
   private readonly queues: Queue[];
   private readonly workers: Worker[] = [];
+  /** Jobs handed to `process` whose outcome BullMQ has not yet recorded (its completed/failed event), over all partitions. */
+  private readonly inFlight = new Set<string>();
+  private onIdle?: () => void;
+  private stopping = false;
   private resumes = 0;
   /** Random per process, so counter-based job ids of different nodes never meet. */
   private readonly node = randomBytes(5).toString('hex');
 
   constructor(private readonly options: BullmqRunQueueOptions) {
-    this.queues = Array.from(
-      { length: options.partitions },
-      (_, i) => new Queue(QUEUE_NAME, { connection: options.producer, prefix: bullPrefix(options.prefix, i, options) }),
-    );
+    this.queues = Array.from({ length: options.partitions }, (_, i) => {
+      const queue = new Queue(QUEUE_NAME, { connection: options.producer, prefix: bullPrefix(options.prefix, i, options) });
+      queue.on('error', (err) => options.onError('BullMQ queue', err));
+      return queue;
+    });
   }
 
-  async enqueueNew(runId: string, delayMs: number): Promise<void> {
+  async enqueueNew(runId: string, delayMs: number, request?: string): Promise<void> {
     // The job id dedupes a retried trigger while the first job still waits.
     await this.queueOf(runId)
-      .add('run', { runId }, { jobId: newRunJobId(runId), priority: NEW_RUN_PRIORITY, delay: delayMs })
-      .catch(explain);
+      .add('run', request ? { runId, req: request } : { runId }, { jobId: newRunJobId(runId), priority: NEW_RUN_PRIORITY, delay: delayMs })
+      .catch(explainUnavailable);
+  }
+
+  async enqueueNewMany(runs: ReadonlyArray<{ runId: string; delayMs: number }>): Promise<void> {
+    const byQueue = new Map<Queue, Array<{ name: string; data: { runId: string }; opts: { jobId: string; priority: number; delay: number } }>>();
+    for (const { runId, delayMs } of runs) {
+      const queue = this.queueOf(runId);
+      let jobs = byQueue.get(queue);
+      if (!jobs) byQueue.set(queue, (jobs = []));
+      jobs.push({ name: 'run', data: { runId }, opts: { jobId: `t-${runId}`, priority: NEW_RUN_PRIORITY, delay: delayMs } });
+    }
+    await Promise.all([...byQueue].map(([queue, jobs]) => queue.addBulk(jobs))).catch(explainUnavailable);
   }
 
   async enqueueResume(runId: string, atMs: number, dedupeKey?: string): Promise<void> {
@@ -90,23 +107,29 @@ export class BullmqRunQueue implements RunQueue {
   }
 
   async enqueueResumeJob(runId: string, atMs: number, jobId: string): Promise<void> {
-    await this.queueOf(runId).add('resume', { runId }, { jobId, delay: Math.max(0, atMs - Date.now()) }).catch(explain);
+    await this.queueOf(runId).add('resume', { runId }, { jobId, delay: Math.max(0, atMs - Date.now()) }).catch(explainUnavailable);
   }
 
   async hasLiveJob(runId: string, jobId = newRunJobId(runId), dueBy = Infinity): Promise<boolean> {
     const queue = this.queueOf(runId);
-    const state = await queue.getJobState(jobId).catch(explain);
+    const state = await queue.getJobState(jobId).catch(explainUnavailable);
     if (state === 'completed' || state === 'failed' || state === 'unknown') return false;
     if (state !== 'delayed') return true;
     // A job delayed past `dueBy` (say, a sleep's resume while a signal should have woken the run) is not the one awaited.
-    const job = await queue.getJob(jobId).catch(explain);
+    const job = await queue.getJob(jobId).catch(explainUnavailable);
     return job !== undefined && job.timestamp + job.delay <= dueBy;
   }
 
-  async startWorker(process: (runId: string) => Promise<void>): Promise<void> {
+  async startWorker(process: (runId: string, request?: string) => Promise<void>): Promise<void> {
     const perPartition = Math.max(1, Math.ceil(this.options.concurrency / this.options.partitions));
     for (let i = 0; i < this.options.partitions; i++) {
-      const worker = new Worker<{ runId: string }>(QUEUE_NAME, (job) => process(job.data.runId), {
+      const worker = new Worker<{ runId: string; req?: string }>(QUEUE_NAME, (job) => {
+        this.inFlight.add(job.id!);
+        // A fetch already under way when the worker paused still hands over a job: pass its run on
+        // to a node that is not stopping (a fresh job), instead of starting an execution to abandon.
+        if (this.stopping) return this.enqueueResume(job.data.runId, Date.now());
+        return process(job.data.runId, job.data.req);
+      }, {
         connection: this.options.consumer(),
         prefix: bullPrefix(this.options.prefix, i, this.options),
         concurrency: perPartition,
@@ -119,8 +142,9 @@ export class BullmqRunQueue implements RunQueue {
         removeOnFail: { count: 1000 },
         autorun: false,
       });
-      // Errors here are connection hiccups BullMQ recovers from; without a listener Node would print them raw.
-      worker.on('error', () => undefined);
+      worker.on('error', (err) => this.options.onError('BullMQ worker', err));
+      worker.on('completed', (job) => this.settled(job.id));
+      worker.on('failed', (job) => this.settled(job?.id));
       void worker.run();
       this.workers.push(worker);
     }
@@ -128,11 +152,27 @@ export class BullmqRunQueue implements RunQueue {
   }
 
   async stopWorker(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.close()));
+    // Not BullMQ's graceful close(): it waits for Redis without bound, and once begun it is the
+    // only close a worker gets (a later close(true) returns it). Pausing takes no Redis call.
+    this.stopping = true;
+    await Promise.all(this.workers.map((worker) => worker.pause(true)));
+    // Until BullMQ has recorded each job's end: closing before would leave it active, to be run again once stalled.
+    if (this.inFlight.size > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
+    await this.forceStop();
+  }
+
+  async forceStop(): Promise<void> {
+    // Forced: drops the blocking connection and stops BullMQ's lock and stall timers without a
+    // Redis round trip. The shared worker connection stays for the engine to close.
+    await Promise.all(this.workers.map((worker) => worker.close(true)));
   }
 
   async close(): Promise<void> {
     await Promise.all(this.queues.map((queue) => queue.close()));
+  }
+
+  private settled(jobId: string | undefined): void {
+    if (jobId !== undefined && this.inFlight.delete(jobId) && this.inFlight.size === 0) this.onIdle?.();
   }
 
   private queueOf(runId: string): Queue {

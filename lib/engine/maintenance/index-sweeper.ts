@@ -1,5 +1,6 @@
 import type { EngineLogger } from '../flow-definition';
 import type { RunStore } from '../ports';
+import { RedisUnavailableError } from '../../common/errors';
 
 /**
  * Index entries outlive the runs they point to (run records expire on their
@@ -21,7 +22,8 @@ export class IndexSweeper {
     const everyMs = Math.min(Math.max(this.retentionMs / 4, 1000), 60_000);
     this.timer = setInterval(() => {
       this.store.sweepIndexes(this.flowIds(), Date.now() - this.retentionMs).catch((err: Error) => {
-        this.logger.warn(`Index sweep failed (will retry): ${err.message}`);
+        // An outage is logged once by the connection watch; a line per sweep would only repeat it.
+        if (!(err instanceof RedisUnavailableError)) this.logger.warn(`Index sweep failed (will retry): ${err.message}`);
       });
     }, everyMs);
     this.timer.unref();

@@ -1,6 +1,7 @@
 import type { EngineLogger } from '../flow-definition';
 import type { OverdueRun, RunQueue, RunStore } from '../ports';
 import { isFinished } from '../../common/run-status';
+import { RedisUnavailableError } from '../../common/errors';
 
 /** How far a re-enqueued run's timer moves on, so nodes do not re-enqueue it on every pass. */
 const RETRY_MS = 5000;
@@ -76,7 +77,8 @@ export class Reconciler {
         this.logger.warn(`Re-enqueued ${requeued.length} run(s) that no queue job was going to wake: ${named}.`);
       }
     } catch (err) {
-      this.logger.warn(`Reconciler pass failed (will retry): ${(err as Error).message}`);
+      // An outage is logged once by the connection watch; a line per pass would only repeat it.
+      if (!(err instanceof RedisUnavailableError)) this.logger.warn(`Reconciler pass failed (will retry): ${(err as Error).message}`);
     } finally {
       this.running = false;
     }

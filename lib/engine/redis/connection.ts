@@ -1,5 +1,5 @@
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { RedisUnavailableError } from '../../common/errors';
+import { RedisOutOfMemoryError, RedisUnavailableError } from '../../common/errors';
 
 /** A Redis Cluster: its startup nodes and, optionally, ioredis Cluster options. @public */
 export interface ClusterConnection {
@@ -59,6 +59,28 @@ export function describeConnection(connection: RedisConnection | undefined): str
     return `Redis Cluster ${connection.cluster.map((node) => (typeof node === 'object' ? `${node.host}:${node.port}` : String(node))).join(',')}`;
   }
   return `${connection?.host ?? '127.0.0.1'}:${connection?.port ?? 6379}`;
+}
+
+// ioredis' and BullMQ's wording for "Redis did not answer"; "Command timed out" is the commandTimeout option firing.
+const UNAVAILABLE = /enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|max retries|Stream isn't writeable|CLUSTERDOWN|Command timed out/i;
+
+/** True for an error that says Redis could not be reached or did not answer in time (not that it refused a command). */
+export function isConnectionError(err: unknown): boolean {
+  return UNAVAILABLE.test((err as Error)?.message ?? String(err));
+}
+
+/** Redis at maxmemory with noeviction refuses writes: a 503 like an outage, with its own name and fix. */
+const OUT_OF_MEMORY = /^OOM /;
+
+/**
+ * Rethrows a connection error as RedisUnavailableError and a refused write at maxmemory as
+ * RedisOutOfMemoryError (the original kept as cause); anything else as it is. Shared by the store and the queue.
+ */
+export function explainUnavailable(err: unknown): never {
+  const message = (err as Error)?.message ?? String(err);
+  if (OUT_OF_MEMORY.test(message)) throw Object.assign(new RedisOutOfMemoryError(message), { cause: err });
+  if (isConnectionError(err)) throw Object.assign(new RedisUnavailableError(message), { cause: err });
+  throw err;
 }
 
 /** Connects a lazy client, turning a refused connection into a message that says what to do. */

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { RedisOutOfMemoryError, RedisUnavailableError } from '../../common/errors';
 import { CancelRequestedError, LeaseLostError } from '../errors';
 import type { CancelReply, ClaimResult, OverdueRun, RunOutcome, RunRecord, RunStore, StepRecord, StepRewind, StepWrite } from '../ports';
 import type { ErrorInfo, RunStatus } from '../../common/types';
-import type { RedisClient } from './connection';
+import { explainUnavailable as explain, type RedisClient } from './connection';
 import { RunKeys, STEP_FIELD } from './keys';
 import { packStep, unpackStep } from './step-codec';
 
@@ -123,19 +122,6 @@ function* flatPairs(flat: string[]): Iterable<[string, string]> {
   for (let i = 0; i < flat.length; i += 2) yield [flat[i], flat[i + 1]];
 }
 
-const UNAVAILABLE = /enableOfflineQueue|Connection is closed|ECONNREFUSED|ETIMEDOUT|max retries|Stream isn't writeable|CLUSTERDOWN/i;
-
-/** Redis at maxmemory with noeviction refuses writes: a 503 like an outage, with its own name and fix. */
-const OUT_OF_MEMORY = /^OOM /;
-
-/** Maps a Redis failure to the engine's named errors (shared with the queue adapter); anything else is rethrown as is. */
-export function explain(err: unknown): never {
-  const message = (err as Error)?.message ?? String(err);
-  if (OUT_OF_MEMORY.test(message)) throw Object.assign(new RedisOutOfMemoryError(message), { cause: err });
-  if (UNAVAILABLE.test(message)) throw Object.assign(new RedisUnavailableError(message), { cause: err });
-  throw err;
-}
-
 /** Redis calls fail with ioredis' own wording; say it in ours, and keep the original as cause. A plain catch: no extra promise per call. */
 export function guarded<T>(call: Promise<T>): Promise<T> {
   return call.catch(explain);
@@ -162,14 +148,14 @@ export class RedisRunStore implements RunStore {
     this.keys = new RunKeys(prefix);
   }
 
-  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }): Promise<boolean> {
+  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string }): Promise<boolean> {
     const timeoutMs = run.timeoutMs ?? '';
     // A sub-millisecond sequence keeps runs created in the same ms apart (and in order) for cursor paging.
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
     const runKey = this.keys.run(run.runId);
     const indexKey = this.keys.flowRuns(run.flowId);
     // Tells a resend of this call (ioredis re-sends when a reply is lost) from another trigger of the same run id.
-    const request = randomBytes(9).toString('base64url');
+    const request = run.request ?? randomBytes(9).toString('base64url');
     if (!this.cluster) {
       const created = await guarded(
         this.redis.createIndexed(
@@ -182,6 +168,35 @@ export class RedisRunStore implements RunStore {
     if (created !== 1) return false;
     await guarded(Promise.all([this.redis.zadd(indexKey, 'NX', score, run.runId), this.setTimer(run.runId, run.dueAt + TIMER_GRACE_MS)]));
     return true;
+  }
+
+  async createMany(runs: ReadonlyArray<{ runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }>): Promise<boolean[]> {
+    // A Cluster spreads the runs over slots, which a pipeline cannot span; ioredis still sends these back to back.
+    if (this.cluster) return Promise.all(runs.map((run) => this.create(run)));
+    const pipeline = this.redis.pipeline() as unknown as Record<'createIndexed', (...args: (string | number)[]) => void> & { exec(): Promise<Array<[Error | null, unknown]> | null> };
+    // Request ids as create() sends them: one random base per call, told apart by position.
+    const request = randomBytes(9).toString('base64url');
+    runs.forEach((run, i) => {
+      const score = run.createdAt * 1000 + (this.sequence++ % 1000);
+      pipeline.createIndexed(
+        this.keys.run(run.runId),
+        this.keys.flowRuns(run.flowId),
+        this.keys.timers(),
+        run.flowId,
+        run.input ?? '',
+        run.createdAt,
+        score,
+        run.runId,
+        run.dueAt + TIMER_GRACE_MS,
+        run.timeoutMs ?? '',
+        `${request}${i}`,
+      );
+    });
+    const replies = (await guarded(pipeline.exec())) ?? [];
+    return replies.map(([err, created]) => {
+      if (err) explain(err);
+      return created === 1;
+    });
   }
 
   async overdue(now: number, limit: number): Promise<OverdueRun[]> {
@@ -220,11 +235,13 @@ export class RedisRunStore implements RunStore {
     void (at === null ? this.clearTimer(runId) : this.setTimer(runId, at)).catch(() => undefined);
   }
 
-  async claim(runId: string, token: string, leaseMs: number): Promise<ClaimResult> {
-    const reply = (await guarded(this.redis.claim(this.keys.run(runId), token, Date.now(), leaseMs))) as [number, ...unknown[]];
+  async claim(runId: string, token: string, leaseMs: number, request = ''): Promise<ClaimResult> {
+    const reply = (await guarded(this.redis.claim(this.keys.run(runId), token, Date.now(), leaseMs, request))) as [number, ...unknown[]];
     switch (reply[0]) {
       case 0:
         return { kind: 'missing' };
+      case 6:
+        return { kind: 'spare' };
       case 2:
         return { kind: 'finished', status: reply[1] as RunStatus };
       case 3:

@@ -38,9 +38,9 @@ export class Lease {
     private readonly mailbox?: MailboxStore,
   ) {}
 
-  async claim(): Promise<ClaimResult> {
+  async claim(request?: string): Promise<ClaimResult> {
     const sent = Date.now();
-    const result = await this.store.claim(this.runId, this.token, this.leaseMs);
+    const result = await this.store.claim(this.runId, this.token, this.leaseMs, request);
     this.heldUntil = sent + this.leaseMs;
     return result;
   }

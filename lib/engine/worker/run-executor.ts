@@ -77,15 +77,15 @@ export class RunExecutor {
     void this.active.get(runId)?.stop({ kind: 'cancelled', reason });
   }
 
-  async execute(runId: string): Promise<void> {
+  async execute(runId: string, request?: string): Promise<void> {
     const { store, queue, leaseMs, logger } = this.settings;
     const lease = new Lease(runId, store, leaseMs, this.settings.mailbox);
-    const claim = await lease.claim();
+    const claim = await lease.claim(request);
     if (claim.kind === 'missing') {
       logger.warn(`Dropped a job for run "${runId}": no such run (expired or deleted).`);
       return;
     }
-    if (claim.kind === 'finished') return;
+    if (claim.kind === 'finished' || claim.kind === 'spare') return;
     if (claim.kind === 'busy') {
       // Another execution holds the run; look again when its lease would run out.
       await queue.enqueueResume(runId, Date.now() + claim.retryInMs + 1);

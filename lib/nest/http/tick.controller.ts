@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseFilters, UseGuards, UsePipes, ValidationPipe, type Type } from '@nestjs/common';
-import type { CancelResult, RetryResult, RunPage, RunView, TriggerResult } from '../../engine';
+import type { CancelResult, RetryResult, RunPage, RunView, TriggerItem, TriggerResult } from '../../engine';
 import { CancelRunDto } from './dto/cancel-run.dto';
 import { TickService } from '../tick.service';
 import { ListRunsDto } from './dto/list-runs.dto';
@@ -7,7 +7,8 @@ import { SignalDto } from './dto/signal.dto';
 import { TriggerRunDto } from './dto/trigger-run.dto';
 import { GoTickAuthGuard } from './gotick-auth.guard';
 import { GoTickExceptionFilter } from './gotick-exception.filter';
-import { TriggerBodyGuard, TriggerInput } from './trigger-body.guard';
+import { TriggerBatchBodyGuard, TriggerBodyGuard, TriggerInput, TriggerItems } from './trigger-body.guard';
+import { TriggerBatchDto } from './dto/trigger-batch.dto';
 
 /**
  * The REST face of TickService. Flow ids hold slashes ('orders/close'):
@@ -24,6 +25,16 @@ export class TickController {
   trigger(@Param('flowId') flowId: string, @Body() body: TriggerRunDto, @TriggerInput() input: unknown): Promise<TriggerResult> {
     // The input comes from the guard, as parsed: validation would rebuild it and drop keys such as "__proto__".
     return this.ticks.trigger(flowId, input, { delay: body.delay, runId: body.runId, timeout: body.timeout });
+  }
+
+  /**
+   * Starts up to 1,000 runs of one flow (413 beyond): body { runs: [{ input?, runId?, delay?, timeout? }], delay?, timeout? }.
+   * Answers 201 with { runs: [{ runId, created }] } in the order sent. The colon is escaped: it is part of the path, not a parameter.
+   */
+  @Post('flows/:flowId/runs\\:batch')
+  @UseGuards(TriggerBatchBodyGuard)
+  async triggerMany(@Param('flowId') flowId: string, @Body() body: TriggerBatchDto, @TriggerItems() items: TriggerItem[]): Promise<{ runs: TriggerResult[] }> {
+    return { runs: await this.ticks.triggerMany(flowId, items, { delay: body.delay, timeout: body.timeout }) };
   }
 
   @Get('flows')

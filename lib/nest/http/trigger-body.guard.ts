@@ -5,6 +5,7 @@ import {
   ExecutionContext,
   Inject,
   Injectable,
+  PayloadTooLargeException,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
@@ -32,6 +33,8 @@ const FORBIDDEN_FIELDS = ['__proto__', 'constructor', 'prototype'];
 @Injectable()
 export class TriggerBodyGuard implements CanActivate {
   private readonly limitBytes: number;
+  /** What the body must be, for the 400 that refuses anything else. */
+  protected readonly bodyShape: string = 'trigger body must be a JSON object: { "input"?: ..., "runId"?: ..., "delay"?: ... }';
 
   constructor(@Inject(GOTICK_MODULE_OPTIONS) options: GoTickModuleOptions) {
     // The engine refuses inputs over maxPayloadBytes by name; reading a little more lets it say so.
@@ -53,7 +56,7 @@ export class TriggerBodyGuard implements CanActivate {
     else if (body === undefined && request.readable && !request.readableEnded) body = await readJson(request, this.limitBytes);
     if (body === undefined) return true;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new BadRequestException('A trigger body must be a JSON object: { "input"?: ..., "runId"?: ..., "delay"?: ... }.');
+      throw new BadRequestException(`A ${this.bodyShape}.`);
     }
     if (depthOver(body, MAX_BODY_DEPTH)) {
       throw new BadRequestException(`The request body is nested more than ${MAX_BODY_DEPTH} levels deep (the limit for a trigger body); flatten the input.`);
@@ -72,4 +75,59 @@ export class TriggerBodyGuard implements CanActivate {
 export const TriggerInput = createParamDecorator((_data: unknown, context: ExecutionContext): unknown => {
   const request = context.switchToHttp().getRequest<TriggerRequest>();
   return RAW_INPUT in request ? request[RAW_INPUT] : (request.body as { input?: unknown } | undefined)?.input;
+});
+
+const BATCH_ITEM_FIELDS = ['input', 'runId', 'delay', 'timeout'];
+const BATCH_SHAPE = 'batch body must be { "runs": [{ "input"?, "runId"?, "delay"?, "timeout"? }, ...], "delay"?, "timeout"? }';
+
+/** Where TriggerBatchBodyGuard leaves the batch's items, untouched by class-transformer. */
+const RAW_ITEMS = Symbol('gotick:raw-items');
+
+/**
+ * Most runs one POST /flows/:flowId/runs:batch may start (413 beyond).
+ * @public
+ */
+export const MAX_BATCH_RUNS = 1000;
+
+/**
+ * The batch form of TriggerBodyGuard: the same JSON checks on the whole body,
+ * then its `runs` array is set aside as parsed (each item's input stays data)
+ * and checked for shape and size; only the shared `delay` and `timeout` go on
+ * to validation.
+ */
+@Injectable()
+export class TriggerBatchBodyGuard extends TriggerBodyGuard {
+  protected readonly bodyShape = BATCH_SHAPE;
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    await super.canActivate(context);
+    const request = context.switchToHttp().getRequest<TriggerRequest & { [RAW_ITEMS]?: unknown[] }>();
+    const fields = (request.body ?? {}) as Record<string, unknown>;
+    const { runs, ...shared } = fields;
+    // The base guard set aside a field named input, which a batch body does not have.
+    if (request[RAW_INPUT] !== undefined) throw new BadRequestException('A batch body has no "input": put each run\'s input in its item of "runs".');
+    if (!Array.isArray(runs)) {
+      throw new BadRequestException(`A ${BATCH_SHAPE}.`);
+    }
+    if (runs.length > MAX_BATCH_RUNS) {
+      throw new PayloadTooLargeException(`A batch starts at most ${MAX_BATCH_RUNS} runs; got ${runs.length}. Split it, with runIds so a resent part starts nothing twice.`);
+    }
+    runs.forEach((item: unknown, i) => {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+        throw new BadRequestException(`runs[${i}] must be an object { "input"?, "runId"?, "delay"?, "timeout"? }.`);
+      }
+      const odd = Object.keys(item).filter((key) => !BATCH_ITEM_FIELDS.includes(key));
+      if (odd.length) throw new BadRequestException(`runs[${i}] has unknown field(s) ${odd.map((k) => `"${k}"`).join(', ')}; allowed: ${BATCH_ITEM_FIELDS.join(', ')}.`);
+    });
+    request[RAW_ITEMS] = runs;
+    request.body = shared;
+    return true;
+  }
+}
+
+
+/** The batch's items exactly as parsed from JSON (set aside by TriggerBatchBodyGuard). */
+export const TriggerItems = createParamDecorator((_data: unknown, context: ExecutionContext): unknown[] => {
+  const request = context.switchToHttp().getRequest<TriggerRequest & { [RAW_ITEMS]?: unknown[] }>();
+  return request[RAW_ITEMS] ?? [];
 });

@@ -11,6 +11,7 @@
           {1, flowId, input}   cancelled now (input '' = none): the caller runs the OnFlowCancel hooks
           {2, status}          already finished: nothing changed
           {3, reason}          running: cancel requested; the stored reason (a repeated request keeps the first)
+  A run cancelled here is announced on '<prefix>:ends' as finish-1.lua does.
 ]]
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {0} end
@@ -26,4 +27,6 @@ redis.call('HSET', KEYS[1], 'status', 'cancelled', 'finishedAt', ARGV[1], 'updat
 redis.call('HDEL', KEYS[1], 'lease', 'leaseUntil', 'wakeAt')
 local retention = tonumber(ARGV[4])
 if retention > 0 then redis.call('PEXPIRE', KEYS[1], retention) end
+local prefix, runId = string.match(KEYS[1], '^(.*):run:{(.*)}$')
+if prefix then redis.call('PUBLISH', prefix .. ':ends', runId) end
 return {1, redis.call('HGET', KEYS[1], 'flowId'), redis.call('HGET', KEYS[1], 'input') or ''}

@@ -4,6 +4,7 @@
   an execution costs one round trip to load however many steps are done.
   KEYS[1] run hash
   ARGV[1] token  ARGV[2] now (ms, for timestamps)  ARGV[3] lease (ms)
+  ARGV[4] request id of the trigger whose job this is ('' = not a trigger's job)
   Lease times use the Redis server's clock, so workers' clock skew cannot
   shorten or stretch another worker's lease.
   Returns {1, fields, takeover}  claimed; takeover 1 when another execution's lease lapsed while it held
@@ -13,12 +14,17 @@
           {3, msLeft}  another execution holds an unexpired lease
           {4, fields}  claimed, but a cancel was requested (its node died): end it cancelled, run nothing
           {5, fields}  claimed, but past its whole-run deadline: fail it with FlowTimeoutError, run nothing
+          {6}          a spare trigger job: a repeated trigger of a run already under way (trigger adds its
+                       job without waiting to learn whether the run was new); nothing changed
   The first claim of a run with a timeoutMs fixes its deadline (now + timeoutMs: its first start,
   or its first start after a retry, which clears the deadline).
 ]]
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {0} end
 if status == 'completed' or status == 'failed' or status == 'cancelled' then return {2, status} end
+-- The creating trigger's own job (also when BullMQ re-runs it after a crash) and any job of a run
+-- still queued (a repeated trigger healing a lost job) go on; a repeat's job for a started run does not.
+if ARGV[4] and ARGV[4] ~= '' and status ~= 'queued' and redis.call('HGET', KEYS[1], 'createdBy') ~= ARGV[4] then return {6} end
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local holder = redis.call('HGET', KEYS[1], 'lease')

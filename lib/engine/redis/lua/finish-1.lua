@@ -14,6 +14,8 @@
   dropped connection. The first run gave up the lease, so the resend would
   read "lease lost" and the caller would skip the run's hooks; the finishing
   token is kept (finishedBy) so the resend answers as the first run did.
+  Publishes the run id on '<prefix>:ends' (the prefix read off KEYS[1], '<prefix>:run:{<runId>}'),
+  which wakes waitForRun callers at once; nothing depends on the message arriving.
 ]]
 -- Resend of this call: the same token already ended the run.
 if redis.call('HGET', KEYS[1], 'finishedBy') == ARGV[1] then
@@ -34,4 +36,6 @@ if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[5]) end
 redis.call('HDEL', KEYS[1], 'lease', 'leaseUntil', 'wakeAt')
 local retention = tonumber(ARGV[6])
 if retention > 0 then redis.call('PEXPIRE', KEYS[1], retention) end
+local prefix, runId = string.match(KEYS[1], '^(.*):run:{(.*)}$')
+if prefix then redis.call('PUBLISH', prefix .. ':ends', runId) end
 return 1

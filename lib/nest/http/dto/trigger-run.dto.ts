@@ -1,12 +1,12 @@
 import { Allow, IsOptional, IsString, Matches, MaxLength, Validate, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
-import { toMs } from '../../../common/duration';
+import { toMs, type Duration } from '../../../common/duration';
 
 @ValidatorConstraint({ name: 'isDuration' })
-class IsDuration implements ValidatorConstraintInterface {
+export class IsDuration implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
     if (typeof value !== 'number' && typeof value !== 'string') return false;
     try {
-      toMs(value);
+      toMs(value as Duration);
       return true;
     } catch {
       return false;
@@ -26,12 +26,12 @@ export class TriggerRunDto {
 
   @IsOptional()
   @Validate(IsDuration)
-  delay?: number | string;
+  delay?: Duration;
 
   /** Whole-run timeout, over the flow's own. */
   @IsOptional()
   @Validate(IsDuration)
-  timeout?: number | string;
+  timeout?: Duration;
 
   @IsOptional()
   @IsString()
