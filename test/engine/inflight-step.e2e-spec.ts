@@ -92,7 +92,7 @@ describe('a step in flight', () => {
     expect(writes.filter((c) => c.includes('["m","g"'))).toEqual([]);
   });
 
-  it('a marker written by the heartbeat never outlives its step: 400 steps racing a 100 ms heartbeat, none left running', async () => {
+  it('a marker written by the heartbeat never outlives its step: 400 steps racing a 166 ms heartbeat, none left running', async () => {
     const runs = 40;
     const steps = 10;
     const engine = await env.harness.start(
@@ -101,13 +101,13 @@ describe('a step in flight', () => {
           id: 'racing',
           handler: async (ctx: FlowContext) => {
             for (let i = 0; i < steps; i++) {
-              // 0-120 ms: some steps end before the next heartbeat, some after it marked them.
-              await ctx.memo(`s${i}`, () => new Promise((resolve) => setTimeout(() => resolve(i), Math.floor(Math.random() * 120))));
+              // 0-200 ms: some steps end before the next heartbeat, some after it marked them.
+              await ctx.memo(`s${i}`, () => new Promise((resolve) => setTimeout(() => resolve(i), Math.floor(Math.random() * 200))));
             }
           },
         },
       ],
-      { worker: { lease: '300ms', concurrency: runs } },
+      { worker: { lease: '500ms', concurrency: runs } },
     );
     // Distinct markers (a script's first call is sent twice, EVALSHA then EVAL): each names its attempt's start time.
     const markers = new Set<string>();

@@ -91,8 +91,14 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   private readonly begun = new Map<string, StepRecord>();
   /** Markers of `begun` already sent (by identity: a new attempt is a new record, unsent). */
   private readonly marked = new WeakSet<StepRecord>();
-  /** One closure per execution, not per step: a refused marker stops the execution. */
-  private readonly markerFailed = (err: unknown) => void this.stop(this.writeFailed(err));
+  /**
+   * One closure per execution, not per step. A refused marker (lease lost, cancel requested) stops the execution;
+   * one lost otherwise (a blip, or commandTimeout firing for a reply a blocked event loop had not read yet) only
+   * leaves that attempt unmarked: the result write that follows meets any real trouble anyway.
+   */
+  private readonly markerFailed = (err: unknown) => {
+    if (err instanceof LeaseLostError || err instanceof CancelRequestedError) void this.stop(this.writeFailed(err));
+  };
   private untimedWarning?: (stepKey: string) => void;
   private nextSeq: number;
   private signalInterrupt!: () => void;
