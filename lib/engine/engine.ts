@@ -37,7 +37,7 @@ import { decode, encode } from './codec';
 import type { FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
-import { resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
+import { checkedTimeout, resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
 import type { CancelNudges, MailboxStore, RetryStore, RunQueue, RunStore } from './ports';
 import { RedisCancelNudges } from './redis/cancel-nudges';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
@@ -103,6 +103,7 @@ export class GoTickEngine implements GoTickApi {
     if (this.flows.has(flow.id)) {
       throw new FlowDefinitionError(`Flow id "${flow.id}" is registered twice. Each @Flow id must be unique in the app.`);
     }
+    checkedTimeout(flow.options?.defaults?.timeout, `defaults.timeout of flow "${flow.id}"`);
     this.flows.set(flow.id, flow);
   }
 
@@ -121,7 +122,11 @@ export class GoTickEngine implements GoTickApi {
     // Producers fail fast while Redis is away and time out while it is frozen (a trigger must
     // not hang); the worker waits it out, and its blocking reads must not be cut short.
     const { commandTimeoutMs: commandTimeout } = settings;
-    const storeClient = this.track(createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout }));
+    // No auto-pipelining on the store client: it holds commands until setImmediate, so a step's
+    // running marker would wait behind a step body that blocks the event loop.
+    const storeClient = this.track(
+      createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout, enableAutoPipelining: false }),
+    );
     const producer = this.track(createClient(connection, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout }));
     try {
       await connectOrExplain(storeClient, where, settings.connectTimeoutMs);
