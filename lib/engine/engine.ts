@@ -155,10 +155,17 @@ export class GoTickEngine implements GoTickApi {
       const subscriber = worker ? this.track(createClient(connection, { maxRetriesPerRequest: null })) : undefined;
       const nudges = (this.nudges = new RedisCancelNudges(storeClient, subscriber, settings.prefix));
       if (worker) {
+        // Executions write through a client of their own without commandTimeout: after a step
+        // blocks the event loop, Node runs timers before it reads the socket, so a timeout would
+        // fail writes Redis had answered. The lease, not a timeout, bounds what a hung write holds.
+        const workerClient = this.track(
+          createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: false }),
+        );
+        await connectOrExplain(workerClient, where, settings.connectTimeoutMs);
         const executor = (this.executor = new RunExecutor({
-          store,
+          store: new RedisRunStore(workerClient, settings.prefix, settings.retentionMs, isCluster(connection)),
           queue,
-          mailbox,
+          mailbox: new RedisMailboxStore(workerClient, settings.prefix),
           flows: this.flows,
           ...settings,
           onCancelled: (runId) => this.runCancelled(runId),
