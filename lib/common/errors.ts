@@ -194,6 +194,30 @@ export class SignalMailboxFullError extends GoTickError {
 }
 
 /**
+ * An attempt of a step was cut off because its execution lost the lease
+ * mid-step: its worker stopped renewing it for longer than `worker.lease`,
+ * by blocking the event loop (a long synchronous loop) or by dying in the
+ * step. The run's next execution records it as a failed attempt, so the
+ * step's retries and backoff apply instead of the step running again and
+ * again as its first attempt.
+ * @public
+ */
+export class LeaseExpiredError extends GoTickError {
+  constructor(
+    readonly stepKey: string,
+    /** How many attempts of this step were cut off this way so far. */
+    readonly times: number,
+    leaseMs: number,
+  ) {
+    super(
+      `Step "${stepKey}" exceeded the lease ${times} time(s): its worker stopped renewing the ${leaseMs} ms lease mid-step ` +
+        '(a step blocking the event loop, or a worker dying in it). Raise worker.lease or yield the event loop ' +
+        '(a step must not block it longer than the lease).',
+    );
+  }
+}
+
+/**
  * A hook (OnFlowSuccess, OnFlowFail, OnFlowError, OnFlowCancel) called a step
  * method on its context. Hooks run outside the run's execution, where a step
  * could be neither recorded nor replayed.

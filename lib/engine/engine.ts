@@ -37,7 +37,7 @@ import { decode, encode } from './codec';
 import type { EngineLogger, FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
-import { resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
+import { checkedTimeout, resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
 import type { CancelNudges, MailboxStore, RetryStore, RunQueue, RunStore } from './ports';
 import { RedisCancelNudges } from './redis/cancel-nudges';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
@@ -108,6 +108,7 @@ export class GoTickEngine implements GoTickApi {
     if (this.flows.has(flow.id)) {
       throw new FlowDefinitionError(`Flow id "${flow.id}" is registered twice. Each @Flow id must be unique in the app.`);
     }
+    checkedTimeout(flow.options?.defaults?.timeout, `defaults.timeout of flow "${flow.id}"`);
     this.flows.set(flow.id, flow);
   }
 
@@ -126,7 +127,11 @@ export class GoTickEngine implements GoTickApi {
     // Producers fail fast while Redis is away and time out while it is frozen (a trigger must
     // not hang); the worker waits it out, and its blocking reads must not be cut short.
     const { commandTimeoutMs: commandTimeout } = settings;
-    const storeClient = this.track(createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout }));
+    // No auto-pipelining on the store client: it holds commands until setImmediate, so a step's
+    // running marker would wait behind a step body that blocks the event loop.
+    const storeClient = this.track(
+      createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout, enableAutoPipelining: false }),
+    );
     const producer = this.track(createClient(connection, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout }));
     try {
       await connectOrExplain(storeClient, where, settings.connectTimeoutMs);
@@ -155,10 +160,17 @@ export class GoTickEngine implements GoTickApi {
       const subscriber = worker ? this.track(createClient(connection, { maxRetriesPerRequest: null })) : undefined;
       const nudges = (this.nudges = new RedisCancelNudges(storeClient, subscriber, settings.prefix));
       if (worker) {
+        // Executions write through a client of their own without commandTimeout: after a step
+        // blocks the event loop, Node runs timers before it reads the socket, so a timeout would
+        // fail writes Redis had answered. The lease, not a timeout, bounds what a hung write holds.
+        const workerClient = this.track(
+          createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: false }),
+        );
+        await connectOrExplain(workerClient, where, settings.connectTimeoutMs);
         const executor = (this.executor = new RunExecutor({
-          store,
+          store: new RedisRunStore(workerClient, settings.prefix, settings.retentionMs, isCluster(connection)),
           queue,
-          mailbox,
+          mailbox: new RedisMailboxStore(workerClient, settings.prefix),
           flows: this.flows,
           ...settings,
           onCancelled: (runId) => this.runCancelled(runId),

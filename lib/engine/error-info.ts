@@ -1,4 +1,4 @@
-import { FlowTimeoutError, StepTimeoutError } from '../common/errors';
+import { FlowTimeoutError, LeaseExpiredError, StepTimeoutError } from '../common/errors';
 import type { ErrorInfo } from '../common/types';
 
 /** Most stack lines kept, header included: enough to find the user's frame, small enough for the run hash. */
@@ -16,8 +16,8 @@ const NODE_INTERNAL = /^\s*at (?:.*\()?(?:node:|internal\/)/;
 export function errorInfo(err: unknown): ErrorInfo {
   if (err instanceof Error) {
     const info: ErrorInfo = { name: err.name || 'Error', message: err.message };
-    // A timeout is raised by the engine's own timer: its stack holds no frame of the user's code.
-    if (err instanceof StepTimeoutError || err instanceof FlowTimeoutError) return info;
+    // Raised by the engine itself (a timer, or a takeover found on claim): no frame of the user's code in its stack.
+    if (err instanceof StepTimeoutError || err instanceof FlowTimeoutError || err instanceof LeaseExpiredError) return info;
     const stack = trimStack(err.stack);
     if (stack) info.stack = stack;
     return info;

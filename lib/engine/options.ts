@@ -31,6 +31,12 @@ export interface GoTickEngineOptions {
     retries?: number;
     /** Default: exponential from 1s, at most 5m. */
     backoff?: Backoff;
+    /**
+     * Timeout of every task, memo, array and async attempt that sets none
+     * (a flow's own `defaults.timeout` comes first). Default: none, and the
+     * first attempt of each flow that runs without any timeout logs a warning.
+     */
+    timeout?: Duration;
   };
   /** How long finished runs stay readable before Redis expires them. Default '7d'; 0 keeps them forever. */
   retention?: Duration;
@@ -86,6 +92,8 @@ export interface ResolvedOptions {
   commandTimeoutMs: number;
   retries: number;
   backoff: Backoff;
+  /** defaults.timeout, checked; undefined when unset. */
+  timeout?: Duration;
   logger: EngineLogger;
   unknownFlowGraceMs: number;
 }
@@ -129,6 +137,7 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
     commandTimeoutMs: durationOption(options.commandTimeout, '5s', 'commandTimeout', 1, MAX_TIMER_MS),
     retries: integerOption(defaults.retries, 3, 'defaults.retries', 0, 1_000_000),
     backoff: backoffOption(defaults.backoff, 'defaults.backoff') ?? { type: 'exponential', delay: '1s', maxDelay: '5m' },
+    timeout: checkedTimeout(defaults.timeout, 'defaults.timeout'),
     logger: leveledLogger(loggerOption(options.logger) ?? silentLogger, logLevel),
     unknownFlowGraceMs: durationOption(options.unknownFlowGrace, '10m', 'unknownFlowGrace', 0),
   };
@@ -188,4 +197,15 @@ function loggerOption(logger: EngineLogger | undefined): EngineLogger | undefine
     throw new GoTickConfigError(`Invalid logger: it needs the methods log, warn and error (missing: ${missing.join(', ')}).`);
   }
   return logger;
+}
+
+/** A step timeout from options: checked here so a bad one fails at bootstrap, not at a step. */
+export function checkedTimeout(timeout: Duration | undefined, what: string): Duration | undefined {
+  if (timeout === undefined) return undefined;
+  try {
+    if (toMs(timeout, what) > 0) return timeout;
+  } catch (err) {
+    throw new GoTickConfigError((err as Error).message);
+  }
+  throw new GoTickConfigError(`Invalid ${what} ${JSON.stringify(timeout)}: a step timeout must be longer than 0.`);
 }

@@ -54,6 +54,8 @@ export type ClaimResult =
       steps: Map<string, StepRecord>;
       /** The run must end without running the flow: a cancel was requested, or its deadline passed. */
       stop?: 'cancelled' | 'timeout';
+      /** Taken from an execution whose lease lapsed while it ran the run (it blocked its event loop, or died). */
+      takeover?: boolean;
     }
   | { kind: 'missing' }
   | { kind: 'finished'; status: RunStatus }
@@ -74,6 +76,9 @@ export type CancelReply =
   | { kind: 'requested'; reason: string };
 
 export type StepWrite = readonly [key: string, record: StepRecord];
+
+/** Puts a step back as it was before an attempt that was stopped (null: the step had no record, delete it). */
+export type StepRewind = readonly [key: string, record: StepRecord | null];
 
 /** A live run past its timer, as the reconciler sees it. */
 export interface OverdueRun {
@@ -101,13 +106,17 @@ export interface RunStore {
   /** `request`: the trigger request id a trigger's job carries (see enqueueNew), so a spare job is turned away. */
   claim(runId: string, token: string, leaseMs: number, request?: string): Promise<ClaimResult>;
   saveSteps(runId: string, token: string, steps: readonly StepWrite[]): Promise<void>;
-  /** Extends the lease; throws LeaseLostError when it is gone. */
-  touch(runId: string, token: string, leaseMs: number): Promise<void>;
+  /** Extends the lease, writing `markers` (running steps) along; throws LeaseLostError when it is gone. */
+  touch(runId: string, token: string, leaseMs: number, markers?: readonly StepWrite[]): Promise<void>;
   /** Parks the run until `wakeAt`, recording `resumeJob`: the id of the job the caller adds next to wake it. */
   suspend(runId: string, token: string, wakeAt: number, resumeJob: string, steps: readonly StepWrite[]): Promise<void>;
-  finish(runId: string, token: string, outcome: RunOutcome, steps: readonly StepWrite[]): Promise<void>;
-  /** Gives the run back (status queued) so another worker can take it at once, with the job that will wake it. */
-  release(runId: string, token: string, resumeJob: string): Promise<void>;
+  /** `rewinds` put back the steps whose attempts this ending cut off (written after `steps`). */
+  finish(runId: string, token: string, outcome: RunOutcome, steps: readonly StepWrite[], rewinds?: readonly StepRewind[]): Promise<void>;
+  /**
+   * Gives the run back (status queued) so another worker can take it at once, with the job that will wake it;
+   * `rewinds` put back the steps whose attempts the hand-back stopped.
+   */
+  release(runId: string, token: string, resumeJob: string, rewinds?: readonly StepRewind[]): Promise<void>;
   /**
    * Gives back a run whose flow this node does not have, uncounting its
    * claim, with `resumeJob` (the job the caller adds next) and a fresh timer

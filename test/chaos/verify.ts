@@ -31,7 +31,7 @@ export interface Verdict {
   lost: string[];
   /** Step bodies begun in all (side effects). */
   bodies: number;
-  /** Side effects beyond the first, per (step, attempt): each must be the redo of a body cut short by a kill. */
+  /** Side effects beyond those of an undisturbed run, per step: each must be the redo of a body a kill cut short. */
   repeated: number;
   /** Bodies begun on a worker that died before they ended. */
   cutShort: number;
@@ -60,10 +60,13 @@ function phaseOf(key: string): number {
   return -1;
 }
 
-/** Every (step, attempt) whose side effect a completed run must show: flaky fails its first attempt by design. */
-function expectedBodies(input: ChaosInput): string[] {
-  return ['reserve#1', 'charge#1', 'flaky#1', 'flaky#2', ...Array.from({ length: input.parts }, (_, i) => `part:${i}#1`), 'total#1'];
+/** Every step whose side effect a completed run must show. */
+function expectedKeys(input: ChaosInput): string[] {
+  return ['reserve', 'charge', 'flaky', ...Array.from({ length: input.parts }, (_, i) => `part:${i}`), 'total'];
 }
+
+/** flaky's first attempt fails by design: when its body ran to its end, the attempt after it is no redo. */
+const failsByDesign = (start: StepStart, ended: boolean) => start.key === 'flaky' && start.attempt === 1 && ended;
 
 function expectedOutput(runId: string, input: ChaosInput): unknown {
   return { ticket: `ticket-${runId}`, total: Array.from({ length: input.parts }, (_, i) => i * i).reduce((a, b) => a + b, 0) };
@@ -114,41 +117,44 @@ export function verify(runs: readonly RunEvidence[], kills: Kills): Verdict {
       }
     }
 
-    const byBody = new Map<string, StepStart[]>();
-    for (const start of starts) {
-      const body = `${start.key}#${start.attempt}`;
-      byBody.set(body, [...(byBody.get(body) ?? []), start]);
-    }
-    const expected = expectedBodies(input);
-    for (const body of byBody.keys()) {
-      if (!expected.includes(body)) violation(runId, `unexpected side effect ${body} (an attempt the flow should never have needed)`);
+    const byKey = new Map<string, StepStart[]>();
+    for (const start of starts) byKey.set(start.key, [...(byKey.get(start.key) ?? []), start]);
+    const expected = expectedKeys(input);
+    for (const key of byKey.keys()) {
+      if (!expected.includes(key)) violation(runId, `unexpected side effect of step ${key} (a step the flow does not have)`);
     }
     if (view.status === 'completed') {
-      for (const body of expected) if (!byBody.has(body)) violation(runId, `side effect ${body} never happened, yet the run completed`);
+      for (const key of expected) if (!byKey.has(key)) violation(runId, `side effect of step ${key} never happened, yet the run completed`);
     }
 
     // Bodies begun and never ended: only a killed worker may leave those, and only by dying in them.
     const ended = new Set(intervals.map((i) => `${i.execution}/${i.key}/${i.start}`));
-    const unfinished = starts.filter((s) => !ended.has(`${s.execution}/${s.key}/${s.start}`));
+    const hasEnded = (s: StepStart) => ended.has(`${s.execution}/${s.key}/${s.start}`);
+    const unfinished = starts.filter((s) => !hasEnded(s));
     verdict.cutShort += unfinished.length;
     for (const s of unfinished) {
       const killedAt = kills.get(s.worker);
       if (killedAt === undefined || killedAt < s.start) violation(runId, `body ${show(s)} never ended, and its worker was not killed while in it`);
     }
 
-    for (const [body, attempts] of byBody) {
-      if (attempts.length === 1) continue;
-      verdict.repeated += attempts.length - 1;
-      // Every attempt but the last was lost to a kill: its worker died after it began, and its
-      // execution had not got past this step (a later step begun would mean this one was recorded).
-      for (const lost of attempts.slice(0, -1)) {
+    for (const [key, bodies] of byKey) {
+      // An attempt a kill cut short is counted as failed by the run's next execution, so a redo carries the next
+      // number; it keeps the same one only if the attempt's running marker never reached Redis. Never a lower one.
+      for (let i = 1; i < bodies.length; i++) {
+        if (bodies[i].attempt! < bodies[i - 1].attempt!) violation(runId, `${show(bodies[i])} came after ${show(bodies[i - 1])}: attempt numbers went back`);
+      }
+      // Every body but the last was lost to a kill (or is flaky's first, which fails by design): its worker died after
+      // it began, and its execution had not got past this step (a later step begun would mean this one was recorded).
+      for (const lost of bodies.slice(0, -1)) {
+        if (failsByDesign(lost, hasEnded(lost))) continue;
+        verdict.repeated++;
         const killedAt = kills.get(lost.worker);
         if (killedAt === undefined || killedAt < lost.start) {
-          violation(runId, `${body} ran ${attempts.length} times; ${show(lost)} was redone though its worker was never killed after it began`);
+          violation(runId, `${key} ran ${bodies.length} times; ${show(lost)} was redone though its worker was never killed after it began`);
           continue;
         }
         const later = starts.filter((s) => s.execution === lost.execution && phaseOf(s.key) > phaseOf(lost.key));
-        if (later.length) violation(runId, `${body} ran ${attempts.length} times; ${show(lost)} was redone though its execution went on to ${show(later[0])}`);
+        if (later.length) violation(runId, `${key} ran ${bodies.length} times; ${show(lost)} was redone though its execution went on to ${show(later[0])}`);
       }
     }
 

@@ -7,6 +7,7 @@ import {
   startWorkerProcess,
   useWorkerProcesses,
 } from '../support/child-worker';
+import { waitUntil } from '../support/wait-until';
 
 /**
  * A worker that is not dead but stops running for longer than its lease (a
@@ -33,13 +34,21 @@ describe('fencing: a worker frozen past its lease comes back to a run another wo
     const [heldOnA] = await log.waitFor((e) => e.type === 'step-started' && e.key === 'held');
     expect(heldOnA).toMatchObject({ runId, worker: 'A', attempt: 1 });
 
+    // A's heartbeat (every third of its 1 s lease) writes the marker of the step in flight; frozen after that.
+    const marked = await waitUntil(async () => {
+      const view = await env.trigger.getRun(runId);
+      return view?.steps.some((s) => s.key === 'held' && s.status === 'running') ? view : null;
+    }, 'A\'s heartbeat to mark "held" running', 5000);
     await a.freeze();
     // Opened now, A cannot see it until it is thawed; then its step returns at once, with A's name.
     await env.redis.client.set(gateKey(env.prefix, 'held'), '1');
-    const paused = (await env.trigger.getRun(runId))!;
-    expect(paused.status).toBe('running');
-    expect(paused.executions).toBe(1);
-    expect(paused.steps.map((s) => [s.key, s.status, s.result])).toEqual([['first', 'completed', 'A']]);
+    expect(marked.status).toBe('running');
+    expect(marked.executions).toBe(1);
+    // "held" is in flight on A.
+    expect(marked.steps.map((s) => [s.key, s.status, s.attempts, s.result])).toEqual([
+      ['first', 'completed', 1, 'A'],
+      ['held', 'running', 1, undefined],
+    ]);
 
     // B is started only now, so the run can reach it only by A's lease running out.
     await startWorkerProcess({ url: env.redis.url, prefix: env.prefix, name: 'B', concurrency: 1, lease: '1s' });
@@ -65,10 +74,11 @@ describe('fencing: a worker frozen past its lease comes back to a run another wo
     expect(run.output).toEqual({ first: 'A', held: 'B', after: 'B' });
     expect(run.steps.map((s) => [s.key, s.status, s.attempts, s.result])).toEqual([
       ['first', 'completed', 1, 'A'],
-      // B's replay ran "held" afresh (A never recorded it), so B's first attempt is the one stored.
-      ['held', 'completed', 1, 'B'],
+      // B's replay found A's attempt marked running under a lapsed lease: counted as failed, B's second attempt is stored.
+      ['held', 'completed', 2, 'B'],
       ['after', 'completed', 1, 'B'],
     ]);
+    expect(run.steps[1].errors?.map((e) => [e.name, e.attempt])).toEqual([['LeaseExpiredError', 1]]);
     // A's claim and B's claim; A's comeback claimed nothing.
     expect(run.executions).toBe(2);
 

@@ -40,6 +40,12 @@ export const WORKER_FLOWS = {
    */
   chaos: 'chaos/mix',
   /**
+   * task "spin" (retries 2): holds the event loop for input.blockMs from its
+   * first instruction (no heartbeat, no lock renewal meanwhile), then writes
+   * <input.doneFile>.<worker name> (if given) synchronously and counts its side effect; output 'spun'.
+   */
+  spin: 'lease/spin',
+  /**
    * task "held" (announces "step-started", then waits until its signal aborts and
    * stores the abort reason under abortedKey) -> task "next". An OnFlowCancel
    * hook pushes { reason, worker } to cancelHooksKey.
@@ -111,6 +117,8 @@ export interface WorkerOptions {
   gatedOn?: string[];
   /** Shifts this process's clock (Date.now), as on a host whose time is off. */
   clockOffsetMs?: number;
+  /** Hands the engine ioredis options with auto-pipelining on (commands wait for setImmediate), as an app may. */
+  autoPipelining?: boolean;
 }
 
 export interface WorkerProcess {
@@ -148,6 +156,7 @@ export async function startWorkerProcess(options: WorkerOptions): Promise<Worker
       WORKER_HANG_ON: (options.hangOn ?? []).join(','),
       WORKER_GATED_ON: (options.gatedOn ?? []).join(','),
       WORKER_CLOCK_OFFSET_MS: String(options.clockOffsetMs ?? 0),
+      WORKER_AUTO_PIPELINING: options.autoPipelining ? '1' : '',
     },
     // stdin stays a pipe so the fixture notices if this (parent) process dies and exits too.
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -28,7 +28,12 @@ export function isCluster(connection: RedisConnection | undefined): boolean {
 export function createClient(connection: RedisConnection | undefined, overrides: RedisOptions): RedisClient {
   if (connection instanceof Redis) return connection.duplicate(overrides);
   if (connection instanceof Cluster) {
-    return connection.duplicate(undefined, { lazyConnect: overrides.lazyConnect, redisOptions: { ...connection.options.redisOptions, ...overrides } });
+    return connection.duplicate(undefined, {
+      lazyConnect: overrides.lazyConnect,
+      // Auto-pipelining is a Cluster-wide option, not a node one.
+      enableAutoPipelining: overrides.enableAutoPipelining ?? connection.options.enableAutoPipelining,
+      redisOptions: { ...connection.options.redisOptions, ...overrides },
+    });
   }
   if (typeof connection === 'string') return new Redis(connection, overrides);
   if (connection && 'cluster' in connection) {
@@ -38,6 +43,7 @@ export function createClient(connection: RedisConnection | undefined, overrides:
       lazyConnect,
       // Offline queueing is a per-node setting in a cluster client, and so are retries.
       enableOfflineQueue: redisOptions.enableOfflineQueue ?? connection.options?.enableOfflineQueue,
+      enableAutoPipelining: redisOptions.enableAutoPipelining ?? connection.options?.enableAutoPipelining,
       redisOptions: { ...connection.options?.redisOptions, ...redisOptions },
     });
   }

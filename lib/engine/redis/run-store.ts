@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CancelRequestedError, LeaseLostError } from '../errors';
-import type { CancelReply, ClaimResult, OverdueRun, RunOutcome, RunRecord, RunStore, StepRecord, StepWrite } from '../ports';
+import type { CancelReply, ClaimResult, OverdueRun, RunOutcome, RunRecord, RunStore, StepRecord, StepRewind, StepWrite } from '../ports';
 import type { ErrorInfo, RunStatus } from '../../common/types';
 import { explainUnavailable as explain, type RedisClient } from './connection';
 import { RunKeys, STEP_FIELD } from './keys';
@@ -37,6 +37,12 @@ function defineScripts(client: RedisClient): ScriptClient {
 function stepFields(steps: readonly StepWrite[]): string[] {
   const flat: string[] = [];
   for (const [key, record] of steps) flat.push(STEP_FIELD + key, packStep(record));
+  return flat;
+}
+
+function rewindFields(rewinds: readonly StepRewind[]): string[] {
+  const flat: string[] = [];
+  for (const [key, record] of rewinds) flat.push(STEP_FIELD + key, record ? packStep(record) : '');
   return flat;
 }
 
@@ -248,7 +254,7 @@ export class RedisRunStore implements RunStore {
       default:
         // The timer is left where it is: if it comes due while this execution
         // runs, the reconciler sees a live lease and moves it past the lease itself.
-        return { kind: 'claimed', ...split(runId, flatPairs(reply[1] as string[])) };
+        return { kind: 'claimed', ...split(runId, flatPairs(reply[1] as string[])), takeover: reply[2] === 1 };
     }
   }
 
@@ -256,8 +262,8 @@ export class RedisRunStore implements RunStore {
     checkFenced(runId, await guarded(this.redis.saveSteps(this.keys.run(runId), token, ...stepFields(steps))));
   }
 
-  async touch(runId: string, token: string, leaseMs: number): Promise<void> {
-    checkFenced(runId, await guarded(this.redis.touch(this.keys.run(runId), token, Date.now(), leaseMs)));
+  async touch(runId: string, token: string, leaseMs: number, markers: readonly StepWrite[] = []): Promise<void> {
+    checkFenced(runId, await guarded(this.redis.touch(this.keys.run(runId), token, Date.now(), leaseMs, ...stepFields(markers))));
   }
 
   async suspend(runId: string, token: string, wakeAt: number, resumeJob: string, steps: readonly StepWrite[]): Promise<void> {
@@ -265,7 +271,8 @@ export class RedisRunStore implements RunStore {
     this.moveTimer(runId, wakeAt + TIMER_GRACE_MS);
   }
 
-  async finish(runId: string, token: string, outcome: RunOutcome, steps: readonly StepWrite[]): Promise<void> {
+  async finish(runId: string, token: string, outcome: RunOutcome, steps: readonly StepWrite[], rewinds: readonly StepRewind[] = []): Promise<void> {
+    const rewound = rewindFields(rewinds);
     const ok = await guarded(
       this.redis.finish(
         this.keys.run(runId),
@@ -275,6 +282,8 @@ export class RedisRunStore implements RunStore {
         outcome.status === 'completed' ? (outcome.output ?? '') : '',
         outcome.status !== 'completed' ? JSON.stringify(outcome.error) : '',
         this.retentionMs,
+        rewound.length,
+        ...rewound,
         ...stepFields(steps),
       ),
     );
@@ -299,8 +308,8 @@ export class RedisRunStore implements RunStore {
     }
   }
 
-  async release(runId: string, token: string, resumeJob: string): Promise<void> {
-    await guarded(this.redis.release(this.keys.run(runId), token, Date.now(), resumeJob));
+  async release(runId: string, token: string, resumeJob: string, rewinds: readonly StepRewind[] = []): Promise<void> {
+    await guarded(this.redis.release(this.keys.run(runId), token, Date.now(), resumeJob, ...rewindFields(rewinds)));
     this.moveTimer(runId, Date.now() + TIMER_GRACE_MS);
   }
 

@@ -16,3 +16,16 @@ describe('step records as stored', () => {
     expect(Buffer.byteLength(packed)).toBeLessThan(64);
   });
 });
+
+describe('a running step marker as stored', () => {
+  it('stays under 64 bytes with the longest node id the engine makes', () => {
+    const node = `${'h'.repeat(16)}:${4194304}`;
+    const packed = packStep({ kind: 'async', status: 'running', attempts: 9, seq: 999, startedAt: 1795469056847, node });
+    expect(Buffer.byteLength(packed)).toBeLessThanOrEqual(64);
+    expect(unpackStep(packed)).toEqual({ kind: 'async', status: 'running', attempts: 9, seq: 999, startedAt: 1795469056847, node });
+  });
+
+  it('reads records written with null for absent fields', () => {
+    expect(unpackStep('["m","c",1,0,5,null,"7"]')).toEqual({ kind: 'memo', status: 'completed', attempts: 1, seq: 0, finishedAt: 5, result: '7' });
+  });
+});

@@ -5,6 +5,9 @@ import type { StepKind, StepStatus } from '../../common/types';
 // Redis keeps a hash in its compact listpack encoding only while every value
 // is under 64 bytes (hash-max-listpack-value); named-field JSON of a step is
 // about 85 bytes and pushed every run hash into the larger hashtable encoding.
+// An absent field before the last present one is written as 0 (null costs
+// three bytes more): that keeps a running step's marker, whose startedAt and
+// node come last, within the 64 bytes. No timestamp, payload or name is 0.
 const KIND: Record<StepKind, string> = { task: 't', memo: 'm', status: 'u', sleep: 'z', array: 'a', async: 'y', signal: 'n' };
 const STATUS: Record<StepStatus, string> = { completed: 'c', failed: 'f', retrying: 'r', sleeping: 's', running: 'g', waiting: 'w' };
 const invert = <K extends string>(codes: Record<K, string>) =>
@@ -17,13 +20,13 @@ type Packed = [
   status: string,
   attempts: number,
   seq: number,
-  finishedAt?: number | null,
-  wakeAt?: number | null,
-  result?: string | null,
-  errors?: StepRecord['errors'] | null,
-  startedAt?: number | null,
-  node?: string | null,
-  waitingFor?: string | null,
+  finishedAt?: number | 0 | null,
+  wakeAt?: number | 0 | null,
+  result?: string | 0 | null,
+  errors?: StepRecord['errors'] | 0 | null,
+  startedAt?: number | 0 | null,
+  node?: string | 0 | null,
+  waitingFor?: string | 0 | null,
 ];
 
 export function packStep(step: StepRecord): string {
@@ -41,18 +44,20 @@ export function packStep(step: StepRecord): string {
     step.waitingFor ?? null,
   ];
   while (packed.length > 4 && packed[packed.length - 1] === null) packed.pop();
+  for (let i = 4; i < packed.length; i++) if (packed[i] === null) packed[i] = 0;
   return JSON.stringify(packed);
 }
 
 export function unpackStep(text: string): StepRecord {
   const [kind, status, attempts, seq, finishedAt, wakeAt, result, errors, startedAt, node, waitingFor] = JSON.parse(text) as Packed;
   const step: StepRecord = { kind: KIND_OF[kind], status: STATUS_OF[status], attempts, seq };
-  if (finishedAt != null) step.finishedAt = finishedAt;
-  if (wakeAt != null) step.wakeAt = wakeAt;
-  if (result != null) step.result = result;
-  if (errors != null) step.errors = errors;
-  if (startedAt != null) step.startedAt = startedAt;
-  if (node != null) step.node = node;
-  if (waitingFor != null) step.waitingFor = waitingFor;
+  // Absent is null (older records) or 0.
+  if (finishedAt) step.finishedAt = finishedAt;
+  if (wakeAt) step.wakeAt = wakeAt;
+  if (result) step.result = result;
+  if (errors) step.errors = errors;
+  if (startedAt) step.startedAt = startedAt;
+  if (node) step.node = node;
+  if (waitingFor) step.waitingFor = waitingFor;
   return step;
 }

@@ -7,6 +7,7 @@ import {
   DuplicateStepKeyError,
   GoTickError,
   InvalidStepError,
+  LeaseExpiredError,
   NonRetriableError,
   PayloadTooLargeError,
   RunCancelledError,
@@ -15,7 +16,7 @@ import {
 } from '../../common/errors';
 import type { FlowContext, Future, StatusSetter } from '../../common/flow-context';
 import { CancelRequestedError, LeaseLostError } from '../errors';
-import type { RunRecord, StepRecord } from '../ports';
+import type { RunRecord, StepRecord, StepRewind, StepWrite } from '../ports';
 import { isHardStop, mergeInterrupts, type Interrupt } from './interrupt';
 import type { Lease } from './lease';
 import type { Backoff, FlowFailure, MemoOptions, ReceivedSignal, StepKind, TaskContext, WaitForSignalOptions } from '../../common/types';
@@ -23,11 +24,26 @@ import { waitForSignal, type SignalWaitHost } from './primitives/signals';
 
 export interface ExecutionSettings {
   lease: Lease;
+  /** The lease's length, named in the error of an attempt that outlived it. */
+  leaseMs: number;
+  /** This process, as running-step records name it. */
+  node: string;
+  /**
+   * The run was taken over from an execution whose lease lapsed mid-run: it
+   * may have blocked its event loop in a step, and so may this one. Every
+   * attempt is then marked running in Redis before its body starts (one
+   * command, not awaited), so a loss is counted even when no heartbeat fires.
+   */
+  eagerMarkers?: boolean;
   retries: number;
   backoff: Backoff;
+  /** Timeout of an attempt whose step sets none (defaults.timeout of the flow or the engine). */
+  timeout?: Duration;
   maxPayloadBytes: number;
   /** Called after every failed step attempt (the OnFlowError hook). */
   onStepError: (failure: FlowFailure) => Promise<void>;
+  /** Called at most once per execution, for an attempt that runs with no timeout at all. */
+  onUntimedAttempt?: (stepKey: string) => void;
 }
 
 type TaskFn<T> = (task: TaskContext) => T | Promise<T>;
@@ -67,6 +83,23 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
 
   private readonly seen = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
+  /**
+   * Attempts in flight, by step: the running marker (in Redis once the
+   * heartbeat or an eager mark wrote it), or the retry deferred after a
+   * counted loss. Rewound if the run ends or is handed back under them.
+   */
+  private readonly begun = new Map<string, StepRecord>();
+  /** Markers of `begun` already sent (by identity: a new attempt is a new record, unsent). */
+  private readonly marked = new WeakSet<StepRecord>();
+  /**
+   * One closure per execution, not per step. A refused marker (lease lost, cancel requested) stops the execution;
+   * one lost otherwise (a blip, or commandTimeout firing for a reply a blocked event loop had not read yet) only
+   * leaves that attempt unmarked: the result write that follows meets any real trouble anyway.
+   */
+  private readonly markerFailed = (err: unknown) => {
+    if (err instanceof LeaseLostError || err instanceof CancelRequestedError) void this.stop(this.writeFailed(err));
+  };
+  private untimedWarning?: (stepKey: string) => void;
   private nextSeq: number;
   private signalInterrupt!: () => void;
   private signalHost?: SignalWaitHost;
@@ -84,6 +117,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     for (const step of steps.values()) maxSeq = Math.max(maxSeq, step.seq);
     this.nextSeq = maxSeq + 1;
     this.interrupted = new Promise((resolve) => (this.signalInterrupt = resolve));
+    this.untimedWarning = settings.timeout === undefined ? settings.onUntimedAttempt : undefined;
   }
 
   // ---- FlowContext -------------------------------------------------------
@@ -205,6 +239,38 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     while (this.inflight.size) await Promise.allSettled([...this.inflight]);
   }
 
+  /** See InFlightMarkers: the running markers the next heartbeat carries. */
+  markersDue(): StepWrite[] {
+    const due: StepWrite[] = [];
+    for (const [key, step] of this.begun) {
+      if (step.status !== 'running' || this.marked.has(step)) continue;
+      this.marked.add(step);
+      due.push([key, step]);
+    }
+    return due;
+  }
+
+  markersUnsent(markers: readonly StepWrite[]): void {
+    for (const [, step] of markers) this.marked.delete(step);
+  }
+
+  /**
+   * What puts the steps of the attempts still in flight back as they were
+   * before those attempts (each a retry due now, with its earlier attempts and
+   * errors; deleted if it was the first): written when the run is handed back,
+   * so the next execution does not count a stopped attempt as lost, or ends
+   * (cancel, timeout, failure) under them, so it shows no step "running".
+   */
+  rewinds(): StepRewind[] {
+    return [...this.begun].map(([key, step]): StepRewind => {
+      if (step.status !== 'running') return [key, step];
+      if (step.attempts <= 1 && !step.errors) return [key, null];
+      const notBegun: StepRecord = { kind: step.kind, status: 'retrying', attempts: step.attempts - 1, seq: step.seq, wakeAt: step.startedAt };
+      if (step.errors) notBegun.errors = step.errors;
+      return [key, notBegun];
+    });
+  }
+
   /** Stops the execution from the outside (lease lost on heartbeat, Redis gone, cancel, whole-run timeout). */
   stop(interrupt: Interrupt): Promise<never> {
     this.interrupt = mergeInterrupts(this.interrupt, interrupt);
@@ -278,31 +344,50 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     const seq = known?.seq ?? this.nextSeq++;
     let attempts = known?.attempts ?? 0;
     let errors = known?.errors ?? [];
+    // Marked running, yet this execution holds the lease: the execution that began the attempt lost
+    // its lease before recording how it ended. It failed, so retries run out instead of looping.
+    let failure: { error: unknown; at?: number } | undefined =
+      known?.status === 'running' ? { error: this.leaseExpired(key, known), at: known.startedAt } : undefined;
     for (;;) {
-      if (this.interrupt) return PARK;
-      attempts++;
-      let value: T;
-      try {
-        value = await this.invoke(key, fn, attempts, options?.timeout);
-        if (kind === 'array' && !Array.isArray(value)) {
-          throw new NonRetriableError(`ctx.array("${key}") must return an array; got ${typeof value}.`);
-        }
-      } catch (err) {
+      if (failure) {
         if (isHardStop(this.interrupt)) return PARK;
-        const info = errorInfo(err);
+        const { error } = failure;
+        const info = errorInfo(error);
         // Only the latest error keeps its stack: ten stacks per failing step would bloat the run hash.
         errors = [...errors.map(withoutStack), { ...info, attempt: attempts, at: Date.now() }].slice(-10);
         await this.settings.onStepError({ error: info, stepKey: key, attempt: attempts });
-        if (err instanceof NonRetriableError || attempts > retries) {
+        if (error instanceof NonRetriableError || attempts > retries) {
           if (!(await this.write(key, { kind, status: 'failed', attempts, seq, errors, finishedAt: Date.now() }))) return PARK;
           throw new StepFailedError(key, attempts, info);
         }
-        const delay = backoffMs(options?.backoff ?? this.settings.backoff, attempts);
-        if (delay <= 0) continue;
-        const wakeAt = Date.now() + delay;
-        this.defer(key, { kind, status: 'retrying', attempts, seq, errors, wakeAt });
-        void this.stop({ kind: 'suspend', wakeAt });
-        return PARK;
+        // A lost attempt's backoff counts from its start: its lease already kept the step from running for a while.
+        const wakeAt = (failure.at ?? Date.now()) + backoffMs(options?.backoff ?? this.settings.backoff, attempts);
+        failure = undefined;
+        if (wakeAt > Date.now()) {
+          const retrying: StepRecord = { kind, status: 'retrying', attempts, seq, errors, wakeAt };
+          this.defer(key, retrying);
+          // Deferred records are dropped by a hand-back; this one must not be (Redis may still say running).
+          this.begun.set(key, retrying);
+          void this.stop({ kind: 'suspend', wakeAt });
+          return PARK;
+        }
+      }
+      if (this.interrupt) return PARK;
+      // After the event loop was blocked past the lease (this step's last attempt, or another run's step), the run
+      // may be another execution's already: a body must not start (unrecorded) there.
+      const now = Date.now();
+      if (!this.lease.surelyHeld(now) && !(await this.leaseStillHeld())) return PARK;
+      attempts++;
+      this.markBegun(kind, key, seq, attempts, errors, now);
+      let value: T;
+      try {
+        value = await this.invoke(key, fn, attempts, options?.timeout ?? this.settings.timeout);
+        if (kind === 'array' && !Array.isArray(value)) {
+          throw new NonRetriableError(`ctx.array("${key}") must return an array; got ${typeof value}.`);
+        }
+      } catch (error) {
+        failure = { error };
+        continue;
       }
       // Known lost (heartbeat refused, shutdown hand-back): the write would be refused anyway.
       if (isHardStop(this.interrupt)) return PARK;
@@ -320,10 +405,49 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     }
   }
 
+  /**
+   * Keeps the attempt as in flight: the next heartbeat writes its running
+   * marker if it is still running then, so the run view shows it and a
+   * takeover counts it as lost. No command per step. After a takeover the
+   * marker is written now, before the body (not awaited: it goes out on the
+   * socket ahead of the result write on the same connection; a refusal stops
+   * the execution when it arrives).
+   */
+  private markBegun(kind: StepKind, key: string, seq: number, attempts: number, errors: NonNullable<StepRecord['errors']>, startedAt: number): void {
+    const running: StepRecord = { kind, status: 'running', attempts, seq, startedAt, node: this.settings.node };
+    if (errors.length) running.errors = errors;
+    this.begun.set(key, running);
+    if (this.settings.eagerMarkers) {
+      this.marked.add(running);
+      this.lease.mark(key, running, this.markerFailed);
+    }
+  }
+
+  /** Asks Redis (one round trip) whether the lease is still ours; if not, the execution stops. */
+  private async leaseStillHeld(): Promise<boolean> {
+    try {
+      await this.lease.renew();
+      return !this.interrupt;
+    } catch (err) {
+      void this.stop(this.writeFailed(err));
+      return false;
+    }
+  }
+
+  /** What a takeover records for an attempt whose execution lost the lease before it ended. */
+  private leaseExpired(key: string, record: StepRecord): LeaseExpiredError {
+    const before = record.errors?.filter((e) => e.name === LeaseExpiredError.name).length ?? 0;
+    return new LeaseExpiredError(key, before + 1, this.settings.leaseMs);
+  }
+
   private async invoke<T>(key: string, fn: TaskFn<T>, attempt: number, timeout?: Duration): Promise<T> {
     // Without a timeout the execution's own signal is the step's signal: no
     // controller and listener per step on the hot path (they showed in profiles).
     if (timeout === undefined) {
+      if (this.untimedWarning) {
+        this.untimedWarning(key);
+        this.untimedWarning = undefined;
+      }
       return fn({ attempt, runId: this.runId, flowId: this.flowId, key, signal: this.abort.signal });
     }
     const controller = new AbortController();
@@ -407,18 +531,20 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   /** Writes the step (and anything deferred); false when the execution had to stop instead. */
   private async write(key: string, record: StepRecord): Promise<boolean> {
     this.steps.set(key, record);
+    this.begun.delete(key);
     try {
       await this.lease.write(key, record);
       return true;
     } catch (err) {
-      void this.stop(
-        err instanceof LeaseLostError
-          ? { kind: 'lease-lost' }
-          : err instanceof CancelRequestedError
-            ? { kind: 'cancelled', reason: err.reason }
-            : { kind: 'infra', error: err as Error },
-      );
+      void this.stop(this.writeFailed(err));
       return false;
     }
+  }
+
+  /** Why the execution stops when one of its writes fails. */
+  private writeFailed(err: unknown): Interrupt {
+    if (err instanceof LeaseLostError) return { kind: 'lease-lost' };
+    if (err instanceof CancelRequestedError) return { kind: 'cancelled', reason: err.reason };
+    return { kind: 'infra', error: err as Error };
   }
 }

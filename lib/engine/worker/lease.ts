@@ -1,6 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { RedisUnavailableError } from '../../common/errors';
-import type { ClaimResult, MailboxStore, RunOutcome, RunStore, StepRecord, StepWrite, TakeResult } from '../ports';
+import type { ClaimResult, MailboxStore, RunOutcome, RunStore, StepRecord, StepRewind, StepWrite, TakeResult } from '../ports';
+
+const NO_MARKERS: readonly StepWrite[] = [];
+
+/** The attempts of an execution that are in flight, as its heartbeat writes them. */
+export interface InFlightMarkers {
+  /** Running markers not in Redis yet; from now on counted as written. */
+  markersDue(): readonly StepWrite[];
+  /** Markers whose renewal failed: due again at the next one. */
+  markersUnsent(markers: readonly StepWrite[]): void;
+}
 
 /**
  * One execution's hold on a run: the token every write carries, the
@@ -13,6 +23,13 @@ export class Lease {
   readonly token = randomUUID();
   private pending: StepWrite[] = [];
   private heartbeat?: NodeJS.Timeout;
+  /**
+   * Until when (this process's clock) the lease is surely ours: a lease length
+   * after the last claim or renewal was sent, which is no later than Redis
+   * started counting it. Past it (the event loop was blocked, or renewals
+   * failed) another execution may hold the run.
+   */
+  private heldUntil = 0;
 
   constructor(
     readonly runId: string,
@@ -21,15 +38,38 @@ export class Lease {
     private readonly mailbox?: MailboxStore,
   ) {}
 
-  claim(request?: string): Promise<ClaimResult> {
-    return this.store.claim(this.runId, this.token, this.leaseMs, request);
+  async claim(request?: string): Promise<ClaimResult> {
+    const sent = Date.now();
+    const result = await this.store.claim(this.runId, this.token, this.leaseMs, request);
+    this.heldUntil = sent + this.leaseMs;
+    return result;
   }
 
-  /** Renews the lease every third of its length; `onError` hears a refused or failed renewal. */
-  startHeartbeat(onError: (err: unknown) => void): void {
+  /**
+   * Renews the lease every third of its length; `onError` hears a refused or failed renewal.
+   * Each renewal carries the running markers `inFlight` has due (attempts begun since the last one and
+   * still running): zero extra commands per step, and a step in flight shows in Redis within a third of the lease.
+   */
+  startHeartbeat(onError: (err: unknown) => void, inFlight?: InFlightMarkers): void {
     this.heartbeat = setInterval(() => {
-      this.store.touch(this.runId, this.token, this.leaseMs).catch(onError);
+      const markers = inFlight?.markersDue() ?? NO_MARKERS;
+      this.renew(markers).catch((err) => {
+        if (markers.length) inFlight!.markersUnsent(markers);
+        onError(err);
+      });
     }, Math.max(100, Math.floor(this.leaseMs / 3)));
+  }
+
+  /** True while renewals keep up; false after a gap longer than the lease (then ask Redis with renew()). */
+  surelyHeld(now: number): boolean {
+    return now < this.heldUntil;
+  }
+
+  /** Extends the lease now (writing `markers` along); throws LeaseLostError when another execution holds the run. */
+  async renew(markers: readonly StepWrite[] = NO_MARKERS): Promise<void> {
+    const sent = Date.now();
+    await this.store.touch(this.runId, this.token, this.leaseMs, markers);
+    this.heldUntil = Math.max(this.heldUntil, sent + this.leaseMs);
   }
 
   stopHeartbeat(): void {
@@ -47,6 +87,18 @@ export class Lease {
     await this.store.saveSteps(this.runId, this.token, this.takePending());
   }
 
+  /**
+   * Records that an attempt starts, without waiting for Redis (only after a
+   * takeover, see Execution): ioredis writes the command to the socket now
+   * (in order, on the connection every later write of this execution uses),
+   * so it lands before the step's result and before a step that blocks the
+   * event loop can keep it back. Deferred steps stay for the next write.
+   * `onFailed` hears a refusal (lease lost, cancel requested) or an error.
+   */
+  mark(key: string, record: StepRecord, onFailed: (err: unknown) => void): void {
+    this.store.saveSteps(this.runId, this.token, [[key, record]]).catch(onFailed);
+  }
+
   /** Decides a signal wait (see MailboxStore.take), writing the deferred steps along: one round trip. */
   takeSignal(wait: Parameters<MailboxStore['take']>[2]): Promise<TakeResult> {
     if (!this.mailbox) throw new Error('This lease was made without a mailbox store.');
@@ -59,15 +111,19 @@ export class Lease {
     return this.throughBlips(() => this.store.suspend(this.runId, this.token, wakeAt, resumeJob, steps));
   }
 
-  finish(outcome: RunOutcome): Promise<void> {
+  /** Ends the run; `rewinds` put back the steps whose attempts this ending cut off. */
+  finish(outcome: RunOutcome, rewinds?: readonly StepRewind[]): Promise<void> {
     const steps = this.takePending();
-    return this.throughBlips(() => this.store.finish(this.runId, this.token, outcome, steps));
+    return this.throughBlips(() => this.store.finish(this.runId, this.token, outcome, steps, rewinds));
   }
 
-  /** Gives the run back so another worker takes it at once (`resumeJob`: the job the caller adds next); deferred steps are dropped with it. */
-  release(resumeJob: string): Promise<void> {
+  /**
+   * Gives the run back so another worker takes it at once (`resumeJob`: the job the caller adds next);
+   * deferred steps are dropped with it. `rewinds` put back the steps whose attempts the hand-back stopped.
+   */
+  release(resumeJob: string, rewinds?: readonly StepRewind[]): Promise<void> {
     this.pending = [];
-    return this.store.release(this.runId, this.token, resumeJob);
+    return this.store.release(this.runId, this.token, resumeJob, rewinds);
   }
 
   /**

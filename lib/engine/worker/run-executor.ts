@@ -5,16 +5,17 @@ import { setLongTimeout } from '../../common/timers';
 import { CancelRequestedError, LeaseLostError } from '../errors';
 import { Execution, type ExecutionSettings } from './execution';
 import { Lease } from './lease';
+import { NODE_ID } from './node-id';
 import type { Interrupt } from './interrupt';
 import type { FlowDefinition } from '../flow-definition';
-import type { MailboxStore, RunOutcome, RunQueue, RunRecord, RunStore } from '../ports';
+import type { MailboxStore, RunOutcome, RunQueue, RunRecord, RunStore, StepRewind } from '../ports';
 import type { ErrorInfo, FlowFailure } from '../../common/types';
 import { runHooks } from './hooks';
 import { RunLog } from './run-log';
 import { iso } from '../run-view';
 import type { ResolvedOptions } from '../options';
 
-export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'maxPayloadBytes' | 'logger' | 'unknownFlowGraceMs'> {
+export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'timeout' | 'maxPayloadBytes' | 'logger' | 'unknownFlowGraceMs'> {
   store: RunStore;
   queue: RunQueue;
   mailbox: MailboxStore;
@@ -32,6 +33,8 @@ interface RunInHand {
   readonly flowId: string;
   readonly input: unknown;
   readonly lease: Lease;
+  /** Puts back the steps of attempts in flight (an Execution's) when the run is handed back or ends under them. */
+  rewinds?(): StepRewind[];
 }
 
 /** The error a cancelled run records, wherever it is cancelled. */
@@ -54,6 +57,8 @@ export class RunExecutor {
   /** The executions in hand, by run: where a cancel nudge finds the one to stop. */
   private readonly active = new Map<string, Execution>();
   private readonly log: RunLog;
+  /** Flows already warned about a step attempt without any timeout (once per flow and process). */
+  private readonly warnedUntimed = new Set<string>();
 
   constructor(private readonly settings: RunExecutorSettings) {
     this.log = new RunLog(settings.logger);
@@ -111,13 +116,18 @@ export class RunExecutor {
     const hookRun = { runId, flowId: flow.id, input };
     const settings: ExecutionSettings = {
       lease,
+      leaseMs,
+      node: NODE_ID,
+      eagerMarkers: claim.takeover === true,
       retries: defaults?.retries ?? this.settings.retries,
       backoff: defaults?.backoff ?? this.settings.backoff,
+      timeout: defaults?.timeout ?? this.settings.timeout,
       maxPayloadBytes: this.settings.maxPayloadBytes,
       onStepError: (failure) => {
         this.log.attemptFailed(hookRun, failure.stepKey!, failure.attempt!, failure.error);
         return runHooks(logger, 'OnFlowError', flow.hooks?.onError, hookRun, failure);
       },
+      onUntimedAttempt: this.warnedUntimed.has(flow.id) ? undefined : (stepKey) => this.warnUntimed(flow.id, stepKey),
     };
     this.log.started(hookRun, claim.run.executions);
     const ctx = new Execution(claim.run, input, claim.steps, settings);
@@ -125,7 +135,7 @@ export class RunExecutor {
     lease.startHeartbeat((err) => {
       if (err instanceof LeaseLostError) void ctx.stop({ kind: 'lease-lost' });
       else if (err instanceof CancelRequestedError) void ctx.stop({ kind: 'cancelled', reason: err.reason });
-    });
+    }, ctx);
     // The whole-run deadline, a timer per execution (not per step).
     const deadline = claim.run.deadline;
     const deadlineTimer = deadline === undefined ? undefined : setLongTimeout(() => void ctx.stop(timeoutOf(claim.run)), deadline - Date.now());
@@ -220,7 +230,7 @@ export class RunExecutor {
     if (interrupt?.kind === 'infra') throw interrupt.error;
     if (interrupt?.kind === 'released') {
       const jobId = this.settings.queue.resumeJobId(ctx.runId);
-      await ctx.lease.release(jobId);
+      await ctx.lease.release(jobId, ctx.rewinds?.());
       await this.settings.queue.enqueueResumeJob(ctx.runId, Date.now(), jobId);
       return;
     }
@@ -258,7 +268,7 @@ export class RunExecutor {
 
   /** Ends the run cancelled (fenced by the lease), then its OnFlowCancel hooks, once: only this write's success leads here. */
   private async cancelled(ctx: RunInHand, flow: FlowDefinition, reason: string): Promise<void> {
-    await ctx.lease.finish({ status: 'cancelled', error: cancelledErrorInfo(ctx.runId, reason) });
+    await ctx.lease.finish({ status: 'cancelled', error: cancelledErrorInfo(ctx.runId, reason) }, ctx.rewinds?.());
     this.log.cancelled(ctx);
     await runHooks(this.settings.logger, 'OnFlowCancel', flow.hooks?.onCancel, ctx, { reason: reason || undefined });
     this.settings.onCancelled?.(ctx.runId);
@@ -274,9 +284,19 @@ export class RunExecutor {
     } else if (stepKey) {
       failure.stepKey = stepKey;
     }
-    await ctx.lease.finish({ status: 'failed', error: { ...failure.error, stepKey: failure.stepKey } });
+    await ctx.lease.finish({ status: 'failed', error: { ...failure.error, stepKey: failure.stepKey } }, ctx.rewinds?.());
     this.log.runFailed(ctx, failure.error, failure.stepKey);
     await runHooks(this.settings.logger, 'OnFlowFail', flow.hooks?.onFail, ctx, failure);
+  }
+
+  private warnUntimed(flowId: string, stepKey: string): void {
+    if (this.warnedUntimed.has(flowId)) return;
+    this.warnedUntimed.add(flowId);
+    this.settings.logger.warn(
+      `Flow "${flowId}" ran step "${stepKey}" with no timeout: a step that never returns keeps its run "running" for ever. ` +
+        'Set defaults.timeout (module or engine options, or @Flow(id, { defaults: { timeout } })), or a timeout on the step. ' +
+        'This warning is given once per flow.',
+    );
   }
 }
 

@@ -7,7 +7,8 @@
   ARGV[4] request id of the trigger whose job this is ('' = not a trigger's job)
   Lease times use the Redis server's clock, so workers' clock skew cannot
   shorten or stretch another worker's lease.
-  Returns {1, fields}  claimed
+  Returns {1, fields, takeover}  claimed; takeover 1 when another execution's lease lapsed while it held
+                                 the run (running, neither released nor parked: it blocked or died), else 0
           {0}          no such run
           {2, status}  run already finished
           {3, msLeft}  another execution holds an unexpired lease
@@ -42,4 +43,4 @@ if timeoutMs then
   redis.call('HSETNX', KEYS[1], 'deadline', tonumber(ARGV[2]) + tonumber(timeoutMs))
   if tonumber(redis.call('HGET', KEYS[1], 'deadline')) <= tonumber(ARGV[2]) then return {5, redis.call('HGETALL', KEYS[1])} end
 end
-return {1, redis.call('HGETALL', KEYS[1])}
+return {1, redis.call('HGETALL', KEYS[1]), (holder and holder ~= ARGV[1]) and 1 or 0}

@@ -3,7 +3,10 @@
   retention clock on its key.
   KEYS[1] run hash
   ARGV[1] token  ARGV[2] now (ms)  ARGV[3] status  ARGV[4] output ('' = none)
-  ARGV[5] error JSON ('' = none)  ARGV[6] retention (ms, 0 = keep)  ARGV[7..] 's:<step key>', step JSON pairs
+  ARGV[5] error JSON ('' = none)  ARGV[6] retention (ms, 0 = keep)
+  ARGV[7] n: how many of the next arguments rewind steps  ARGV[8..7+n] 's:<step key>', step JSON pairs
+          rewinding attempts cut off by this ending (an empty value deletes the step: the attempt was its first)
+  ARGV[8+n..] 's:<step key>', step JSON pairs
   Returns 1 finished (or already finished by this very call), -1 lease lost,
   {-2, reason} a cancel was requested (nothing written; finish again with
   status 'cancelled', which this check lets through).
@@ -22,7 +25,11 @@ if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[1] then return -1 end
 -- Run control: once a cancel is requested, only the cancelled ending may land.
 local cancelRequested = redis.call('HGET', KEYS[1], 'cancelRequested')
 if cancelRequested and ARGV[3] ~= 'cancelled' then return {-2, cancelRequested} end
-if #ARGV > 6 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
+local rewinds = tonumber(ARGV[7])
+if #ARGV > 7 + rewinds then redis.call('HSET', KEYS[1], unpack(ARGV, 8 + rewinds)) end
+for i = 8, 7 + rewinds, 2 do
+  if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i]) else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
 redis.call('HSET', KEYS[1], 'status', ARGV[3], 'finishedAt', ARGV[2], 'updatedAt', ARGV[2], 'finishedBy', ARGV[1])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'output', ARGV[4]) end
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[5]) end
