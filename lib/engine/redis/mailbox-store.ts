@@ -3,7 +3,7 @@ import type { MailboxStore, SendResult, StepWrite, TakeResult } from '../ports';
 import type { RunStatus } from '../../common/types';
 import type { RedisClient } from './connection';
 import { RunKeys, STEP_FIELD } from './keys';
-import { guarded } from './run-store';
+import { guarded } from './guarded';
 import { defineScriptFiles } from './scripts';
 import { packStep } from './step-codec';
 

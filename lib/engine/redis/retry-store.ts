@@ -2,7 +2,7 @@ import type { RetryStore, RetryStoreResult } from '../ports';
 import type { RunStatus } from '../../common/types';
 import type { RedisClient } from './connection';
 import { RunKeys } from './keys';
-import { guarded } from './run-store';
+import { guarded } from './guarded';
 import { defineScriptFiles } from './scripts';
 
 /** How many earlier errors a run keeps in its view across retries. */

@@ -4,9 +4,12 @@ import { join } from 'node:path';
 import { CancelRequestedError, LeaseLostError } from '../errors';
 import type { CancelReply, ClaimResult, OverdueRun, RunOutcome, RunRecord, RunStore, StepRecord, StepRewind, StepWrite } from '../ports';
 import type { ErrorInfo, RunStatus } from '../../common/types';
-import { explainUnavailable as explain, type RedisClient } from './connection';
+import { explainUnavailable, type RedisClient } from './connection';
+import { guarded } from './guarded';
+import { RedisRunIndex } from './run-index';
+import { flatPairs, num, splitRunHash } from './run-fields';
 import { RunKeys, STEP_FIELD } from './keys';
-import { packStep, unpackStep } from './step-codec';
+import { packStep } from './step-codec';
 
 type ScriptName = 'create' | 'createIndexed' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release' | 'cancel' | 'setResumeJob' | 'handBack';
 type ScriptClient = RedisClient & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
@@ -19,9 +22,6 @@ const LUA_DIR = join(__dirname, 'lua');
  * an idle Redis, a stalled job waits for its lock to lapse, which the lease covers).
  */
 export const TIMER_GRACE_MS = 5000;
-
-/** The run fields a list needs: never the input, output or steps, however large they are. */
-const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error', 'retries', 'previousErrors'] as const;
 
 /** Loads lua/<name>-<numberOfKeys>.lua as ioredis commands (EVALSHA, with EVAL fallback). */
 function defineScripts(client: RedisClient): ScriptClient {
@@ -46,34 +46,6 @@ function rewindFields(rewinds: readonly StepRewind[]): string[] {
   return flat;
 }
 
-function num(value: string | undefined | null): number | undefined {
-  return value === undefined || value === null || value === '' ? undefined : Number(value);
-}
-
-function toRun(runId: string, fields: Map<string, string>): RunRecord {
-  const error = fields.get('error');
-  return {
-    runId,
-    flowId: fields.get('flowId')!,
-    status: fields.get('status') as RunStatus,
-    input: fields.get('input'),
-    output: fields.get('output'),
-    error: error ? JSON.parse(error) : undefined,
-    createdAt: Number(fields.get('createdAt')),
-    updatedAt: Number(fields.get('updatedAt')),
-    startedAt: num(fields.get('startedAt')),
-    finishedAt: num(fields.get('finishedAt')),
-    wakeAt: num(fields.get('wakeAt')),
-    executions: Number(fields.get('executions') ?? 0),
-    timeoutMs: num(fields.get('timeoutMs')),
-    deadline: num(fields.get('deadline')),
-    cancelRequested: fields.get('cancelRequested'),
-    retries: num(fields.get('retries')),
-    previousErrors: fields.has('previousErrors') ? JSON.parse(fields.get('previousErrors')!) : undefined,
-    unknownFlowSince: num(fields.get('unknownFlowSince')),
-  };
-}
-
 /**
  * A fenced write's reply: 1 done, -1 lease lost, {-2, reason} a cancel was
  * requested. Throws for anything but 1.
@@ -84,49 +56,6 @@ function checkFenced(runId: string, reply: unknown): void {
   throw new LeaseLostError(runId);
 }
 
-/** Splits one run hash (as field/value pairs) into the run and its steps. */
-function split(runId: string, pairs: Iterable<[string, string]>): { run: RunRecord; steps: Map<string, StepRecord> } {
-  const fields = new Map<string, string>();
-  const steps = new Map<string, StepRecord>();
-  for (const [field, value] of pairs) {
-    if (field.startsWith(STEP_FIELD)) steps.set(field.slice(STEP_FIELD.length), unpackStep(value));
-    else fields.set(field, value);
-  }
-  return { run: toRun(runId, fields), steps };
-}
-
-/** Where a page ended: the last run's index score and id. */
-interface Position {
-  score: string;
-  runId: string;
-}
-
-/**
- * Cursors are "<score>:<runId>". A bare "<score>" (the form before runIds were
- * part of it) still reads as "everything below that score".
- */
-export const CURSOR = /^(\d+(?:\.\d+)?)(?::([A-Za-z0-9_.-]{1,200}))?$/;
-
-function parseCursor(cursor: string | undefined): Position | undefined {
-  const match = cursor === undefined ? null : CURSOR.exec(cursor);
-  return match ? { score: match[1], runId: match[2] ?? '' } : undefined;
-}
-
-const cursorOf = (position: Position) => `${position.score}:${position.runId}`;
-
-/** Sorted-set order, reversed: higher score first, then (same score) the byte-wise larger member; run ids are ASCII. */
-function newestFirst(a: Position, b: Position): number {
-  return Number(b.score) - Number(a.score) || (a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0);
-}
-
-function* flatPairs(flat: string[]): Iterable<[string, string]> {
-  for (let i = 0; i < flat.length; i += 2) yield [flat[i], flat[i + 1]];
-}
-
-/** Redis calls fail with ioredis' own wording; say it in ours, and keep the original as cause. A plain catch: no extra promise per call. */
-export function guarded<T>(call: Promise<T>): Promise<T> {
-  return call.catch(explain);
-}
 
 /**
  * The RunStore on Redis: one hash per run holding its fields and its steps
@@ -136,6 +65,7 @@ export function guarded<T>(call: Promise<T>): Promise<T> {
 export class RedisRunStore implements RunStore {
   private readonly redis: ScriptClient;
   private readonly keys: RunKeys;
+  private readonly index: RedisRunIndex;
   private sequence = 0;
 
   constructor(
@@ -147,6 +77,7 @@ export class RedisRunStore implements RunStore {
   ) {
     this.redis = defineScripts(client);
     this.keys = new RunKeys(prefix);
+    this.index = new RedisRunIndex(client, this.keys);
   }
 
   async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string }): Promise<boolean> {
@@ -195,7 +126,7 @@ export class RedisRunStore implements RunStore {
     });
     const replies = (await guarded(pipeline.exec())) ?? [];
     return replies.map(([err, created]) => {
-      if (err) explain(err);
+      if (err) explainUnavailable(err);
       return created === 1;
     });
   }
@@ -248,13 +179,13 @@ export class RedisRunStore implements RunStore {
       case 3:
         return { kind: 'busy', retryInMs: Number(reply[1]) };
       case 4:
-        return { kind: 'claimed', ...split(runId, flatPairs(reply[1] as string[])), stop: 'cancelled' };
+        return { kind: 'claimed', ...splitRunHash(runId, flatPairs(reply[1] as string[])), stop: 'cancelled' };
       case 5:
-        return { kind: 'claimed', ...split(runId, flatPairs(reply[1] as string[])), stop: 'timeout' };
+        return { kind: 'claimed', ...splitRunHash(runId, flatPairs(reply[1] as string[])), stop: 'timeout' };
       default:
         // The timer is left where it is: if it comes due while this execution
         // runs, the reconciler sees a live lease and moves it past the lease itself.
-        return { kind: 'claimed', ...split(runId, flatPairs(reply[1] as string[])), takeover: reply[2] === 1 };
+        return { kind: 'claimed', ...splitRunHash(runId, flatPairs(reply[1] as string[])), takeover: reply[2] === 1 };
     }
   }
 
@@ -327,84 +258,20 @@ export class RedisRunStore implements RunStore {
   async get(runId: string): Promise<{ run: RunRecord; steps: Map<string, StepRecord> } | null> {
     const fields = await guarded(this.redis.hgetall(this.keys.run(runId)));
     if (!fields.flowId) return null;
-    return split(runId, Object.entries(fields));
+    return splitRunHash(runId, Object.entries(fields));
+  }
+
+  list(query: { flowIds: readonly string[]; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }> {
+    return this.index.list(query);
+  }
+
+  sweepIndexes(flowIds: readonly string[], cutoff: number): Promise<number> {
+    return this.index.sweep(flowIds, cutoff);
   }
 
   async status(runId: string): Promise<RunStatus | null> {
     return (await guarded(this.redis.hget(this.keys.run(runId), 'status'))) as RunStatus | null;
   }
 
-  async list(query: { flowIds: readonly string[]; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }> {
-    const indexes = query.flowIds.map((flowId) => this.keys.flowRuns(flowId));
-    const runs: RunRecord[] = [];
-    // Runs are ordered by (score, runId), both descending, as Redis orders a sorted set. The
-    // cursor names the last run returned; the score alone is not unique (two instances can
-    // create runs in the same millisecond with the same sequence number).
-    let after = parseCursor(query.cursor);
-    // A status filter may skip many entries: read in batches, bounded so one call stays cheap.
-    const batch = Math.max(query.limit, 100);
-    for (let scanned = 0; scanned < 5000; scanned += batch) {
-      const [ties, pages] = await Promise.all([this.tiesAfter(indexes, after), this.below(indexes, after?.score, batch)]);
-      // Newest first across every flow's index; cut at `batch` so no index is read past what it returned.
-      const entries = ties.concat(
-        pages
-          .flatMap((page, i) => [...flatPairs(page)].map(([runId, score]) => ({ runId, score, index: indexes[i] })))
-          .sort(newestFirst)
-          .slice(0, batch),
-      );
-      if (entries.length === 0) return { runs };
-      const full = pages.some((page) => page.length === batch * 2);
-      // Concurrent commands go out back to back on one connection (per node), like a pipeline, but may span Cluster slots.
-      const records = await guarded(Promise.all(entries.map((e) => this.redis.hmget(this.keys.run(e.runId), ...SUMMARY_FIELDS))));
-      const expired: Array<{ index: string; runId: string }> = [];
-      for (let i = 0; i < entries.length; i++) {
-        after = entries[i];
-        const values = records[i];
-        if (!values[0]) {
-          expired.push(entries[i]);
-          continue;
-        }
-        const fields = new Map(SUMMARY_FIELDS.flatMap((name, j) => (values[j] === null ? [] : [[name, values[j]!] as [string, string]])));
-        if (query.status && fields.get('status') !== query.status) continue;
-        runs.push(toRun(entries[i].runId, fields));
-        if (runs.length === query.limit) {
-          return { runs, nextCursor: i + 1 < entries.length || full ? cursorOf(after) : undefined };
-        }
-      }
-      // Runs past their retention leave their index entry behind; drop those lazily here.
-      await guarded(Promise.all(expired.flatMap((e) => [this.redis.zrem(e.index, e.runId), this.redis.unlink(this.keys.mailbox(e.runId))])));
-      if (!full) return { runs };
-    }
-    return { runs, nextCursor: after ? cursorOf(after) : undefined };
-  }
 
-  /** Entries with the cursor's own score that come after it (smaller runId). A handful at most: one per instance creating runs in that millisecond. */
-  private async tiesAfter(indexes: string[], after?: Position): Promise<Array<Position & { index: string }>> {
-    if (!after) return [];
-    const groups = await guarded(Promise.all(indexes.map((index) => this.redis.zrevrangebyscore(index, after.score, after.score))));
-    return groups
-      .flatMap((members, i) => members.filter((runId) => runId < after.runId).map((runId) => ({ runId, score: after.score, index: indexes[i] })))
-      .sort(newestFirst);
-  }
-
-  /** Up to `batch` entries of each index scored strictly below `score` (or from the top), with their scores. */
-  private below(indexes: string[], score: string | undefined, batch: number): Promise<string[][]> {
-    const max = score === undefined ? '+inf' : `(${score}`;
-    return guarded(Promise.all(indexes.map((index) => this.redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch))));
-  }
-
-  async sweepIndexes(flowIds: readonly string[], cutoff: number): Promise<number> {
-    let dropped = 0;
-    for (const index of flowIds.map((id) => this.keys.flowRuns(id))) {
-      const ids = await guarded(this.redis.zrangebyscore(index, '-inf', cutoff * 1000, 'LIMIT', 0, 1000));
-      if (ids.length === 0) continue;
-      const exists = await guarded(Promise.all(ids.map((id) => this.redis.exists(this.keys.run(id)))));
-      // A run older than the cutoff may still be alive (a long sleep): only expired records lose their entry.
-      const gone = ids.filter((_, i) => exists[i] === 0);
-      if (gone.length) dropped += Number(await guarded(this.redis.zrem(index, ...gone)));
-      // A mailbox outlives its run only if no finish gave it the run's expiry (a cancel, a lost PEXPIRE): drop it with the run.
-      if (gone.length) await guarded(Promise.all(gone.map((id) => this.redis.unlink(this.keys.mailbox(id)))));
-    }
-    return dropped;
-  }
 }
