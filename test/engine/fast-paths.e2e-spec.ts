@@ -1,13 +1,10 @@
 import { Redis } from 'ioredis';
 import { InvalidRunIdError, UnknownFlowError, type FlowContext, type GoTickEngine } from '../../lib/engine';
+import { RedisRunStore } from '../../lib/engine/redis/run-store';
 import { useEngines } from '../support/engine-harness';
 import { waitUntil } from '../support/wait-until';
 
-/** The store on the producer connection, to write a run record without its job (a trigger that died half-way). */
-type Internals = {
-  creator: { create(run: { runId: string; flowId: string; createdAt: number; dueAt: number }): Promise<boolean> };
-  runEnds: { unsubscribe(): Promise<void> };
-};
+type Internals = { runEnds: { unsubscribe(): Promise<void> } };
 const internals = (engine: GoTickEngine) => engine as unknown as Internals;
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -48,10 +45,16 @@ describe('one-round-trip triggers, triggerMany and woken waits', () => {
     expect(warnings.filter((w) => w.includes('no such run'))).toEqual([]);
   });
 
-  it('a retried trigger of a run written without its job enqueues it (long before the reconciler would)', async () => {
-    const engine = await env.harness.start([counted]);
+  /** Writes a run record without its job, as a trigger that died half-way would have. */
+  const halfWritten = (prefix: string, runId: string) => {
     const now = Date.now();
-    expect(await internals(engine).creator.create({ runId: 'half-1', flowId: 'perf/counted', createdAt: now, dueAt: now })).toBe(true);
+    return new RedisRunStore(env.redis.client, prefix, 0).create({ runId, flowId: 'perf/counted', createdAt: now, dueAt: now });
+  };
+
+  it('a retried trigger of a run written without its job enqueues it (long before the reconciler would)', async () => {
+    const prefix = `half${process.pid}a`;
+    const engine = await env.harness.start([counted], { prefix });
+    expect(await halfWritten(prefix, 'half-1')).toBe(true);
     const began = Date.now();
     expect(await engine.trigger('perf/counted', undefined, { runId: 'half-1' })).toEqual({ runId: 'half-1', created: false });
     expect((await engine.waitForRun('half-1', { timeout: '10s' })).status).toBe('completed');
@@ -175,9 +178,9 @@ describe('one-round-trip triggers, triggerMany and woken waits', () => {
   });
 
   it('triggerMany heals a run written without its job, applies shared and per-item options, and checks every item before writing', async () => {
-    const engine = await env.harness.start([counted]);
-    const now = Date.now();
-    await internals(engine).creator.create({ runId: 'half-2', flowId: 'perf/counted', createdAt: now, dueAt: now });
+    const prefix = `half${process.pid}b`;
+    const engine = await env.harness.start([counted], { prefix });
+    await halfWritten(prefix, 'half-2');
     const [healed, delayed, own] = await engine.triggerMany(
       'perf/counted',
       [{ runId: 'half-2', delay: 0 }, { runId: 'late-1' }, { runId: 'soon-1', delay: 0 }],
