@@ -1,26 +1,27 @@
 import { backoffMs } from './backoff';
 import { decode, encode } from '../codec';
 import { checkTime, toMs, type Duration } from '../../common/duration';
-import { setLongTimeout, type LongTimer } from '../../common/timers';
 import { errorInfo, withoutStack } from '../error-info';
 import {
   DuplicateStepKeyError,
-  GoTickError,
   InvalidStepError,
   LeaseExpiredError,
   NonRetriableError,
   PayloadTooLargeError,
   RunCancelledError,
   StepFailedError,
-  StepTimeoutError,
 } from '../../common/errors';
 import type { FlowContext, Future, StatusSetter } from '../../common/flow-context';
 import { CancelRequestedError, LeaseLostError } from '../errors';
-import type { RunRecord, StepRecord, StepRewind, StepWrite } from '../ports';
+import type { RunRecord, StepRecord, StepRewind } from '../ports';
 import { isHardStop, mergeInterrupts, type Interrupt } from './interrupt';
 import type { Lease } from './lease';
 import type { Backoff, FlowFailure, MemoOptions, ReceivedSignal, StepKind, TaskContext, WaitForSignalOptions } from '../../common/types';
 import { waitForSignal, type SignalWaitHost } from './primitives/signals';
+import { isValidConcurrency, runInLanes, type WaitResults } from './primitives/wait';
+import { stepKeyProblem } from './step-key';
+import { callWithTimeout } from './timed-call';
+import { AttemptsInFlight } from './attempts-in-flight';
 
 export interface ExecutionSettings {
   lease: Lease;
@@ -48,11 +49,6 @@ export interface ExecutionSettings {
 
 type TaskFn<T> = (task: TaskContext) => T | Promise<T>;
 
-/** Step keys are hash fields and appear in every view: long enough for any real name, short enough to stay cheap. */
-const MAX_STEP_KEY = 512;
-
-/** In a /u regex a surrogate range matches only unpaired halves: text cut in the middle of an emoji. */
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /** What an attempt returns when the execution stopped under it. */
 const PARK = Symbol('park');
@@ -83,14 +79,8 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
 
   private readonly seen = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
-  /**
-   * Attempts in flight, by step: the running marker (in Redis once the
-   * heartbeat or an eager mark wrote it), or the retry deferred after a
-   * counted loss. Rewound if the run ends or is handed back under them.
-   */
-  private readonly begun = new Map<string, StepRecord>();
-  /** Markers of `begun` already sent (by identity: a new attempt is a new record, unsent). */
-  private readonly marked = new WeakSet<StepRecord>();
+  /** Attempts in flight, by step: what the heartbeat marks and what an ending rewinds. */
+  readonly inFlight = new AttemptsInFlight();
   /**
    * One closure per execution, not per step. A refused marker (lease lost, cancel requested) stops the execution;
    * one lost otherwise (a blip, or commandTimeout firing for a reply a blocked event loop had not read yet) only
@@ -155,32 +145,14 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   async wait<T extends readonly Future<unknown>[]>(
     futures: T,
     options?: { concurrency?: number },
-  ): Promise<{ [K in keyof T]: T[K] extends Future<infer V> ? V : never }> {
+  ): Promise<WaitResults<T>> {
     const concurrency = options?.concurrency;
-    if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+    if (!isValidConcurrency(concurrency)) {
       return this.refuse(
         new InvalidStepError(`ctx.wait: concurrency must be a positive integer or left out; got ${String(concurrency)} in flow "${this.flowId}".`),
       );
     }
-    const limit = concurrency ?? futures.length;
-    const results: unknown[] = new Array(futures.length);
-    let next = 0;
-    let failure: { error: unknown } | undefined;
-    // Each lane takes the next future when its current one ends; after a
-    // failure no new future starts, but the ones running finish and are recorded.
-    const lane = async () => {
-      while (!failure && next < futures.length) {
-        const index = next++;
-        try {
-          results[index] = await futures[index].start();
-        } catch (error) {
-          failure ??= { error };
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, futures.length) }, lane));
-    if (failure) throw failure.error;
-    return results as { [K in keyof T]: T[K] extends Future<infer V> ? V : never };
+    return runInLanes(futures, concurrency ?? futures.length);
   }
 
   async useStatus<T>(key: string, initial: T): Promise<[T, StatusSetter<T>]> {
@@ -239,36 +211,9 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     while (this.inflight.size) await Promise.allSettled([...this.inflight]);
   }
 
-  /** See InFlightMarkers: the running markers the next heartbeat carries. */
-  markersDue(): StepWrite[] {
-    const due: StepWrite[] = [];
-    for (const [key, step] of this.begun) {
-      if (step.status !== 'running' || this.marked.has(step)) continue;
-      this.marked.add(step);
-      due.push([key, step]);
-    }
-    return due;
-  }
-
-  markersUnsent(markers: readonly StepWrite[]): void {
-    for (const [, step] of markers) this.marked.delete(step);
-  }
-
-  /**
-   * What puts the steps of the attempts still in flight back as they were
-   * before those attempts (each a retry due now, with its earlier attempts and
-   * errors; deleted if it was the first): written when the run is handed back,
-   * so the next execution does not count a stopped attempt as lost, or ends
-   * (cancel, timeout, failure) under them, so it shows no step "running".
-   */
+  /** Puts back the steps of attempts in flight when the run is handed back or ends under them (see AttemptsInFlight). */
   rewinds(): StepRewind[] {
-    return [...this.begun].map(([key, step]): StepRewind => {
-      if (step.status !== 'running') return [key, step];
-      if (step.attempts <= 1 && !step.errors) return [key, null];
-      const notBegun: StepRecord = { kind: step.kind, status: 'retrying', attempts: step.attempts - 1, seq: step.seq, wakeAt: step.startedAt };
-      if (step.errors) notBegun.errors = step.errors;
-      return [key, notBegun];
-    });
+    return this.inFlight.rewinds();
   }
 
   /** Stops the execution from the outside (lease lost on heartbeat, Redis gone, cancel, whole-run timeout). */
@@ -290,19 +235,9 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   }
 
   private claimKey(key: string): void {
-    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_STEP_KEY) {
-      const shown = typeof key === 'string' && key.length > 60 ? `a ${key.length}-character string` : JSON.stringify(key);
-      const error = new GoTickError(`Step keys must be strings of 1-${MAX_STEP_KEY} characters; got ${shown} in flow "${this.flowId}".`);
-      void this.stop({ kind: 'fatal', error });
-      return;
-    }
-    // Redis stores UTF-8: a lone surrogate would be stored as U+FFFD and never match on replay.
-    if (LONE_SURROGATE.test(key)) {
-      const error = new InvalidStepError(
-        `Step key ${JSON.stringify(key)} in flow "${this.flowId}" holds a lone UTF-16 surrogate (text cut in the middle of a character, ` +
-          'e.g. an emoji sliced with substring): it could not be matched on replay. Cut text by code points, or use an id in the key.',
-      );
-      void this.stop({ kind: 'fatal', error });
+    const problem = stepKeyProblem(key, this.flowId);
+    if (problem) {
+      void this.stop({ kind: 'fatal', error: problem });
       return;
     }
     if (this.seen.has(key)) {
@@ -367,7 +302,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
           const retrying: StepRecord = { kind, status: 'retrying', attempts, seq, errors, wakeAt };
           this.defer(key, retrying);
           // Deferred records are dropped by a hand-back; this one must not be (Redis may still say running).
-          this.begun.set(key, retrying);
+          this.inFlight.begin(key, retrying);
           void this.stop({ kind: 'suspend', wakeAt });
           return PARK;
         }
@@ -416,11 +351,8 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   private markBegun(kind: StepKind, key: string, seq: number, attempts: number, errors: NonNullable<StepRecord['errors']>, startedAt: number): void {
     const running: StepRecord = { kind, status: 'running', attempts, seq, startedAt, node: this.settings.node };
     if (errors.length) running.errors = errors;
-    this.begun.set(key, running);
-    if (this.settings.eagerMarkers) {
-      this.marked.add(running);
-      this.lease.mark(key, running, this.markerFailed);
-    }
+    this.inFlight.begin(key, running, this.settings.eagerMarkers);
+    if (this.settings.eagerMarkers) this.lease.mark(key, running, this.markerFailed);
   }
 
   /** Asks Redis (one round trip) whether the lease is still ours; if not, the execution stops. */
@@ -450,27 +382,8 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       }
       return fn({ attempt, runId: this.runId, flowId: this.flowId, key, signal: this.abort.signal });
     }
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(this.abort.signal.reason);
-    this.abort.signal.addEventListener('abort', onAbort);
-    const task: TaskContext = { attempt, runId: this.runId, flowId: this.flowId, key, signal: controller.signal };
-    let timer: LongTimer | undefined;
-    try {
-      const ms = toMs(timeout, `timeout of step "${key}"`);
-      return await Promise.race([
-        Promise.resolve().then(() => fn(task)),
-        new Promise<never>((_, reject) => {
-          timer = setLongTimeout(() => {
-            const error = new StepTimeoutError(key, ms);
-            controller.abort(error);
-            reject(error);
-          }, ms);
-        }),
-      ]);
-    } finally {
-      timer?.cancel();
-      this.abort.signal.removeEventListener('abort', onAbort);
-    }
+    const ms = toMs(timeout, `timeout of step "${key}"`);
+    return callWithTimeout(fn, { attempt, runId: this.runId, flowId: this.flowId, key }, this.abort.signal, ms);
   }
 
   private async sleepStep(key: string, dueAt: () => number): Promise<void> {
@@ -531,7 +444,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   /** Writes the step (and anything deferred); false when the execution had to stop instead. */
   private async write(key: string, record: StepRecord): Promise<boolean> {
     this.steps.set(key, record);
-    this.begun.delete(key);
+    this.inFlight.end(key);
     try {
       await this.lease.write(key, record);
       return true;

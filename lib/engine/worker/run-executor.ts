@@ -135,7 +135,7 @@ export class RunExecutor {
     lease.startHeartbeat((err) => {
       if (err instanceof LeaseLostError) void ctx.stop({ kind: 'lease-lost' });
       else if (err instanceof CancelRequestedError) void ctx.stop({ kind: 'cancelled', reason: err.reason });
-    }, ctx);
+    }, ctx.inFlight);
     // The whole-run deadline, a timer per execution (not per step).
     const deadline = claim.run.deadline;
     const deadlineTimer = deadline === undefined ? undefined : setLongTimeout(() => void ctx.stop(timeoutOf(claim.run)), deadline - Date.now());
