@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { Injectable, type INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { request as httpRequest } from 'node:http';
 import { Flow, GoTickModule, type FlowContext } from '../../lib';
+import { listenApp } from '../support/nest-app';
 import { startRedis, type TestRedis } from '../support/redis-server';
 
 @Injectable()
@@ -45,13 +45,10 @@ describe('REST trigger input over a real socket: never a run from a body other t
 
   beforeAll(async () => {
     redis = await startRedis();
-    const moduleRef = await Test.createTestingModule({
+    ({ app, base } = await listenApp({
       imports: [GoTickModule.forRoot({ connection: redis.url, prefix: `hin${process.pid}`, http: { path: 'gotick', token: TOKEN } })],
       providers: [EchoFlows],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.listen(0, '127.0.0.1');
-    base = `${await app.getUrl()}/gotick`;
+    }));
   });
   afterAll(async () => {
     await app.close();

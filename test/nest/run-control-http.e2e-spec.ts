@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Injectable, type INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { Flow, GoTickModule, OnFlowCancel, TickClient, TickClientError, TickService, type FlowContext, type FlowHookContext } from '../../lib';
+import { listenApp } from '../support/nest-app';
 import { startRedis, type TestRedis } from '../support/redis-server';
 import { waitUntil } from '../support/wait-until';
 
@@ -31,13 +31,10 @@ describe('run control over REST and TickClient, on a real socket', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    const moduleRef = await Test.createTestingModule({
+    ({ app, base } = await listenApp({
       imports: [GoTickModule.forRoot({ connection: redis.url, prefix: `rc${process.pid}`, http: { path: 'gotick', token: TOKEN } })],
       providers: [OrderFlows],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.listen(0, '127.0.0.1');
-    base = `${await app.getUrl()}/gotick`;
+    }));
   });
   afterAll(async () => {
     await app.close();

@@ -8,3 +8,11 @@ export async function bootApp(metadata: ModuleMetadata): Promise<INestApplicatio
   await app.init();
   return app;
 }
+
+/** Boots a Nest app and listens on a free loopback port; `base` is the URL of its GoTick routes under `path`. */
+export async function listenApp(metadata: ModuleMetadata, path = 'gotick'): Promise<{ app: INestApplication; base: string }> {
+  const moduleRef = await Test.createTestingModule(metadata).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await app.listen(0, '127.0.0.1');
+  return { app, base: `${await app.getUrl()}/${path}` };
+}
