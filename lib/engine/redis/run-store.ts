@@ -207,6 +207,7 @@ export class RedisRunStore implements RunStore {
     const ok = await guarded(
       this.redis.finish(
         this.keys.run(runId),
+        this.keys.mailbox(runId),
         token,
         Date.now(),
         outcome.status,
@@ -220,12 +221,10 @@ export class RedisRunStore implements RunStore {
     );
     checkFenced(runId, ok);
     this.moveTimer(runId, null);
-    // The mailbox (signals never taken) expires with the run; not waited for, like the timer.
-    if (this.retentionMs > 0) void this.redis.pexpire(this.keys.mailbox(runId), this.retentionMs).catch(() => undefined);
   }
 
   async cancel(runId: string, reason: string, error: ErrorInfo): Promise<CancelReply> {
-    const reply = (await guarded(this.redis.cancel(this.keys.run(runId), Date.now(), reason, JSON.stringify(error), this.retentionMs))) as [number, ...string[]];
+    const reply = (await guarded(this.redis.cancel(this.keys.run(runId), this.keys.mailbox(runId), Date.now(), reason, JSON.stringify(error), this.retentionMs))) as [number, ...string[]];
     switch (reply[0]) {
       case 0:
         return { kind: 'missing' };

@@ -1,7 +1,7 @@
 --[[
   Ends a run (completed, failed or cancelled) once, fenced by the lease, and starts the
-  retention clock on its key.
-  KEYS[1] run hash
+  retention clock on its key and on its mailbox (signals never taken expire with the run).
+  KEYS[1] run hash  KEYS[2] the run's mailbox (same {runId} slot)
   ARGV[1] token  ARGV[2] now (ms)  ARGV[3] status  ARGV[4] output ('' = none)
   ARGV[5] error JSON ('' = none)  ARGV[6] retention (ms, 0 = keep)
   ARGV[7] n: how many of the next arguments rewind steps  ARGV[8..7+n] 's:<step key>', step JSON pairs
@@ -35,7 +35,10 @@ if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'output', ARGV[4]) end
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[5]) end
 redis.call('HDEL', KEYS[1], 'lease', 'leaseUntil', 'wakeAt')
 local retention = tonumber(ARGV[6])
-if retention > 0 then redis.call('PEXPIRE', KEYS[1], retention) end
+if retention > 0 then
+  redis.call('PEXPIRE', KEYS[1], retention)
+  redis.call('PEXPIRE', KEYS[2], retention)
+end
 local prefix, runId = string.match(KEYS[1], '^(.*):run:{(.*)}$')
 if prefix then redis.call('PUBLISH', prefix .. ':ends', runId) end
 return 1

@@ -4,14 +4,14 @@
   refuses a finished run. A running run gets a durable request instead
   (cancelRequested, cancelAt), which its execution sees through the nudge, its
   heartbeat, its next step write, its finish, or (its node dead) the next claim.
-  KEYS[1] run hash
+  KEYS[1] run hash  KEYS[2] the run's mailbox (same {runId} slot: its signals expire with the run)
   ARGV[1] now (ms)  ARGV[2] reason ('' = none)  ARGV[3] error JSON of the cancelled run
   ARGV[4] retention (ms, 0 = keep)
   Returns {0}                  no such run
           {1, flowId, input}   cancelled now (input '' = none): the caller runs the OnFlowCancel hooks
           {2, status}          already finished: nothing changed
           {3, reason}          running: cancel requested; the stored reason (a repeated request keeps the first)
-  A run cancelled here is announced on '<prefix>:ends' as finish-1.lua does.
+  A run cancelled here is announced on '<prefix>:ends' as finish-2.lua does.
 ]]
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {0} end
@@ -26,7 +26,10 @@ redis.call('HSET', KEYS[1], 'status', 'cancelled', 'finishedAt', ARGV[1], 'updat
   'cancelRequested', ARGV[2], 'cancelAt', ARGV[1])
 redis.call('HDEL', KEYS[1], 'lease', 'leaseUntil', 'wakeAt')
 local retention = tonumber(ARGV[4])
-if retention > 0 then redis.call('PEXPIRE', KEYS[1], retention) end
+if retention > 0 then
+  redis.call('PEXPIRE', KEYS[1], retention)
+  redis.call('PEXPIRE', KEYS[2], retention)
+end
 local prefix, runId = string.match(KEYS[1], '^(.*):run:{(.*)}$')
 if prefix then redis.call('PUBLISH', prefix .. ':ends', runId) end
 return {1, redis.call('HGET', KEYS[1], 'flowId'), redis.call('HGET', KEYS[1], 'input') or ''}
