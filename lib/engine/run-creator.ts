@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { checkTime, toMs } from '../common/duration';
 import { GoTickError, InvalidDurationError, InvalidRunIdError, PayloadTooLargeError, RedisUnavailableError, UnknownFlowError } from '../common/errors';
 import type { TriggerItem, TriggerManyOptions, TriggerOptions, TriggerResult } from '../common/types';
@@ -6,6 +6,7 @@ import { encode } from './codec';
 import type { FlowDefinition } from './flow-definition';
 import type { ResolvedOptions } from './options';
 import type { RunQueue, RunStore } from './ports';
+import { requestId } from './request-id';
 import { isRunId } from './run-id';
 
 /** Runs written per pipeline and bulk add in triggerMany. */
@@ -41,7 +42,7 @@ export class RunCreator {
     // carries this call's request id, which is not the run's createdBy). A
     // crash between the two writes is the reconciler's, from the run's timer.
     try {
-      const request = randomBytes(9).toString('base64url');
+      const request = requestId();
       const [created] = await Promise.all([this.deps.creator.create({ ...run, request }), queue.enqueueNew(run.runId, run.dueAt - run.createdAt, request)]);
       return { runId: run.runId, created };
     } catch (err) {

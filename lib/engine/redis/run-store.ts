@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CancelRequestedError, LeaseLostError } from '../errors';
 import type { CancelReply, ClaimResult, OverdueRun, RunOutcome, RunRecord, RunStore, StepRecord, StepRewind, StepWrite } from '../ports';
 import type { ErrorInfo, RunStatus } from '../../common/types';
 import { explainUnavailable, type RedisClient } from './connection';
+import { requestId } from '../request-id';
 import { guarded } from './guarded';
 import { RedisRunIndex } from './run-index';
 import { flatPairs, num, splitRunHash } from './run-fields';
@@ -87,7 +87,7 @@ export class RedisRunStore implements RunStore {
     const runKey = this.keys.run(run.runId);
     const indexKey = this.keys.flowRuns(run.flowId);
     // Tells a resend of this call (ioredis re-sends when a reply is lost) from another trigger of the same run id.
-    const request = run.request ?? randomBytes(9).toString('base64url');
+    const request = run.request ?? requestId();
     if (!this.cluster) {
       const created = await guarded(
         this.redis.createIndexed(
@@ -107,7 +107,7 @@ export class RedisRunStore implements RunStore {
     if (this.cluster) return Promise.all(runs.map((run) => this.create(run)));
     const pipeline = this.redis.pipeline() as unknown as Record<'createIndexed', (...args: (string | number)[]) => void> & { exec(): Promise<Array<[Error | null, unknown]> | null> };
     // Request ids as create() sends them: one random base per call, told apart by position.
-    const request = randomBytes(9).toString('base64url');
+    const request = requestId();
     runs.forEach((run, i) => {
       const score = run.createdAt * 1000 + (this.sequence++ % 1000);
       pipeline.createIndexed(
