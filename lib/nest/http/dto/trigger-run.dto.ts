@@ -1,4 +1,14 @@
-import { Allow, IsOptional, IsString, Matches, MaxLength, Validate, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
+import {
+  Allow,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  Validate,
+  ValidatorConstraint,
+  type ValidationArguments,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
 import { toMs, type Duration } from '../../../common/duration';
 
 @ValidatorConstraint({ name: 'isDuration' })
@@ -13,17 +23,14 @@ export class IsDuration implements ValidatorConstraintInterface {
     }
   }
 
-  defaultMessage(): string {
-    return "delay must be milliseconds (a number >= 0) or a duration string like '30s', '5m', '2h'";
+  defaultMessage(args?: ValidationArguments): string {
+    return `${args?.property ?? 'duration'} must be milliseconds (a number >= 0) or a duration string like '30s', '5m', '2h'`;
   }
 }
 
-/** Body of POST /flows/:flowId/runs. @public */
-export class TriggerRunDto {
-  /** The flow's input: any JSON value. */
-  @Allow()
-  input?: unknown;
-
+/** The timing fields every trigger body shares (one run, or a batch's defaults). @public */
+export class RunTimingDto {
+  /** Start the run later. */
   @IsOptional()
   @Validate(IsDuration)
   delay?: Duration;
@@ -32,6 +39,13 @@ export class TriggerRunDto {
   @IsOptional()
   @Validate(IsDuration)
   timeout?: Duration;
+}
+
+/** Body of POST /flows/:flowId/runs. @public */
+export class TriggerRunDto extends RunTimingDto {
+  /** The flow's input: any JSON value. */
+  @Allow()
+  input?: unknown;
 
   @IsOptional()
   @IsString()
