@@ -236,3 +236,23 @@ export class InvalidSignalNameError extends GoTickError {
     super(`Invalid signal name ${shown}: use a string of 1-200 characters (the name ctx.waitForSignal waits for).`);
   }
 }
+
+/**
+ * A child flow started with `ctx.child` failed, was cancelled, or passed its
+ * timeout. Thrown in the parent where it awaits the child (the same on every
+ * replay); catch it like any step failure. Uncaught, it fails the parent.
+ * @public
+ */
+export class ChildFlowFailedError extends GoTickError {
+  constructor(
+    /** The parent's step that started the child. */
+    readonly stepKey: string,
+    readonly childRunId: string,
+    /** How the child ended (`failed` or `cancelled`). */
+    readonly childStatus: string,
+    /** The child's own error: name and message (e.g. FlowTimeoutError, RunCancelledError). */
+    readonly childError: { name: string; message: string },
+  ) {
+    super(`Child run "${childRunId}" (step "${stepKey}") ended ${childStatus}: ${childError.name}: ${childError.message}`);
+  }
+}

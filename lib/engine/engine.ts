@@ -21,7 +21,7 @@ import type { EngineLogger, FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
 import { checkedTimeout, resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
-import type { RunEnds, RunQueue, RunStore } from './ports';
+import type { RunEnds, RunQueue, RunRecord, RunStore } from './ports';
 import { RedisCancelNudges } from './redis/cancel-nudges';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
 import { ConnectionWatch } from './redis/connection-watch';
@@ -31,6 +31,7 @@ import { RedisRunEnds } from './redis/run-ends';
 import { CURSOR } from './redis/run-index';
 import { RedisRunStore } from './redis/run-store';
 import { RunControl } from './run-control';
+import { ChildRunService } from './child-runs';
 import { RunCreator } from './run-creator';
 import { isRunId } from './run-id';
 import { toRunSummary, toRunView } from './run-view';
@@ -55,6 +56,7 @@ export class GoTickEngine implements GoTickApi {
   private queue?: RunQueue;
   private runCreator?: RunCreator;
   private runControl?: RunControl;
+  private childRuns?: ChildRunService;
   private executor?: RunExecutor;
   private sweeper?: IndexSweeper;
   private reconciler?: Reconciler;
@@ -125,6 +127,7 @@ export class GoTickEngine implements GoTickApi {
       // Runs are created on the producer's connection, so the job add can follow on the same socket (see RunCreator.trigger).
       const creator = new RedisRunStore(producer, settings.prefix, settings.retentionMs, isCluster(connection));
       this.runCreator = new RunCreator({ creator, store, queue, flows: this.flows, settings });
+      this.childRuns = new ChildRunService({ creator: this.runCreator, store, queue, logger: settings.logger });
       const worker = this.options.worker !== false;
       // One subscriber connection per worker node hears every cancel nudge; producers only publish.
       const subscriber = worker ? this.track(createClient(connection, { maxRetriesPerRequest: null })) : undefined;
@@ -137,7 +140,7 @@ export class GoTickEngine implements GoTickApi {
         nudges,
         flows: this.flows,
         settings,
-        onCancelled: (runId) => this.runCancelled(runId),
+        onCancelled: (runId, wakeParent) => this.runCancelled(runId, wakeParent),
       });
       if (worker) {
         // Executions write through a client of their own without commandTimeout: after a step
@@ -154,6 +157,7 @@ export class GoTickEngine implements GoTickApi {
           flows: this.flows,
           ...settings,
           onCancelled: (runId) => this.runCancelled(runId),
+          children: this.childRuns,
         }));
         await nudges.listen((runId, reason) => executor.nudge(runId, reason));
         await queue.startWorker((runId, request) => executor.execute(runId, request));
@@ -212,9 +216,16 @@ export class GoTickEngine implements GoTickApi {
     if (query.cursor !== undefined && (typeof query.cursor !== 'string' || !CURSOR.test(query.cursor))) {
       throw new GoTickError(`listRuns: malformed cursor "${query.cursor}"; pass back the nextCursor of a previous page.`);
     }
-    // Without a flow id the list spans every flow this node knows.
-    const flowIds = query.flowId !== undefined ? [query.flowId] : this.flowIds();
-    const page = await this.started().store.list({ flowIds, status: query.status, cursor: query.cursor, limit });
+    let page: { runs: RunRecord[]; nextCursor?: string };
+    if (query.parentRunId !== undefined) {
+      if (!isRunId(query.parentRunId)) throw new GoTickError(`listRuns: parentRunId ${JSON.stringify(query.parentRunId)} is not a run id.`);
+      const flowIds = query.flowId !== undefined ? [query.flowId] : undefined;
+      page = await this.started().store.listChildren(query.parentRunId, { flowIds, status: query.status, cursor: query.cursor, limit });
+    } else {
+      // Without a flow id the list spans every flow this node knows.
+      const flowIds = query.flowId !== undefined ? [query.flowId] : this.flowIds();
+      page = await this.started().store.list({ flowIds, status: query.status, cursor: query.cursor, limit });
+    }
     return { runs: page.runs.map(toRunSummary), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
   }
 
@@ -274,11 +285,17 @@ export class GoTickEngine implements GoTickApi {
   }
 
   /**
-   * Where a run's end by cancel is announced, on the node that ended it.
-   * Child runs (a later issue) will be cancelled with their parent from here.
+   * Where a run's end by cancel is announced, on the node that ended it:
+   * its unfinished children are cancelled (each cascading further down), and
+   * `wakeParent`, a parent waiting for this run, is woken.
    */
-  private runCancelled(_runId: string): void {
-    // Cascading to child runs hooks in here.
+  private runCancelled(runId: string, wakeParent?: string): void {
+    const children = this.childRuns;
+    if (!children || this.state !== 'started') return;
+    if (wakeParent) void children.wakeParentQuietly(wakeParent, runId);
+    void children
+      .cancelChildren(runId, (childRunId, reason) => this.control().cancel(childRunId, { reason }))
+      .catch((err: Error) => this.settings.logger.warn(`Run "${runId}" was cancelled, but its child runs could not be read to cancel them: ${err.message}`));
   }
 
   private creator(): RunCreator {

@@ -26,6 +26,26 @@ export interface RunRecord {
   unknownFlowSince?: number;
   /** Errors of earlier attempts of the run, oldest first (set by retry). */
   previousErrors?: Array<ErrorInfo & { stepKey?: string; failedAt?: number }>;
+  /** The run that started this one as a child, and its step. */
+  parentRunId?: string;
+  parentStepKey?: string;
+  /** The parent waits for this run (ctx.child): its end must wake the parent. */
+  wakeParent?: boolean;
+}
+
+/** How a child run is tied to the run that started it. */
+export interface ParentLink {
+  runId: string;
+  stepKey: string;
+  /** ctx.child (the parent parks until this run ends) rather than ctx.startChild. */
+  waits: boolean;
+}
+
+/** The end of a run, as a parent waiting for it reads it. */
+export interface RunEnding {
+  status: RunStatus;
+  output?: string;
+  error?: ErrorInfo;
 }
 
 /** A step as stored, one JSON value per step key. */
@@ -45,6 +65,8 @@ export interface StepRecord {
   node?: string;
   /** The signal name a `waiting` step waits for. */
   waitingFor?: string;
+  /** The run a `child` step started. */
+  childRunId?: string;
 }
 
 export type ClaimResult =
@@ -69,8 +91,11 @@ export type RunOutcome =
 
 export type CancelReply =
   | { kind: 'missing' }
-  /** Was parked (queued or sleeping) and is cancelled now: the caller owes the OnFlowCancel hooks. */
-  | { kind: 'cancelled'; flowId: string; input?: string }
+  /**
+   * Was parked (queued or sleeping) and is cancelled now: the caller owes the OnFlowCancel hooks,
+   * and the wake-up of `wakeParent`, the parent waiting for this run (ctx.child).
+   */
+  | { kind: 'cancelled'; flowId: string; input?: string; wakeParent?: string }
   | { kind: 'finished'; status: RunStatus }
   /** Running: the request is stored; the executing node must be nudged. */
   | { kind: 'requested'; reason: string };
@@ -98,7 +123,7 @@ export interface OverdueRun {
  */
 export interface RunStore {
   /** false when the run id exists already (idempotent trigger). */
-  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string }): Promise<boolean>;
+  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; parent?: ParentLink }): Promise<boolean>;
   /** create() for many runs in one pipelined round trip; one flag per run, in order (a runId repeated in `runs` is created once). */
   createMany(runs: ReadonlyArray<{ runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }>): Promise<boolean[]>;
   /** Cancels a parked run at once, or stores the request of a running one (see CancelReply). */
@@ -142,6 +167,13 @@ export interface RunStore {
   /** Drops index entries of runs created before `cutoff` whose records have expired; returns how many. */
   sweepIndexes(flowIds: readonly string[], cutoff: number): Promise<number>;
   status(runId: string): Promise<RunStatus | null>;
+  /** Status, output and error of a run (null when it is gone): what a parent reads of its child. */
+  ending(runId: string): Promise<RunEnding | null>;
+  /**
+   * The child runs of `parentRunId` (from its `child` steps), newest first; the
+   * cursor is a position in that list. Empty when the parent is gone.
+   */
+  listChildren(parentRunId: string, query: { flowIds?: readonly string[]; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }>;
   /** Newest first over the indexes of `flowIds`. */
   list(query: { flowIds: readonly string[]; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }>;
 }

@@ -20,8 +20,11 @@ export interface RunControlDeps {
   nudges: CancelNudges;
   flows: ReadonlyMap<string, FlowDefinition>;
   settings: Pick<ResolvedOptions, 'logger' | 'maxPayloadBytes' | 'maxSignalsPerRun'>;
-  /** Where a run's end by cancel is announced, on the node that ended it (child runs cascade from here). */
-  onCancelled: (runId: string) => void;
+  /**
+   * Where a run's end by cancel is announced, on the node that ended it (child runs cascade from here);
+   * `wakeParent`: the parent that waits for the run (ctx.child), to wake.
+   */
+  onCancelled: (runId: string, wakeParent?: string) => void;
 }
 
 /** Cancel, signal and retry: acting on runs that already exist, from any node. */
@@ -64,7 +67,7 @@ export class RunControl {
         } else {
           this.deps.settings.logger.warn(`Run "${runId}" was cancelled, but this node does not have flow "${reply.flowId}": its OnFlowCancel hooks did not run.`);
         }
-        this.deps.onCancelled(runId);
+        this.deps.onCancelled(runId, reply.wakeParent);
         return { runId, status: 'cancelled' };
       }
     }

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { checkTime, toMs } from '../common/duration';
+import { checkTime, toMs, type Duration } from '../common/duration';
 import { GoTickError, InvalidDurationError, InvalidRunIdError, PayloadTooLargeError, RedisUnavailableError, UnknownFlowError } from '../common/errors';
 import type { TriggerItem, TriggerManyOptions, TriggerOptions, TriggerResult } from '../common/types';
 import { encode } from './codec';
 import type { FlowDefinition } from './flow-definition';
 import type { ResolvedOptions } from './options';
-import type { RunQueue, RunStore } from './ports';
+import type { ParentLink, RunQueue, RunStore } from './ports';
 import { requestId } from './request-id';
 import { isRunId } from './run-id';
 
@@ -30,7 +30,22 @@ export class RunCreator {
    * trigger with the same id starts nothing and reports `created: false`.
    */
   async trigger(flowId: string, input: unknown, options: TriggerOptions): Promise<TriggerResult> {
-    const run = this.prepareRun(flowId, input, options);
+    return this.createAndEnqueue(this.prepareRun(flowId, input, options));
+  }
+
+  /**
+   * Creates a child run (idempotent: its id is derived from the parent's) tied
+   * to its parent, and enqueues it. Its whole-run timeout, given or its flow's,
+   * is cut to `capMs` (what the parent has left before its own deadline).
+   * @throws UnknownFlowError, NotSerializableError, PayloadTooLargeError, InvalidDurationError, RedisUnavailableError
+   */
+  async startChild(flowId: string, input: unknown, child: { runId: string; timeout?: Duration; capMs?: number; parent: ParentLink }): Promise<TriggerResult> {
+    const run = this.prepareRun(flowId, input, { runId: child.runId, timeout: child.timeout });
+    if (child.capMs !== undefined) run.timeoutMs = Math.max(1, Math.min(run.timeoutMs ?? Infinity, child.capMs));
+    return this.createAndEnqueue({ ...run, parent: child.parent });
+  }
+
+  private async createAndEnqueue(run: ReturnType<RunCreator['prepareRun']> & { parent?: ParentLink }): Promise<TriggerResult> {
     const { queue } = this.deps;
     // One round trip: the job add goes out right behind the create, on the same
     // connection, so Redis runs them in that order (no worker can take the job

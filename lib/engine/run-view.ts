@@ -33,6 +33,8 @@ export function toRunSummary(run: RunRecord): RunSummary {
     finishedAt: iso(run.finishedAt),
     wakeAt: iso(run.wakeAt),
     executions: run.executions,
+    parentRunId: run.parentRunId,
+    parentStepKey: run.parentStepKey,
     retries: run.retries,
     previousErrors: run.previousErrors?.map(({ failedAt, ...error }) => compact({ ...withoutStack(error), failedAt: iso(failedAt) })),
   });
@@ -51,6 +53,7 @@ function toStepView(key: string, step: StepRecord): StepView {
     startedAt: iso(step.startedAt),
     node: step.node,
     waitingFor: step.waitingFor,
+    childRunId: step.childRunId,
   });
 }
 

@@ -8,7 +8,7 @@ import type { StepKind, StepStatus } from '../../common/types';
 // An absent field before the last present one is written as 0 (null costs
 // three bytes more): that keeps a running step's marker, whose startedAt and
 // node come last, within the 64 bytes. No timestamp, payload or name is 0.
-const KIND: Record<StepKind, string> = { task: 't', memo: 'm', status: 'u', sleep: 'z', array: 'a', async: 'y', signal: 'n' };
+const KIND: Record<StepKind, string> = { task: 't', memo: 'm', status: 'u', sleep: 'z', array: 'a', async: 'y', signal: 'n', child: 'h' };
 const STATUS: Record<StepStatus, string> = { completed: 'c', failed: 'f', retrying: 'r', sleeping: 's', running: 'g', waiting: 'w' };
 const invert = <K extends string>(codes: Record<K, string>) =>
   Object.fromEntries(Object.entries(codes).map(([name, code]) => [code, name])) as Record<string, K>;
@@ -27,6 +27,7 @@ type Packed = [
   startedAt?: number | 0 | null,
   node?: string | 0 | null,
   waitingFor?: string | 0 | null,
+  childRunId?: string | 0 | null,
 ];
 
 export function packStep(step: StepRecord): string {
@@ -42,6 +43,7 @@ export function packStep(step: StepRecord): string {
     step.startedAt ?? null,
     step.node ?? null,
     step.waitingFor ?? null,
+    step.childRunId ?? null,
   ];
   while (packed.length > 4 && packed[packed.length - 1] === null) packed.pop();
   for (let i = 4; i < packed.length; i++) if (packed[i] === null) packed[i] = 0;
@@ -49,7 +51,7 @@ export function packStep(step: StepRecord): string {
 }
 
 export function unpackStep(text: string): StepRecord {
-  const [kind, status, attempts, seq, finishedAt, wakeAt, result, errors, startedAt, node, waitingFor] = JSON.parse(text) as Packed;
+  const [kind, status, attempts, seq, finishedAt, wakeAt, result, errors, startedAt, node, waitingFor, childRunId] = JSON.parse(text) as Packed;
   const step: StepRecord = { kind: KIND_OF[kind], status: STATUS_OF[status], attempts, seq };
   // Absent is null (older records) or 0.
   if (finishedAt) step.finishedAt = finishedAt;
@@ -59,5 +61,6 @@ export function unpackStep(text: string): StepRecord {
   if (startedAt) step.startedAt = startedAt;
   if (node) step.node = node;
   if (waitingFor) step.waitingFor = waitingFor;
+  if (childRunId) step.childRunId = childRunId;
   return step;
 }

@@ -16,8 +16,10 @@ import { CancelRequestedError, LeaseLostError } from '../errors';
 import type { RunRecord, StepRecord, StepRewind } from '../ports';
 import { isHardStop, mergeInterrupts, type Interrupt } from './interrupt';
 import type { Lease } from './lease';
-import type { Backoff, FlowFailure, MemoOptions, ReceivedSignal, StepKind, TaskContext, WaitForSignalOptions } from '../../common/types';
+import type { Backoff, ChildOptions, FlowFailure, MemoOptions, ReceivedSignal, StepKind, TaskContext, WaitForSignalOptions } from '../../common/types';
 import { waitForSignal, type SignalWaitHost } from './primitives/signals';
+import { runChild, type ChildHost, type ChildRuns } from './primitives/child';
+import type { FlowRef } from '../../common/flow-ref';
 import { isValidConcurrency, runInLanes, type WaitResults } from './primitives/wait';
 import { stepKeyProblem } from './step-key';
 import { callWithTimeout } from './timed-call';
@@ -45,6 +47,8 @@ export interface ExecutionSettings {
   onStepError: (failure: FlowFailure) => Promise<void>;
   /** Called at most once per execution, for an attempt that runs with no timeout at all. */
   onUntimedAttempt?: (stepKey: string) => void;
+  /** Starts child runs and reads their endings (ctx.child, ctx.startChild). */
+  children?: ChildRuns;
 }
 
 type TaskFn<T> = (task: TaskContext) => T | Promise<T>;
@@ -92,7 +96,9 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   private untimedWarning?: (stepKey: string) => void;
   private nextSeq: number;
   private signalInterrupt!: () => void;
-  private signalHost?: SignalWaitHost;
+  private signalHost?: SignalWaitHost & ChildHost;
+  /** The run's whole-run deadline, which caps a child's timeout. */
+  private readonly deadline?: number;
 
   constructor(
     run: RunRecord,
@@ -102,6 +108,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   ) {
     this.runId = run.runId;
     this.flowId = run.flowId;
+    this.deadline = run.deadline;
     this.lease = settings.lease;
     let maxSeq = -1;
     for (const step of steps.values()) maxSeq = Math.max(maxSeq, step.seq);
@@ -202,6 +209,16 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   waitForSignal<T = unknown>(key: string, name: string, options?: WaitForSignalOptions): Promise<ReceivedSignal<T> | null> {
     this.claimKey(key);
     return waitForSignal<T>((this.signalHost ??= this.hostForPrimitives()), key, name, options);
+  }
+
+  child(key: string, flow: string | FlowRef<any, any>, input?: unknown, options?: ChildOptions): Promise<any> {
+    this.claimKey(key);
+    return runChild((this.signalHost ??= this.hostForPrimitives()), key, flow, input, options, true);
+  }
+
+  startChild(key: string, flow: string | FlowRef<any, any>, input?: unknown): Promise<string> {
+    this.claimKey(key);
+    return runChild((this.signalHost ??= this.hostForPrimitives()), key, flow, input, undefined, false) as Promise<string>;
   }
 
   // ---- for the runner ----------------------------------------------------
@@ -418,8 +435,12 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   }
 
   /** The narrow view of this execution that primitives in ./primitives work through. */
-  private hostForPrimitives(): SignalWaitHost {
+  private hostForPrimitives(): SignalWaitHost & ChildHost {
     return {
+      runId: this.runId,
+      deadline: this.deadline,
+      children: this.settings.children,
+      defer: (key, record) => this.defer(key, record),
       lease: this.lease,
       stopped: () => this.interrupt !== undefined,
       known: (key) => this.steps.get(key),

@@ -1,6 +1,6 @@
 import { decode, encode } from '../codec';
 import { errorInfo } from '../error-info';
-import { FlowTimeoutError, RunCancelledError, StepFailedError, UnknownFlowError } from '../../common/errors';
+import { ChildFlowFailedError, FlowTimeoutError, RunCancelledError, StepFailedError, UnknownFlowError } from '../../common/errors';
 import { setLongTimeout } from '../../common/timers';
 import { CancelRequestedError, LeaseLostError } from '../errors';
 import { Execution, type ExecutionSettings } from './execution';
@@ -14,6 +14,7 @@ import { runHooks } from './hooks';
 import { RunLog } from './run-log';
 import { iso } from '../run-view';
 import type { ResolvedOptions } from '../options';
+import type { ChildRunService } from '../child-runs';
 
 export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'timeout' | 'maxPayloadBytes' | 'logger' | 'unknownFlowGraceMs'> {
   store: RunStore;
@@ -25,6 +26,8 @@ export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | '
    * a run's children will hook in once child runs exist.
    */
   onCancelled?: (runId: string) => void;
+  /** Child runs: started by ctx.child / ctx.startChild; a child's end wakes the parent waiting for it. */
+  children?: ChildRunService;
 }
 
 /** What ending a run needs: Execution has it, and so has a claim that must end without running the flow. */
@@ -59,6 +62,8 @@ export class RunExecutor {
   private readonly log: RunLog;
   /** Flows already warned about a step attempt without any timeout (once per flow and process). */
   private readonly warnedUntimed = new Set<string>();
+  /** Runs in hand whose parent waits for them (ctx.child), by run: their end must wake that parent. */
+  private readonly waitingParents = new Map<string, string>();
 
   constructor(private readonly settings: RunExecutorSettings) {
     this.log = new RunLog(settings.logger);
@@ -101,6 +106,7 @@ export class RunExecutor {
     // The flow is back (or a node with it took the run): its grace starts afresh should it go missing again.
     if (claim.run.unknownFlowSince !== undefined) await store.forgetUnknownFlow(runId);
     const input = decode(claim.run.input);
+    if (claim.run.wakeParent && claim.run.parentRunId) this.waitingParents.set(runId, claim.run.parentRunId);
     if (claim.stop) {
       // Its node died with a cancel pending, or the deadline passed while it was parked: end it, run nothing.
       const run: RunInHand = { runId, flowId: flow.id, input, lease };
@@ -109,6 +115,8 @@ export class RunExecutor {
         await this.conclude(run, flow, undefined, ending, claim.run.deadline);
       } catch (err) {
         if (!(err instanceof LeaseLostError)) throw err;
+      } finally {
+        this.waitingParents.delete(runId);
       }
       return;
     }
@@ -128,6 +136,7 @@ export class RunExecutor {
         return runHooks(logger, 'OnFlowError', flow.hooks?.onError, hookRun, failure);
       },
       onUntimedAttempt: this.warnedUntimed.has(flow.id) ? undefined : (stepKey) => this.warnUntimed(flow.id, stepKey),
+      children: this.settings.children,
     };
     this.log.started(hookRun, claim.run.executions);
     const ctx = new Execution(claim.run, input, claim.steps, settings);
@@ -160,6 +169,7 @@ export class RunExecutor {
       deadlineTimer?.cancel();
       lease.stopHeartbeat();
       if (this.active.get(runId) === ctx) this.active.delete(runId);
+      this.waitingParents.delete(runId);
     }
   }
 
@@ -191,8 +201,12 @@ export class RunExecutor {
     try {
       if (ending) {
         // No flow here, so no hooks either: say so next to the ending.
-        await lease.finish(ending);
-        if (ending.status === 'cancelled') this.log.cancelled(ref);
+        if (run.wakeParent && run.parentRunId) this.waitingParents.set(run.runId, run.parentRunId);
+        await this.finish({ runId: run.runId, lease }, ending).finally(() => this.waitingParents.delete(run.runId));
+        if (ending.status === 'cancelled') {
+          this.log.cancelled(ref);
+          this.settings.onCancelled?.(run.runId);
+        }
         else this.log.runFailed(ref, ending.error);
         logger.warn(`Run "${run.runId}" ended ${ending.status} on a node without its flow "${run.flowId}": the flow's hooks did not run.`);
         return;
@@ -243,9 +257,11 @@ export class RunExecutor {
       const jobId = this.settings.queue.resumeJobId(ctx.runId);
       await ctx.lease.suspend(wakeAt, jobId);
       this.log.parked(ctx, wakeAt);
-      // A signal sent between the wait's look at the mailbox and this suspend
+      // A signal sent (or a child ended) between the wait's look and this suspend
       // found the run still running, so it did not wake it: look once more.
-      const signalled = interrupt.signals !== undefined && (await this.settings.mailbox.holdsAny(ctx.runId, interrupt.signals));
+      const signalled =
+        (interrupt.signals !== undefined && (await this.settings.mailbox.holdsAny(ctx.runId, interrupt.signals))) ||
+        (interrupt.children !== undefined && (await this.settings.children!.anyEnded(interrupt.children)));
       await this.settings.queue.enqueueResumeJob(ctx.runId, signalled ? Date.now() : wakeAt, jobId);
       return;
     }
@@ -261,14 +277,14 @@ export class RunExecutor {
     } catch (err) {
       return this.fail(ctx, flow, err);
     }
-    await ctx.lease.finish({ status: 'completed', output });
+    await this.finish(ctx, { status: 'completed', output });
     this.log.completed(ctx);
     await runHooks(this.settings.logger, 'OnFlowSuccess', flow.hooks?.onSuccess, ctx, decode(output));
   }
 
   /** Ends the run cancelled (fenced by the lease), then its OnFlowCancel hooks, once: only this write's success leads here. */
   private async cancelled(ctx: RunInHand, flow: FlowDefinition, reason: string): Promise<void> {
-    await ctx.lease.finish({ status: 'cancelled', error: cancelledErrorInfo(ctx.runId, reason) }, ctx.rewinds?.());
+    await this.finish(ctx, { status: 'cancelled', error: cancelledErrorInfo(ctx.runId, reason) }, ctx.rewinds?.());
     this.log.cancelled(ctx);
     await runHooks(this.settings.logger, 'OnFlowCancel', flow.hooks?.onCancel, ctx, { reason: reason || undefined });
     this.settings.onCancelled?.(ctx.runId);
@@ -281,12 +297,27 @@ export class RunExecutor {
       failure.attempt = error.attempts;
       // The run shows the failing attempt's stack (the user's code), not the engine's rethrow.
       failure.error = { name: error.name, message: error.message, ...(error.cause.stack ? { stack: error.cause.stack } : {}) };
+    } else if (error instanceof ChildFlowFailedError) {
+      failure.stepKey = error.stepKey;
     } else if (stepKey) {
       failure.stepKey = stepKey;
     }
-    await ctx.lease.finish({ status: 'failed', error: { ...failure.error, stepKey: failure.stepKey } }, ctx.rewinds?.());
+    await this.finish(ctx, { status: 'failed', error: { ...failure.error, stepKey: failure.stepKey } }, ctx.rewinds?.());
     this.log.runFailed(ctx, failure.error, failure.stepKey);
     await runHooks(this.settings.logger, 'OnFlowFail', flow.hooks?.onFail, ctx, failure);
+  }
+
+  /**
+   * Ends the run (fenced by its lease). A child whose parent waits for it
+   * wakes the parent: its timer is moved first, so a crash between the two
+   * only delays the wake-up to the reconciler's next look.
+   */
+  private async finish(ctx: Pick<RunInHand, 'runId' | 'lease'>, outcome: RunOutcome, rewinds?: StepRewind[]): Promise<void> {
+    const parent = this.waitingParents.get(ctx.runId);
+    const children = this.settings.children;
+    if (parent && children) await children.armParent(parent);
+    await ctx.lease.finish(outcome, rewinds);
+    if (parent && children) await children.wakeParentQuietly(parent, ctx.runId);
   }
 
   private warnUntimed(flowId: string, stepKey: string): void {
