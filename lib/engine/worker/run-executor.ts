@@ -206,8 +206,7 @@ export class RunExecutor {
         if (ending.status === 'cancelled') {
           this.log.cancelled(ref);
           this.settings.onCancelled?.(run.runId);
-        }
-        else this.log.runFailed(ref, ending.error);
+        } else this.log.runFailed(ref, ending.error);
         logger.warn(`Run "${run.runId}" ended ${ending.status} on a node without its flow "${run.flowId}": the flow's hooks did not run.`);
         return;
       }

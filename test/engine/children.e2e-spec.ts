@@ -1,0 +1,351 @@
+import {
+  ChildFlowFailedError,
+  defineFlow,
+  GoTickError,
+  type FlowContext,
+  type FlowDefinition,
+} from '../../lib/engine';
+import { useEngines } from '../support/engine-harness';
+import { waitUntil } from '../support/wait-until';
+
+const Charge = defineFlow<{ amount: number }, { receipt: string }>('pay/charge');
+
+describe('child flows on a real Redis', () => {
+  const env = useEngines();
+
+  const charge: FlowDefinition = {
+    id: Charge.id,
+    handler: async (ctx: FlowContext<{ amount: number }>) => {
+      const receipt = await ctx.memo('charge', () => `r-${ctx.input.amount}`);
+      return { receipt };
+    },
+  };
+
+  it('returns the child output to the parent, and both views tie them together', async () => {
+    const childCalls: string[] = [];
+    const engine = await env.harness.start([
+      charge,
+      {
+        id: 'order/place',
+        handler: async (ctx: FlowContext<{ amount: number }>) => {
+          const paid = await ctx.child('pay', Charge, { amount: ctx.input.amount });
+          childCalls.push(paid.receipt);
+          return { receipt: paid.receipt };
+        },
+      },
+    ]);
+    const { runId } = await engine.trigger('order/place', { amount: 42 });
+    const run = await engine.waitForRun(runId, { timeout: '5s' });
+    expect(run.status).toBe('completed');
+    expect(run.output).toEqual({ receipt: 'r-42' });
+    // The parent ran twice (start, then woken by the child), the flow body past the child once.
+    expect(run.executions).toBe(2);
+    expect(childCalls).toEqual(['r-42']);
+    const step = run.steps.find((s) => s.key === 'pay')!;
+    expect(step).toEqual(expect.objectContaining({ kind: 'child', status: 'completed', result: { receipt: 'r-42' }, childRunId: expect.any(String) }));
+    const child = (await engine.getRun(step.childRunId!))!;
+    expect(child).toEqual(expect.objectContaining({ flowId: 'pay/charge', status: 'completed', parentRunId: runId, parentStepKey: 'pay', input: { amount: 42 } }));
+  });
+
+  it('parks the parent while the child runs: its step shows waiting, the run sleeping', async () => {
+    const engine = await env.harness.start([
+      { id: 'kid/waits', handler: async (ctx: FlowContext) => (await ctx.waitForSignal<string>('go', 'go'))!.payload },
+      { id: 'parent/waits', handler: async (ctx: FlowContext) => ctx.child<string>('kid', 'kid/waits') },
+    ]);
+    const { runId } = await engine.trigger('parent/waits');
+    const waiting = await waitUntil(async () => {
+      const run = await engine.getRun(runId);
+      return run?.status === 'sleeping' && run.steps[0]?.status === 'waiting' ? run : undefined;
+    }, 'the parent to park');
+    const kidId = waiting.steps[0].childRunId!;
+    expect(waiting.steps[0]).toEqual(expect.objectContaining({ key: 'kid', kind: 'child', status: 'waiting', childRunId: kidId }));
+    await waitUntil(async () => (await engine.getRun(kidId))?.steps[0]?.status === 'waiting', 'the child to wait');
+    await engine.signal(kidId, 'go', 'hello');
+    const run = await engine.waitForRun(runId, { timeout: '5s' });
+    expect(run.output).toBe('hello');
+  });
+
+  it('throws ChildFlowFailedError for a failed child, catchable, and the same on replay', async () => {
+    const caught: Array<Record<string, unknown>> = [];
+    const engine = await env.harness.start([
+      {
+        id: 'kid/fails',
+        handler: async (ctx: FlowContext) => {
+          await ctx.task('boom', () => {
+            throw new Error('card declined');
+          }, { retries: 0 });
+        },
+      },
+      {
+        id: 'parent/catches',
+        handler: async (ctx: FlowContext) => {
+          let outcome: Record<string, unknown> = {};
+          try {
+            await ctx.child('pay', 'kid/fails');
+          } catch (err) {
+            if (!(err instanceof ChildFlowFailedError)) throw err;
+            outcome = { name: err.name, childRunId: err.childRunId, status: err.childStatus, childError: err.childError, stepKey: err.stepKey };
+            caught.push(outcome);
+          }
+          // A sleep makes the run replay the caught failure from its record.
+          await ctx.sleep('later', 50);
+          return outcome;
+        },
+      },
+    ]);
+    const { runId } = await engine.trigger('parent/catches');
+    const run = await engine.waitForRun(runId, { timeout: '5s' });
+    expect(run.status).toBe('completed');
+    const kidId = run.steps.find((s) => s.key === 'pay')!.childRunId;
+    const expected = {
+      name: 'ChildFlowFailedError',
+      childRunId: kidId,
+      status: 'failed',
+      childError: { name: 'StepFailedError', message: expect.stringContaining('card declined') },
+      stepKey: 'pay',
+    };
+    expect(run.output).toEqual(expected);
+    // Once when the child's end woke the parent, once more replayed after the sleep: identical.
+    expect(caught).toHaveLength(2);
+    expect(caught[1]).toEqual(caught[0]);
+    expect(run.steps.find((s) => s.key === 'pay')).toEqual(expect.objectContaining({ kind: 'child', status: 'failed' }));
+  });
+
+  it('an uncaught child failure fails the parent with ChildFlowFailedError naming the step', async () => {
+    const engine = await env.harness.start([
+      { id: 'kid/fails', handler: async () => { throw new Error('nope'); } },
+      { id: 'parent/lets-fail', handler: async (ctx: FlowContext) => ctx.child('pay', 'kid/fails') },
+    ]);
+    const { runId } = await engine.trigger('parent/lets-fail');
+    const run = await engine.waitForRun(runId, { timeout: '5s' });
+    expect(run.status).toBe('failed');
+    expect(run.error).toEqual(expect.objectContaining({ name: 'ChildFlowFailedError', stepKey: 'pay', message: expect.stringContaining('nope') }));
+  });
+
+  it('a cancelled child throws ChildFlowFailedError (cancelled) in its parent, at once', async () => {
+    const engine = await env.harness.start([
+      { id: 'kid/parked', handler: async (ctx: FlowContext) => ctx.waitForSignal('never', 'never') },
+      {
+        id: 'parent/cancelled-kid',
+        handler: async (ctx: FlowContext) => {
+          try {
+            await ctx.child('kid', 'kid/parked');
+            return 'no';
+          } catch (err) {
+            return err instanceof ChildFlowFailedError ? { status: err.childStatus, error: err.childError } : 'other';
+          }
+        },
+      },
+    ]);
+    const { runId } = await engine.trigger('parent/cancelled-kid');
+    const parked = await waitUntil(async () => {
+      const run = await engine.getRun(runId);
+      return run?.steps[0]?.status === 'waiting' ? run : undefined;
+    }, 'the parent to wait');
+    const kidId = parked.steps[0].childRunId!;
+    await waitUntil(async () => (await engine.getRun(kidId))?.status === 'sleeping', 'the child to park');
+    await engine.cancel(kidId, { reason: 'customer left' });
+    const run = await engine.waitForRun(runId, { timeout: '2s' });
+    expect(run.output).toEqual({ status: 'cancelled', error: { name: 'RunCancelledError', message: 'customer left' } });
+  });
+
+  it('fails the step with UnknownFlowError naming an unknown child flow, without retrying', async () => {
+    const engine = await env.harness.start([{ id: 'parent/typo', handler: async (ctx: FlowContext) => ctx.child('kid', 'pay/chrage') }]);
+    const { runId } = await engine.trigger('parent/typo');
+    const run = await engine.waitForRun(runId, { timeout: '5s' });
+    expect(run.status).toBe('failed');
+    expect(run.error).toEqual(expect.objectContaining({ name: 'StepFailedError', stepKey: 'kid', message: expect.stringContaining('UnknownFlowError: Unknown flow "pay/chrage"') }));
+    expect(run.steps).toEqual([expect.objectContaining({ key: 'kid', kind: 'child', status: 'failed', attempts: 1 })]);
+    expect(run.executions).toBe(1);
+  });
+
+  it('startChild returns the child runId at once and the same one on every replay; the child runs on its own', async () => {
+    const seen: string[] = [];
+    const engine = await env.harness.start([
+      charge,
+      {
+        id: 'parent/fires',
+        handler: async (ctx: FlowContext) => {
+          const id = await ctx.startChild('bill', Charge, { amount: 7 });
+          seen.push(id);
+          await ctx.sleep('nap', 30);
+          return id;
+        },
+      },
+    ]);
+    const { runId } = await engine.trigger('parent/fires');
+    const run = await engine.waitForRun(runId, { timeout: '5s' });
+    expect(seen).toHaveLength(2);
+    expect(seen[1]).toBe(seen[0]);
+    expect(run.output).toBe(seen[0]);
+    expect(run.steps.find((s) => s.key === 'bill')).toEqual(expect.objectContaining({ kind: 'child', status: 'completed', childRunId: seen[0] }));
+    const child = await engine.waitForRun(seen[0], { timeout: '5s' });
+    expect(child).toEqual(expect.objectContaining({ status: 'completed', output: { receipt: 'r-7' }, parentRunId: runId, parentStepKey: 'bill' }));
+  });
+
+  it('listRuns({ parentRunId }) lists the children of one run, newest first, paged and filtered', async () => {
+    const engine = await env.harness.start([
+      charge,
+      { id: 'kid/parked', handler: async (ctx: FlowContext) => ctx.waitForSignal('never', 'never') },
+      {
+        id: 'parent/many',
+        handler: async (ctx: FlowContext) => {
+          const ids = [];
+          for (let i = 0; i < 3; i++) ids.push(await ctx.startChild(`bill-${i}`, Charge, { amount: i }));
+          ids.push(await ctx.startChild('stuck', 'kid/parked'));
+          await ctx.waitForSignal('hold', 'hold');
+          return ids;
+        },
+      },
+    ]);
+    const other = await engine.trigger('parent/many');
+    const { runId } = await engine.trigger('parent/many');
+    await waitUntil(async () => (await engine.getRun(runId))?.steps.find((s) => s.key === 'hold')?.status === 'waiting', 'the parent');
+    const ids = (await engine.getRun(runId))!.steps.filter((s) => s.kind === 'child').map((s) => s.childRunId!);
+    for (const id of ids.slice(0, 3)) await engine.waitForRun(id, { timeout: '5s' });
+
+    const all = await engine.listRuns({ parentRunId: runId });
+    expect(all.runs.map((r) => r.runId)).toEqual([...ids].reverse());
+    expect(all.nextCursor).toBeUndefined();
+    expect(all.runs.every((r) => r.parentRunId === runId)).toBe(true);
+    // None of the other parent's children.
+    const otherIds = (await engine.listRuns({ parentRunId: other.runId })).runs.map((r) => r.runId);
+    expect(otherIds.filter((id) => ids.includes(id))).toEqual([]);
+
+    const first = await engine.listRuns({ parentRunId: runId, limit: 3 });
+    expect(first.runs).toHaveLength(3);
+    const second = await engine.listRuns({ parentRunId: runId, limit: 3, cursor: first.nextCursor });
+    expect([...first.runs, ...second.runs].map((r) => r.runId)).toEqual([...ids].reverse());
+    expect(second.nextCursor).toBeUndefined();
+
+    expect((await engine.listRuns({ parentRunId: runId, status: 'completed' })).runs).toHaveLength(3);
+    expect((await engine.listRuns({ parentRunId: runId, flowId: 'kid/parked' })).runs.map((r) => r.runId)).toEqual([ids[3]]);
+    expect((await engine.listRuns({ parentRunId: 'no-such-run' })).runs).toEqual([]);
+    await expect(engine.listRuns({ parentRunId: 'bad id!' })).rejects.toThrow(GoTickError);
+  });
+
+  it('caps a child whole-run timeout by the time its parent has left', async () => {
+    const engine = await env.harness.start([
+      { id: 'kid/slow', handler: async (ctx: FlowContext) => ctx.waitForSignal('never', 'never') },
+      {
+        id: 'parent/short',
+        handler: async (ctx: FlowContext) => {
+          await ctx.child('kid', 'kid/slow', undefined, { timeout: '1h' });
+        },
+      },
+    ]);
+    const { runId } = await engine.trigger('parent/short', undefined, { timeout: '800ms' });
+    const parked = await waitUntil(async () => {
+      const run = await engine.getRun(runId);
+      return run?.steps[0]?.childRunId ? run : undefined;
+    }, 'the child to start');
+    const kid = await engine.waitForRun(parked.steps[0].childRunId!, { timeout: '3s' });
+    expect(kid.status).toBe('failed');
+    expect(kid.error?.name).toBe('FlowTimeoutError');
+    // Capped to what the parent had left when it started the child: at most its 800 ms, not the hour asked for.
+    const capped = Number(/timeout of (\d+) ms/.exec(kid.error!.message)![1]);
+    expect(capped).toBeGreaterThan(0);
+    expect(capped).toBeLessThanOrEqual(800);
+    expect((await engine.waitForRun(runId, { timeout: '3s' })).status).toBe('failed');
+  });
+
+  it('a child timeout shorter than the parent fails the child, and the parent catches it', async () => {
+    const engine = await env.harness.start([
+      { id: 'kid/slow', handler: async (ctx: FlowContext) => ctx.waitForSignal('never', 'never') },
+      {
+        id: 'parent/patient',
+        handler: async (ctx: FlowContext) => {
+          try {
+            await ctx.child('kid', 'kid/slow', undefined, { timeout: '300ms' });
+            return 'no';
+          } catch (err) {
+            return (err as ChildFlowFailedError).childError.name;
+          }
+        },
+      },
+    ]);
+    const { runId } = await engine.trigger('parent/patient', undefined, { timeout: '1h' });
+    const run = await engine.waitForRun(runId, { timeout: '5s' });
+    expect(run.output).toBe('FlowTimeoutError');
+  });
+
+  it('cancelling a parent cancels its unfinished children, three levels down, parked or running', async () => {
+    const aborted: string[] = [];
+    const reached: string[] = [];
+    const engine = await env.harness.start([
+      {
+        id: 'level/3',
+        handler: async (ctx: FlowContext) => {
+          await ctx.task('held', (task) => {
+            reached.push(ctx.runId);
+            return new Promise<void>((resolve) => task.signal.addEventListener('abort', () => {
+              aborted.push((task.signal.reason as Error).name);
+              resolve();
+            }, { once: true }));
+          }, { timeout: '1m' });
+        },
+      },
+      { id: 'level/side', handler: async (ctx: FlowContext) => ctx.waitForSignal('never', 'never') },
+      { id: 'level/2', handler: async (ctx: FlowContext) => ctx.child('down', 'level/3') },
+      {
+        id: 'level/1',
+        handler: async (ctx: FlowContext) => {
+          await ctx.startChild('side', 'level/side');
+          await ctx.child('down', 'level/2');
+        },
+      },
+    ]);
+    const { runId } = await engine.trigger('level/1');
+    await waitUntil(() => reached.length === 1, 'level 3 to run its task');
+    const l1 = (await engine.getRun(runId))!;
+    const side = l1.steps.find((s) => s.key === 'side')!.childRunId!;
+    const l2 = l1.steps.find((s) => s.key === 'down')!.childRunId!;
+    await waitUntil(async () => (await engine.getRun(side))?.status === 'sleeping', 'the side child to park');
+    const l3 = reached[0];
+    expect((await engine.getRun(l3))!.parentRunId).toBe(l2);
+
+    const cancelledAt = Date.now();
+    expect(await engine.cancel(runId, { reason: 'order withdrawn' })).toEqual({ runId, status: 'cancelled' });
+    await waitUntil(async () => {
+      const statuses = await Promise.all([side, l2, l3].map(async (id) => (await engine.getRun(id))!.status));
+      return statuses.every((s) => s === 'cancelled');
+    }, 'every descendant to be cancelled', 2000);
+    expect(Date.now() - cancelledAt).toBeLessThan(2000);
+    expect(aborted).toEqual(['RunCancelledError']);
+    for (const id of [side, l2, l3]) {
+      expect((await engine.getRun(id))!.error).toEqual(expect.objectContaining({ name: 'RunCancelledError', message: expect.stringMatching(/^Parent run ".+" was cancelled\.$/) }));
+    }
+    expect((await engine.getRun(runId))!.status).toBe('cancelled');
+  });
+
+  it('wakes a parent waiting for a child on another node', async () => {
+    const where: Record<string, { kid?: string; parentResumed?: string }> = {};
+    const flows = (node: string): FlowDefinition[] => [
+      {
+        id: 'kid/where',
+        handler: async (ctx: FlowContext<{ parent: string }>) => {
+          (where[ctx.input.parent] ??= {}).kid = node;
+          return node;
+        },
+      },
+      {
+        id: 'parent/where',
+        handler: async (ctx: FlowContext) => {
+          const kidNode = await ctx.child<string>('kid', 'kid/where', { parent: ctx.runId });
+          (where[ctx.runId] ??= {}).parentResumed = node;
+          return kidNode;
+        },
+      },
+    ];
+    const a = await env.harness.start(flows('a'), { prefix: 'two-nodes' });
+    await env.harness.start(flows('b'), { prefix: 'two-nodes' });
+    const ids = (await Promise.all(Array.from({ length: 30 }, () => a.trigger('parent/where')))).map((t) => t.runId);
+    for (const id of ids) {
+      const run = await a.waitForRun(id, { timeout: '10s' });
+      expect(run.status).toBe('completed');
+      expect(run.output).toBe(where[id].kid);
+    }
+    // Thirty parents over two nodes: some child ran where its parent did not resume (odds of none: 2 in a billion).
+    expect(ids.filter((id) => where[id].kid !== where[id].parentResumed).length).toBeGreaterThan(0);
+  });
+});
