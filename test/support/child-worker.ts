@@ -53,6 +53,12 @@ export const WORKER_FLOWS = {
   abortable: 'cancel/abortable',
   /** task "before" -> waitForSignal "paid" (signal "payment", no timeout) -> task "after"; output: the payload. */
   payment: 'signal/payment',
+  /** task "work" (side effect); output "done:<runId>". The child of the two flows below. */
+  kid: 'child/kid',
+  /** startChild "kid" (a child/kid run) -> task "after"; output: the child's runId. */
+  startsKid: 'child/starts-kid',
+  /** child "kid" (a child/kid run, awaited) -> task "after"; output: the child's output. */
+  awaitsKid: 'child/awaits-kid',
 } as const;
 
 // The fixture's side-effect bookkeeping lives outside the engine's prefix, so
