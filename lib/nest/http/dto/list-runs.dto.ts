@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { RUN_STATUSES, type RunStatus } from '../../../common/types';
 
 /** Query of GET /runs. @public */
@@ -11,6 +11,11 @@ export class ListRunsDto {
   @IsOptional()
   @IsIn(RUN_STATUSES)
   status?: RunStatus;
+
+  /** Only the child runs this run started (ctx.child, ctx.startChild). */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_.-]{1,200}$/, { message: 'parentRunId must be a run id (1-200 characters of A-Z a-z 0-9 _ . -)' })
+  parentRunId?: string;
 
   @IsOptional()
   @Type(() => Number)
