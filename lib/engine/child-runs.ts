@@ -7,6 +7,11 @@ import { TIMER_GRACE_MS } from './redis/run-store';
 import type { RunCreator } from './run-creator';
 import type { ChildRuns } from './worker/primitives/child';
 
+/** Why a child is cancelled with its parent (its RunCancelledError message). */
+export function parentCancelledReason(parentRunId: string): string {
+  return `Parent run "${parentRunId}" was cancelled.`;
+}
+
 /**
  * Child runs as the engine sees them: starting one for a parent's step,
  * telling the parent that its child ended, and cancelling a parent's children
@@ -32,6 +37,16 @@ export class ChildRunService implements ChildRuns {
   async anyEnded(runIds: readonly string[]): Promise<boolean> {
     const statuses = await Promise.all(runIds.map((runId) => this.deps.store.status(runId)));
     return statuses.some((status) => status === null || isFinished(status));
+  }
+
+  /**
+   * Whether the parent of a child about to execute was cancelled: a child
+   * created while its parent was being cancelled (after the cascade read the
+   * parent's steps), or whose parent's node died before the cascade, ends
+   * cancelled here instead of running orphaned. A failed read says no.
+   */
+  async parentCancelled(parentRunId: string): Promise<boolean> {
+    return (await this.deps.store.status(parentRunId).catch(() => null)) === 'cancelled';
   }
 
   /**
@@ -69,7 +84,7 @@ export class ChildRunService implements ChildRuns {
     const found = await this.deps.store.get(runId);
     if (!found) return;
     const children = [...found.steps.values()].flatMap((step) => (step.kind === 'child' && step.childRunId ? [step.childRunId] : []));
-    const reason = `Parent run "${runId}" was cancelled.`;
+    const reason = parentCancelledReason(runId);
     await Promise.all(
       children.map((childRunId) =>
         cancel(childRunId, reason).catch((err: Error) => {

@@ -405,4 +405,82 @@ describe('child flows on a real Redis', () => {
     // The wake-up is a queue job in the resume lane, not a poll: well under a second even with 200 runs in flight.
     expect(at(0.99)).toBeLessThan(1000);
   }, 60_000);
+
+  it('retrying the failed child, then its parent, gives the parent the child\'s new output', async () => {
+    const state = { broken: true };
+    const engine = await env.harness.start([
+      {
+        id: 'kid/flaky',
+        handler: async (ctx: FlowContext) =>
+          ctx.memo('try', () => {
+            if (state.broken) throw new Error('upstream down');
+            return 'fixed';
+          }, { retries: 0 }),
+      },
+      { id: 'parent/retried', handler: async (ctx: FlowContext) => ctx.child<string>('kid', 'kid/flaky') },
+    ]);
+    const { runId } = await engine.trigger('parent/retried');
+    const failed = await engine.waitForRun(runId, { timeout: '5s' });
+    expect(failed.error).toEqual(expect.objectContaining({ name: 'ChildFlowFailedError', stepKey: 'kid' }));
+    const kidId = failed.steps[0].childRunId!;
+
+    state.broken = false;
+    await engine.retry(kidId);
+    expect((await engine.waitForRun(kidId, { timeout: '5s' })).output).toBe('fixed');
+    // The child's end found its parent failed: it did not bring it back by itself.
+    expect((await engine.getRun(runId))!.status).toBe('failed');
+    await engine.retry(runId);
+    const run = await engine.waitForRun(runId, { timeout: '5s' });
+    expect(run.status).toBe('completed');
+    expect(run.output).toBe('fixed');
+    expect(run.steps).toEqual([expect.objectContaining({ key: 'kid', status: 'completed', childRunId: kidId })]);
+  });
+
+  it('a parent cancelled while it starts its child leaves no child running (200 races)', async () => {
+    const engine = await env.harness.start(
+      [
+        { id: 'kid/parked', handler: async (ctx: FlowContext) => ctx.waitForSignal('never', 'never') },
+        {
+          id: 'parent/racing',
+          handler: async (ctx: FlowContext) => {
+            await ctx.startChild('side', 'kid/parked');
+            await ctx.child('kid', 'kid/parked');
+          },
+        },
+      ],
+      { worker: { concurrency: 20 } },
+    );
+    const parents: string[] = [];
+    for (let batch = 0; batch < 10; batch++) {
+      const ids = (await engine.triggerMany('parent/racing', Array.from({ length: 20 }, () => ({})))).map((t) => t.runId);
+      parents.push(...ids);
+      // Cancels land anywhere from before the parent starts to after its children run.
+      await Promise.all(ids.map(async (id, i) => {
+        await new Promise((resolve) => setTimeout(resolve, (i % 10) * 2));
+        await engine.cancel(id, { reason: 'race' });
+      }));
+    }
+    const kidsOf = async () => {
+      const kids = [];
+      let cursor: string | undefined;
+      do {
+        const page = await engine.listRuns({ flowId: 'kid/parked', limit: 200, cursor });
+        kids.push(...page.runs);
+        cursor = page.nextCursor;
+      } while (cursor);
+      return kids;
+    };
+    // Every child that was created ends cancelled: none is left parked or running under a cancelled parent.
+    const kids = await waitUntil(async () => {
+      const all = await kidsOf();
+      return all.every((k) => k.status === 'cancelled') ? all : undefined;
+    }, 'every child to be cancelled', 15_000);
+    for (const id of parents) expect((await engine.getRun(id))!.status).toBe('cancelled');
+    // Read again once every parent is known cancelled: no child appeared (or came back to life) since.
+    const again = await kidsOf();
+    expect(again.map((k) => [k.runId, k.status])).toEqual(kids.map((k) => [k.runId, 'cancelled']));
+    expect(kids.every((k) => parents.includes(k.parentRunId!))).toBe(true);
+    // eslint-disable-next-line no-console
+    console.log(`200 parent cancels raced with child starts: ${kids.length} children created, all cancelled`);
+  }, 60_000);
 });

@@ -83,6 +83,8 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
 
   private readonly seen = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Short primitive work (creating a child run) that even a cancelled or timed-out ending waits for. */
+  private readonly endingWaits = new Set<Promise<unknown>>();
   /** Attempts in flight, by step: what the heartbeat marks and what an ending rewinds. */
   readonly inFlight = new AttemptsInFlight();
   /**
@@ -226,6 +228,11 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   /** Waits until no step is running, so nothing writes after the runner's last word. */
   async settle(): Promise<void> {
     while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Waits for the primitive work every ending waits for (see holdEnding); nothing when there is none. */
+  async settleEndingWaits(): Promise<void> {
+    while (this.endingWaits.size) await Promise.allSettled([...this.endingWaits]);
   }
 
   /** Puts back the steps of attempts in flight when the run is handed back or ends under them (see AttemptsInFlight). */
@@ -441,6 +448,12 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       deadline: this.deadline,
       children: this.settings.children,
       defer: (key, record) => this.defer(key, record),
+      holdEnding: (work) => {
+        this.endingWaits.add(work);
+        const forget = () => this.endingWaits.delete(work);
+        work.then(forget, forget);
+        return work;
+      },
       lease: this.lease,
       stopped: () => this.interrupt !== undefined,
       known: (key) => this.steps.get(key),

@@ -14,7 +14,7 @@ import { runHooks } from './hooks';
 import { RunLog } from './run-log';
 import { iso } from '../run-view';
 import type { ResolvedOptions } from '../options';
-import type { ChildRunService } from '../child-runs';
+import { parentCancelledReason, type ChildRunService } from '../child-runs';
 
 export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'timeout' | 'maxPayloadBytes' | 'logger' | 'unknownFlowGraceMs'> {
   store: RunStore;
@@ -107,10 +107,18 @@ export class RunExecutor {
     if (claim.run.unknownFlowSince !== undefined) await store.forgetUnknownFlow(runId);
     const input = decode(claim.run.input);
     if (claim.run.wakeParent && claim.run.parentRunId) this.waitingParents.set(runId, claim.run.parentRunId);
-    if (claim.stop) {
-      // Its node died with a cancel pending, or the deadline passed while it was parked: end it, run nothing.
+    // One read per execution of a child run (never per step, never for other runs).
+    const parent = claim.run.parentRunId;
+    const orphaned = !claim.stop && parent !== undefined && this.settings.children !== undefined && (await this.settings.children.parentCancelled(parent));
+    if (claim.stop || orphaned) {
+      // Its node died with a cancel pending, or the deadline passed while it was parked, or its parent
+      // was cancelled (a child the cascade could not see): end it, run nothing.
       const run: RunInHand = { runId, flowId: flow.id, input, lease };
-      const ending = claim.stop === 'cancelled' ? { kind: 'cancelled' as const, reason: claim.run.cancelRequested ?? '' } : timeoutOf(claim.run);
+      const ending = orphaned
+        ? { kind: 'cancelled' as const, reason: parentCancelledReason(parent!) }
+        : claim.stop === 'cancelled'
+          ? { kind: 'cancelled' as const, reason: claim.run.cancelRequested ?? '' }
+          : timeoutOf(claim.run);
       try {
         await this.conclude(run, flow, undefined, ending, claim.run.deadline);
       } catch (err) {
@@ -162,6 +170,7 @@ export class RunExecutor {
       // signal aborted) cannot be waited for, and their late writes are refused (no lease any more).
       const stop = ctx.interrupt?.kind;
       if (stop !== 'released' && stop !== 'cancelled' && stop !== 'timeout') await ctx.settle();
+      else await ctx.settleEndingWaits();
       await this.conclude(ctx, flow, outcome, ctx.interrupt, deadline);
     } catch (err) {
       if (!(err instanceof LeaseLostError)) throw err;

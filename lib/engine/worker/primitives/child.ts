@@ -33,6 +33,8 @@ export interface ChildHost extends Pick<SignalWaitHost, 'stopped' | 'known' | 's
   readonly children?: ChildRuns;
   /** Keeps a step record for the execution's next write (or its suspend / finish). */
   defer(key: string, record: StepRecord): void;
+  /** Like track, and the runner waits for it even when the run is cancelled or times out meanwhile. */
+  holdEnding<T>(work: Promise<T>): Promise<T>;
 }
 
 /** The ChildFlowFailedError a failed child step (re)throws: built from its record, so a replay throws the same. */
@@ -68,23 +70,40 @@ export async function runChild(
   const childRunId = known?.childRunId ?? childRunIdOf(host.runId, key);
   const now = Date.now();
   if (!known) {
+    // The child's record is deferred in the same tracked piece as its creation, and the runner waits for that
+    // piece before its last word, even when a cancel stops the run meanwhile: the cancel's finish then writes
+    // the record, and the cascade that reads it finds this child.
+    const created = host.holdEnding(
+      (async (): Promise<ErrorInfo | undefined> => {
+        try {
+          if (!host.children) throw new GoTickError('Child runs need an engine that has started (ctx.child / ctx.startChild).');
+          const capMs = host.deadline === undefined ? undefined : host.deadline - now;
+          await host.children.start(flowIdOf(flow), input, { runId: childRunId, timeout: options?.timeout, capMs, parent: { runId: host.runId, stepKey: key, waits } });
+        } catch (err) {
+          if (err instanceof RedisUnavailableError || !(err instanceof GoTickError)) throw err;
+          // The call itself was wrong (unknown flow, an input that cannot be stored): retrying cannot help.
+          const info: ErrorInfo = { name: err.name, message: err.message };
+          host.defer(key, { kind: 'child', status: 'failed', attempts: 1, seq, finishedAt: now, errors: [{ ...info, attempt: 1, at: now }] });
+          return info;
+        }
+        host.defer(
+          key,
+          waits
+            ? { kind: 'child', status: 'waiting', attempts: 0, seq, childRunId }
+            : // Deferred to the next write: lost with a crash, the replay finds the same child and records it then.
+              { kind: 'child', status: 'completed', attempts: 1, seq, finishedAt: now, result: encode(childRunId, ''), childRunId },
+        );
+        return undefined;
+      })(),
+    );
+    let refused: ErrorInfo | undefined;
     try {
-      if (!host.children) throw new GoTickError('Child runs need an engine that has started (ctx.child / ctx.startChild).');
-      const capMs = host.deadline === undefined ? undefined : host.deadline - now;
-      await host.track(host.children.start(flowIdOf(flow), input, { runId: childRunId, timeout: options?.timeout, capMs, parent: { runId: host.runId, stepKey: key, waits } }));
+      refused = await created;
     } catch (err) {
-      if (err instanceof RedisUnavailableError || !(err instanceof GoTickError)) return host.stop({ kind: 'infra', error: err as Error });
-      // The call itself was wrong (unknown flow, an input that cannot be stored): retrying cannot help.
-      const info: ErrorInfo = { name: err.name, message: err.message };
-      host.defer(key, { kind: 'child', status: 'failed', attempts: 1, seq, finishedAt: now, errors: [{ ...info, attempt: 1, at: now }] });
-      throw new StepFailedError(key, 1, info);
+      return host.stop({ kind: 'infra', error: err as Error });
     }
-    if (!waits) {
-      // Deferred to the next write: lost with a crash, the replay finds the same child and records it then.
-      host.defer(key, { kind: 'child', status: 'completed', attempts: 1, seq, finishedAt: now, result: encode(childRunId, ''), childRunId });
-      return childRunId;
-    }
-    host.defer(key, { kind: 'child', status: 'waiting', attempts: 0, seq, childRunId });
+    if (refused) throw new StepFailedError(key, 1, refused);
+    if (!waits) return childRunId;
     // No look at the child here: the runner looks once its suspend is written (see RunExecutor), which
     // also catches a child that ended in between, and costs nothing when (as almost always) it has not.
     return host.stop({ kind: 'suspend', wakeAt: now + CHILD_RECHECK_MS, children: [childRunId] });
