@@ -161,12 +161,16 @@ export class Lease {
   }
 
   /**
-   * A write refused for a cancel request wrote nothing; the execution ends
-   * cancelled next, and that finish writes these steps (a child's record among
-   * them: the cancel cascade reads it to find the child). Rethrows `err`.
+   * A write refused for a cancel request wrote nothing, and the execution ends
+   * cancelled next. The records of child runs it carried are kept for that
+   * finish: the cancel cascade reads them to find the children. Every other
+   * step stays unwritten, as a cancelled execution's late writes are. Rethrows `err`.
    */
   private keepForCancel(batch: StepWrite[], err: unknown): never {
-    if (err instanceof CancelRequestedError && batch.length) this.pending = batch.concat(this.pending);
+    if (err instanceof CancelRequestedError) {
+      const children = batch.filter(([, record]) => record.kind === 'child');
+      if (children.length) this.pending = children.concat(this.pending);
+    }
     throw err;
   }
 
