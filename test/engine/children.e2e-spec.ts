@@ -483,4 +483,33 @@ describe('child flows on a real Redis', () => {
     // eslint-disable-next-line no-console
     console.log(`200 parent cancels raced with child starts: ${kids.length} children created, all cancelled`);
   }, 60_000);
+
+  it('a child whose parent was cancelled without the cascade reaching it (its node died) ends cancelled at its next start', async () => {
+    let afterRan = false;
+    const engine = await env.harness.start([
+      {
+        id: 'kid/napper',
+        handler: async (ctx: FlowContext) => {
+          await ctx.sleep('nap', 400);
+          await ctx.task('after', () => void (afterRan = true));
+        },
+      },
+      { id: 'parent/napper', handler: async (ctx: FlowContext) => ctx.child('kid', 'kid/napper') },
+    ]);
+    // What a node dying between a parent's cancel and its cascade leaves: the parent cancelled, the child untouched.
+    const children = (engine as unknown as { childRuns: { cancelChildren: () => Promise<void> } }).childRuns;
+    children.cancelChildren = async () => undefined;
+    const { runId } = await engine.trigger('parent/napper');
+    const parked = await waitUntil(async () => {
+      const run = await engine.getRun(runId);
+      return run?.steps[0]?.status === 'waiting' ? run : undefined;
+    }, 'the parent to wait');
+    const kidId = parked.steps[0].childRunId!;
+    await waitUntil(async () => (await engine.getRun(kidId))?.status === 'sleeping', 'the child to nap');
+    await engine.cancel(runId);
+    const kid = await engine.waitForRun(kidId, { timeout: '5s' });
+    expect(kid.status).toBe('cancelled');
+    expect(kid.error).toEqual({ name: 'RunCancelledError', message: `Parent run "${runId}" was cancelled.` });
+    expect(afterRan).toBe(false);
+  });
 });
