@@ -25,6 +25,13 @@ const MAX_ROUNDS = 100_000;
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
+/**
+ * How long (wall time) the harness waits for executions under way before it
+ * calls them stuck: the virtual clock cannot move while a step runs, so a step
+ * waiting for something that never comes would hang the test silently.
+ */
+const STALL_MS = 10_000;
+
 /** Lets every promise chain that can move now move (a macrotask turn drains the microtask queue). */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -138,12 +145,29 @@ export class GoTickTestHarness implements GoTickApi {
       await turn();
       if (this.backend.clock.fireDue() > 0) continue;
       if (queue?.busy()) {
-        await queue.idle();
+        await this.idleOrStalled();
         continue;
       }
       return;
     }
     throw new GoTickError(`runUntilIdle: still busy after ${MAX_ROUNDS} rounds; a flow seems to loop without end (a sleep of 0 in a loop?).`);
+  }
+
+  private async idleOrStalled(): Promise<void> {
+    const queue = this.backend.queue!;
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<true>((resolve) => (timer = setTimeout(() => resolve(true), STALL_MS)));
+    try {
+      if ((await Promise.race([queue.idle(), stalled])) !== true) return;
+    } finally {
+      clearTimeout(timer);
+    }
+    const runs = queue.activeRuns();
+    const steps = await Promise.all(runs.map(async (runId) => (await this.engine.getRun(runId))?.steps.at(-1)?.key ?? '(no step yet)'));
+    throw new GoTickError(
+      `The engine is still busy after ${STALL_MS / 1000} s of wall time: ${runs.map((runId, i) => `run "${runId}" (last recorded step "${steps[i]}")`).join(', ')}. ` +
+        'The virtual clock cannot move while a step runs: give the step a timeout, or mock it (mockStep) or the service it waits on.',
+    );
   }
 
   /**

@@ -95,9 +95,9 @@ export class MemoryRunQueue implements RunQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Every job in the queue (for the harness's view of what is pending). */
-  pending(): ReadonlyArray<{ id: string; runId: string; dueAt: number; state: string }> {
-    return [...this.jobs.values()];
+  /** Runs whose executions are under way now. */
+  activeRuns(): string[] {
+    return [...this.jobs.values()].filter((job) => job.state === 'active').map((job) => job.runId);
   }
 
   private add(job: Omit<Job, 'state'>): void {
