@@ -27,6 +27,7 @@ export class MemoryRunQueue implements RunQueue {
   private active = 0;
   private pumping = false;
   private stopped = false;
+  private closed = false;
   private resumes = 0;
   private idleWaiters: Array<() => void> = [];
 
@@ -77,6 +78,7 @@ export class MemoryRunQueue implements RunQueue {
 
   async close(): Promise<void> {
     this.stopped = true;
+    this.closed = true;
     for (const job of this.jobs.values()) job.timer?.cancel();
     this.jobs.clear();
     this.waiting.resume.length = 0;
@@ -101,7 +103,7 @@ export class MemoryRunQueue implements RunQueue {
   }
 
   private add(job: Omit<Job, 'state'>): void {
-    if (this.stopped && this.process === undefined) return;
+    if (this.closed) return;
     if (this.jobs.has(job.id)) return;
     const entry: Job = { ...job, state: 'delayed' };
     this.jobs.set(entry.id, entry);
