@@ -84,8 +84,10 @@ describe('GoTickTestingModule', () => {
     }
   });
 
-  it('each module gets its own backend and clock', async () => {
-    const [a, b] = await Promise.all([compile(), compile()]);
+  it('each compiled module gets its own backend and clock, also from one reused forRoot()', async () => {
+    const shared = GoTickTestingModule.forRoot({ logLevel: 'silent' });
+    const compileShared = () => Test.createTestingModule({ imports: [shared], providers: [GreetFlows, Greeter] }).compile();
+    const [a, b] = await Promise.all([compileShared(), compileShared()]);
     await Promise.all([a.init(), b.init()]);
     try {
       const ga = a.get(GoTickTestHarness);
@@ -96,6 +98,28 @@ describe('GoTickTestingModule', () => {
       expect(gb.now()).toBeLessThan(ga.now());
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('mounts the REST routes with `http`, over a real socket, on the memory backend', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [GoTickTestingModule.forRoot({ logLevel: 'silent', http: { path: 'gotick', token: 'secret' } })],
+      providers: [GreetFlows, Greeter],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const base = `${await app.getUrl()}/gotick`;
+      const headers = { authorization: 'Bearer secret', 'content-type': 'application/json' };
+      const created = await fetch(`${base}/flows/kit%2Fgreet/runs`, { method: 'POST', headers, body: JSON.stringify({ input: { name: 'Eve' } }) });
+      expect(created.status).toBe(201);
+      const { runId } = (await created.json()) as { runId: string };
+      await app.get(GoTickTestHarness).advance('1d');
+      const run = await fetch(`${base}/runs/${runId}`, { headers });
+      expect(await run.json()).toMatchObject({ runId, status: 'completed', output: 'hello Eve' });
+      expect((await fetch(`${base}/runs/${runId}`)).status).toBe(401);
+    } finally {
+      await app.close();
     }
   });
 });
