@@ -50,6 +50,7 @@ export class MemoryRunStore implements RunStore {
   }
 
   async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string }): Promise<boolean> {
+    // Without a request id, one no stored run carries: the sequence moves on with every run created.
     return this.createOne(run, run.request ?? `m${this.sequence}`);
   }
 
