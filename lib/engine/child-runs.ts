@@ -1,6 +1,7 @@
 import { RunNotFoundError } from '../common/errors';
 import type { Duration } from '../common/duration';
 import { isFinished } from '../common/run-status';
+import type { Clock } from './clock';
 import type { EngineLogger } from './flow-definition';
 import type { ParentLink, RunEnding, RunQueue, RunStore } from './ports';
 import { TIMER_GRACE_MS } from './redis/run-store';
@@ -22,7 +23,7 @@ export function parentCancelledReason(parentRunId: string): string {
  */
 export class ChildRunService implements ChildRuns {
   constructor(
-    private readonly deps: { creator: RunCreator; store: RunStore; queue: RunQueue; logger: EngineLogger },
+    private readonly deps: { creator: RunCreator; store: RunStore; queue: RunQueue; logger: EngineLogger; clock: Clock },
   ) {}
 
   start(flowId: string, input: unknown, child: { runId: string; timeout?: Duration; capMs?: number; parent: ParentLink }): Promise<{ created: boolean }> {
@@ -56,13 +57,13 @@ export class ChildRunService implements ChildRuns {
    * child's end then fails instead, the parent only wakes once for nothing.
    */
   async armParent(parentRunId: string): Promise<void> {
-    await this.deps.store.setTimer(parentRunId, Date.now() + TIMER_GRACE_MS).catch(() => undefined);
+    await this.deps.store.setTimer(parentRunId, this.deps.clock.now() + TIMER_GRACE_MS).catch(() => undefined);
   }
 
   /** Wakes the parent now, in the resume lane (ahead of new runs), on whichever node takes it. */
   async wakeParent(parentRunId: string): Promise<void> {
     const { store, queue } = this.deps;
-    const now = Date.now();
+    const now = this.deps.clock.now();
     // As a signal wakes a run: the job's id is recorded with the run first, so the reconciler sees it waiting in a backlog.
     const jobId = queue.resumeJobId(parentRunId);
     await Promise.all([store.setTimer(parentRunId, now + TIMER_GRACE_MS), store.setResumeJob(parentRunId, jobId)]);

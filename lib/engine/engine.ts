@@ -16,6 +16,7 @@ import {
   type TriggerResult,
   type WaitForRunOptions,
 } from '../common/types';
+import type { EngineBackend } from './backend';
 import { BullmqRunQueue } from './bullmq/run-queue';
 import type { EngineLogger, FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
@@ -83,7 +84,7 @@ export class GoTickEngine implements GoTickApi {
       throw new FlowDefinitionError(`Flow id "${flow.id}" is registered twice. Each @Flow id must be unique in the app.`);
     }
     checkedTimeout(flow.options?.defaults?.timeout, `defaults.timeout of flow "${flow.id}"`);
-    this.flows.set(flow.id, flow);
+    this.flows.set(flow.id, this.options.backend?.wrapFlow?.(flow) ?? flow);
   }
 
   /** Ids of the registered flows, sorted. */
@@ -95,6 +96,7 @@ export class GoTickEngine implements GoTickApi {
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     this.state = 'starting';
+    if (this.options.backend) return this.startOn(this.options.backend);
     const { connection } = this.options;
     const settings = this.settings;
     const where = describeConnection(connection);
@@ -127,7 +129,7 @@ export class GoTickEngine implements GoTickApi {
       // Runs are created on the producer's connection, so the job add can follow on the same socket (see RunCreator.trigger).
       const creator = new RedisRunStore(producer, settings.prefix, settings.retentionMs, isCluster(connection));
       this.runCreator = new RunCreator({ creator, store, queue, flows: this.flows, settings });
-      this.childRuns = new ChildRunService({ creator: this.runCreator, store, queue, logger: settings.logger });
+      this.childRuns = new ChildRunService({ creator: this.runCreator, store, queue, logger: settings.logger, clock: settings.clock });
       const worker = this.options.worker !== false;
       // One subscriber connection per worker node hears every cancel nudge; producers only publish.
       const subscriber = worker ? this.track(createClient(connection, { maxRetriesPerRequest: null })) : undefined;
@@ -171,6 +173,30 @@ export class GoTickEngine implements GoTickApi {
       await this.close();
       throw err;
     }
+  }
+
+  /**
+   * start() on a backend other than Redis (the testing kit's memory): the same
+   * wiring, with no connections, reconciler or index sweeper (the backend
+   * loses no jobs and expires records itself).
+   */
+  private async startOn(backend: EngineBackend): Promise<void> {
+    const settings = this.settings;
+    const ports = backend.open(settings);
+    const { store, queue } = ports;
+    this.store = store;
+    this.queue = queue;
+    this.runEnds = ports.runEnds;
+    const onCancelled = (runId: string, wakeParent?: string) => this.runCancelled(runId, wakeParent);
+    this.runCreator = new RunCreator({ creator: store, store, queue, flows: this.flows, settings });
+    this.childRuns = new ChildRunService({ creator: this.runCreator, store, queue, logger: settings.logger, clock: settings.clock });
+    this.runControl = new RunControl({ store, queue, mailbox: ports.mailbox, retries: ports.retries, nudges: ports.nudges, flows: this.flows, settings, onCancelled });
+    if (this.options.worker !== false) {
+      const executor = (this.executor = new RunExecutor({ store, queue, mailbox: ports.mailbox, flows: this.flows, ...settings, onCancelled, children: this.childRuns }));
+      await ports.nudges.listen((runId, reason) => executor.nudge(runId, reason));
+      await queue.startWorker((runId, request) => executor.execute(runId, request));
+    }
+    this.state = 'started';
   }
 
   /**

@@ -1,7 +1,6 @@
 import { decode, encode } from '../codec';
 import { errorInfo } from '../error-info';
 import { ChildFlowFailedError, FlowTimeoutError, RunCancelledError, StepFailedError, UnknownFlowError } from '../../common/errors';
-import { setLongTimeout } from '../../common/timers';
 import { CancelRequestedError, LeaseLostError } from '../errors';
 import { Execution, type ExecutionSettings } from './execution';
 import { Lease } from './lease';
@@ -16,7 +15,7 @@ import { iso } from '../run-view';
 import type { ResolvedOptions } from '../options';
 import { parentCancelledReason, type ChildRunService } from '../child-runs';
 
-export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'timeout' | 'maxPayloadBytes' | 'logger' | 'unknownFlowGraceMs'> {
+export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'timeout' | 'maxPayloadBytes' | 'logger' | 'unknownFlowGraceMs' | 'clock'> {
   store: RunStore;
   queue: RunQueue;
   mailbox: MailboxStore;
@@ -88,7 +87,7 @@ export class RunExecutor {
   }
 
   async execute(runId: string, request?: string): Promise<void> {
-    const { store, queue, leaseMs, logger } = this.settings;
+    const { store, queue, leaseMs, logger, clock } = this.settings;
     const lease = new Lease(runId, store, leaseMs, this.settings.mailbox);
     const claim = await lease.claim(request);
     if (claim.kind === 'missing') {
@@ -98,7 +97,7 @@ export class RunExecutor {
     if (claim.kind === 'finished' || claim.kind === 'spare') return;
     if (claim.kind === 'busy') {
       // Another execution holds the run; look again when its lease would run out.
-      await queue.enqueueResume(runId, Date.now() + claim.retryInMs + 1);
+      await queue.enqueueResume(runId, clock.now() + claim.retryInMs + 1);
       return;
     }
     const flow = this.settings.flows.get(claim.run.flowId);
@@ -139,6 +138,7 @@ export class RunExecutor {
       backoff: defaults?.backoff ?? this.settings.backoff,
       timeout: defaults?.timeout ?? this.settings.timeout,
       maxPayloadBytes: this.settings.maxPayloadBytes,
+      clock,
       onStepError: (failure) => {
         this.log.attemptFailed(hookRun, failure.stepKey!, failure.attempt!, failure.error);
         return runHooks(logger, 'OnFlowError', flow.hooks?.onError, hookRun, failure);
@@ -155,7 +155,7 @@ export class RunExecutor {
     }, ctx.inFlight);
     // The whole-run deadline, a timer per execution (not per step).
     const deadline = claim.run.deadline;
-    const deadlineTimer = deadline === undefined ? undefined : setLongTimeout(() => void ctx.stop(timeoutOf(claim.run)), deadline - Date.now());
+    const deadlineTimer = deadline === undefined ? undefined : clock.setTimer(() => void ctx.stop(timeoutOf(claim.run)), deadline - clock.now());
     try {
       const outcome = await Promise.race<Outcome | undefined>([
         Promise.resolve()
@@ -191,7 +191,7 @@ export class RunExecutor {
   private async withoutFlow(lease: Lease, run: RunRecord, stop: 'cancelled' | 'timeout' | undefined): Promise<void> {
     const { logger, queue, unknownFlowGraceMs } = this.settings;
     const ref = { runId: run.runId, flowId: run.flowId };
-    const now = Date.now();
+    const now = this.settings.clock.now();
     let ending: Extract<RunOutcome, { error: unknown }> | undefined;
     if (stop === 'cancelled') {
       ending = { status: 'cancelled', error: cancelledErrorInfo(run.runId, run.cancelRequested ?? '') };
@@ -253,7 +253,7 @@ export class RunExecutor {
     if (interrupt?.kind === 'released') {
       const jobId = this.settings.queue.resumeJobId(ctx.runId);
       await ctx.lease.release(jobId, ctx.rewinds?.());
-      await this.settings.queue.enqueueResumeJob(ctx.runId, Date.now(), jobId);
+      await this.settings.queue.enqueueResumeJob(ctx.runId, this.settings.clock.now(), jobId);
       return;
     }
     if (interrupt?.kind === 'cancelled') return this.cancelled(ctx, flow, interrupt.reason);
@@ -270,7 +270,7 @@ export class RunExecutor {
       const signalled =
         (interrupt.signals !== undefined && (await this.settings.mailbox.holdsAny(ctx.runId, interrupt.signals))) ||
         (interrupt.children !== undefined && (await this.settings.children!.anyEnded(interrupt.children)));
-      await this.settings.queue.enqueueResumeJob(ctx.runId, signalled ? Date.now() : wakeAt, jobId);
+      await this.settings.queue.enqueueResumeJob(ctx.runId, signalled ? this.settings.clock.now() : wakeAt, jobId);
       return;
     }
     if (interrupt?.kind === 'fatal') return this.fail(ctx, flow, interrupt.error, interrupt.stepKey);

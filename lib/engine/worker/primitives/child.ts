@@ -26,7 +26,7 @@ export interface ChildRuns {
 }
 
 /** What the child primitive needs of the execution it runs in. */
-export interface ChildHost extends Pick<SignalWaitHost, 'stopped' | 'known' | 'seqOf' | 'track' | 'stop' | 'parked'> {
+export interface ChildHost extends Pick<SignalWaitHost, 'now' | 'stopped' | 'known' | 'seqOf' | 'track' | 'stop' | 'parked'> {
   readonly runId: string;
   /** The parent's whole-run deadline, which caps its child's timeout. */
   readonly deadline?: number;
@@ -68,7 +68,7 @@ export async function runChild(
   }
   const seq = host.seqOf(key);
   const childRunId = known?.childRunId ?? childRunIdOf(host.runId, key);
-  const now = Date.now();
+  const now = host.now();
   if (!known) {
     // The child's record is deferred in the same tracked piece as its creation, and the runner waits for that
     // piece before its last word, even when a cancel stops the run meanwhile: the cancel's finish then writes
