@@ -101,7 +101,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   private untimedWarning?: (stepKey: string) => void;
   private nextSeq: number;
   private signalInterrupt!: () => void;
-  private signalHost?: SignalWaitHost & ChildHost;
+  private primitiveHost?: SignalWaitHost & ChildHost;
   /** The run's whole-run deadline, which caps a child's timeout. */
   private readonly deadline?: number;
   private readonly clock: Clock;
@@ -215,17 +215,17 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
 
   waitForSignal<T = unknown>(key: string, name: string, options?: WaitForSignalOptions): Promise<ReceivedSignal<T> | null> {
     this.claimKey(key);
-    return waitForSignal<T>((this.signalHost ??= this.hostForPrimitives()), key, name, options);
+    return waitForSignal<T>((this.primitiveHost ??= this.hostForPrimitives()), key, name, options);
   }
 
   child(key: string, flow: string | FlowRef<any, any>, input?: unknown, options?: ChildOptions): Promise<any> {
     this.claimKey(key);
-    return runChild((this.signalHost ??= this.hostForPrimitives()), key, flow, input, options, true);
+    return runChild((this.primitiveHost ??= this.hostForPrimitives()), key, flow, input, options, true);
   }
 
   startChild(key: string, flow: string | FlowRef<any, any>, input?: unknown): Promise<string> {
     this.claimKey(key);
-    return runChild((this.signalHost ??= this.hostForPrimitives()), key, flow, input, undefined, false) as Promise<string>;
+    return runChild((this.primitiveHost ??= this.hostForPrimitives()), key, flow, input, undefined, false) as Promise<string>;
   }
 
   // ---- for the runner ----------------------------------------------------

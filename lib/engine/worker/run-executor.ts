@@ -21,8 +21,8 @@ export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | '
   mailbox: MailboxStore;
   flows: ReadonlyMap<string, FlowDefinition>;
   /**
-   * Told after this node ended a run cancelled (hooks done). Where cancelling
-   * a run's children will hook in once child runs exist.
+   * Told after this node ended a run cancelled (hooks done): the engine
+   * cancels the run's unfinished children from there.
    */
   onCancelled?: (runId: string) => void;
   /** Child runs: started by ctx.child / ctx.startChild; a child's end wakes the parent waiting for it. */
