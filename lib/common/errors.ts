@@ -248,11 +248,11 @@ export class ChildFlowFailedError extends GoTickError {
     /** The parent's step that started the child. */
     readonly stepKey: string,
     readonly childRunId: string,
-    /** How the child ended (`failed` or `cancelled`). */
+    /** How the child ended: `failed` or `cancelled` (`missing`: its record expired or was deleted before the parent read it). */
     readonly childStatus: string,
     /** The child's own error: name and message (e.g. FlowTimeoutError, RunCancelledError). */
     readonly childError: { name: string; message: string },
   ) {
-    super(`Child run "${childRunId}" (step "${stepKey}") ended ${childStatus}: ${childError.name}: ${childError.message}`);
+    super(`Child run "${childRunId}" (step "${stepKey}") ${childStatus === 'missing' ? 'is gone' : `ended ${childStatus}`}: ${childError.name}: ${childError.message}`);
   }
 }
