@@ -525,4 +525,31 @@ describe('child flows on a real Redis', () => {
     expect(kid.error).toEqual({ name: 'RunCancelledError', message: `Parent run "${runId}" was cancelled.` });
     expect(afterRan).toBe(false);
   });
+
+  it('a cancel sent from a trigger-only node cascades through the worker node running the children', async () => {
+    const reached: string[] = [];
+    const flows = (): FlowDefinition[] => [
+      {
+        id: 'far/leaf',
+        handler: async (ctx: FlowContext) => {
+          await ctx.task('held', (task) => {
+            reached.push(ctx.runId);
+            return new Promise<void>((resolve) => task.signal.addEventListener('abort', () => resolve(), { once: true }));
+          }, { timeout: '1m' });
+        },
+      },
+      { id: 'far/middle', handler: async (ctx: FlowContext) => ctx.child('leaf', 'far/leaf') },
+      { id: 'far/top', handler: async (ctx: FlowContext) => ctx.child('middle', 'far/middle') },
+    ];
+    const caller = await env.harness.start(flows(), { prefix: 'far', worker: false });
+    await env.harness.start(flows(), { prefix: 'far' });
+    const { runId } = await caller.trigger('far/top');
+    await waitUntil(() => reached.length === 1, 'the leaf to run');
+    const leaf = (await caller.getRun(reached[0]))!;
+    await caller.cancel(runId, { reason: 'from afar' });
+    await waitUntil(async () => {
+      const statuses = await Promise.all([leaf.parentRunId!, leaf.runId].map(async (id) => (await caller.getRun(id))!.status));
+      return statuses.every((s) => s === 'cancelled');
+    }, 'the middle and the leaf to be cancelled', 2000);
+  });
 });
