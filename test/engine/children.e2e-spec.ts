@@ -552,4 +552,28 @@ describe('child flows on a real Redis', () => {
       return statuses.every((s) => s === 'cancelled');
     }, 'the middle and the leaf to be cancelled', 2000);
   });
+
+  it('children awaited in parallel: the parent parks once, wakes as each ends, and gets every output', async () => {
+    const engine = await env.harness.start([
+      { id: 'kid/echo', handler: async (ctx: FlowContext<{ v: string; go?: boolean }>) => (ctx.input.go ? ctx.input.v : (await ctx.waitForSignal<string>('go', 'go'))!.payload) },
+      {
+        id: 'parent/fan-out',
+        handler: async (ctx: FlowContext) =>
+          Promise.all([ctx.child<string>('a', 'kid/echo', { v: 'a', go: true }), ctx.child<string>('b', 'kid/echo', { v: 'b' }), ctx.child<string>('c', 'kid/echo', { v: 'c' })]),
+      },
+    ]);
+    const { runId } = await engine.trigger('parent/fan-out');
+    const parked = await waitUntil(async () => {
+      const run = await engine.getRun(runId);
+      return run?.steps.length === 3 && run.status === 'sleeping' ? run : undefined;
+    }, 'the parent to park on its children');
+    const [, b, c] = parked.steps.map((s) => s.childRunId!);
+    for (const id of [b, c]) await waitUntil(async () => (await engine.getRun(id))?.steps[0]?.status === 'waiting', `child ${id} to wait`);
+    await engine.signal(b, 'go', 'B');
+    await waitUntil(async () => (await engine.getRun(runId))?.steps.find((s) => s.key === 'b')?.status === 'completed', 'step b to complete');
+    expect((await engine.getRun(runId))!.status).toBe('sleeping');
+    await engine.signal(c, 'go', 'C');
+    const run = await engine.waitForRun(runId, { timeout: '5s' });
+    expect(run.output).toEqual(['a', 'B', 'C']);
+  });
 });
