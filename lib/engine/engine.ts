@@ -37,6 +37,8 @@ import { toRunSummary, toRunView } from './run-view';
 import { waitUntilEnded } from './run-waiter';
 import { shutDown } from './shutdown';
 import { RunExecutor } from './worker/run-executor';
+import { buildObservers, type Observers } from './observe/observers';
+import type { MetricsRegistry } from './observe/metrics';
 
 const MAX_LIST_LIMIT = 200;
 
@@ -59,15 +61,23 @@ export class GoTickEngine implements GoTickApi {
   private sweeper?: IndexSweeper;
   private reconciler?: Reconciler;
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
+  private readonly observers: Observers;
+  private unwatchQueue?: () => void;
 
   constructor(private readonly options: GoTickEngineOptions = {}) {
     this.settings = resolveOptions(options);
+    this.observers = buildObservers(this.settings);
     this.watch = new ConnectionWatch(describeConnection(options.connection), this.settings.logger);
   }
 
   /** The engine's logger behind its logLevel: whatever wraps the engine logs through it too, so one option filters all. */
   get logger(): EngineLogger {
     return this.settings.logger;
+  }
+
+  /** The prom-client registry GoTick's metrics are in (the `metrics` option), or undefined when metrics are off. */
+  get metricsRegistry(): MetricsRegistry | undefined {
+    return this.observers.metrics?.registry;
   }
 
   /** Adds a flow. Must happen before start(). */
@@ -124,7 +134,8 @@ export class GoTickEngine implements GoTickApi {
       this.queue = queue;
       // Runs are created on the producer's connection, so the job add can follow on the same socket (see RunCreator.trigger).
       const creator = new RedisRunStore(producer, settings.prefix, settings.retentionMs, isCluster(connection));
-      this.runCreator = new RunCreator({ creator, store, queue, flows: this.flows, settings });
+      this.runCreator = new RunCreator({ creator, store, queue, flows: this.flows, settings, traceTrigger: this.observers.traceTrigger });
+      this.unwatchQueue = this.observers.metrics?.watchQueue(() => queue.jobCounts());
       const worker = this.options.worker !== false;
       // One subscriber connection per worker node hears every cancel nudge; producers only publish.
       const subscriber = worker ? this.track(createClient(connection, { maxRetriesPerRequest: null })) : undefined;
@@ -154,6 +165,9 @@ export class GoTickEngine implements GoTickApi {
           flows: this.flows,
           ...settings,
           onCancelled: (runId) => this.runCancelled(runId),
+          interceptRun: this.observers.interceptRun,
+          interceptStep: this.observers.interceptStep,
+          tracing: settings.tracing,
         }));
         await nudges.listen((runId, reason) => executor.nudge(runId, reason));
         await queue.startWorker((runId, request) => executor.execute(runId, request));
@@ -268,6 +282,7 @@ export class GoTickEngine implements GoTickApi {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.unwatchQueue?.();
     this.sweeper?.stop();
     this.reconciler?.stop();
     await shutDown({ queue: this.queue, executor: this.executor, clients: this.clients, watch: this.watch, shutdownTimeoutMs: this.settings.shutdownTimeoutMs });
