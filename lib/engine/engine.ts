@@ -20,7 +20,7 @@ import { BullmqRunQueue } from './bullmq/run-queue';
 import type { EngineLogger, FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
-import { checkedTimeout, resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
+import { checkedTimeout, checkInterceptors, resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
 import type { RunEnds, RunQueue, RunStore } from './ports';
 import { RedisCancelNudges } from './redis/cancel-nudges';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
@@ -37,7 +37,8 @@ import { toRunSummary, toRunView } from './run-view';
 import { waitUntilEnded } from './run-waiter';
 import { shutDown } from './shutdown';
 import { RunExecutor } from './worker/run-executor';
-import { buildObservers, type Observers } from './observe/observers';
+import { buildObservers, composeChains, type Observers } from './observe/observers';
+import type { GoTickInterceptor } from '../common/interceptors';
 import type { MetricsRegistry } from './observe/metrics';
 
 const MAX_LIST_LIMIT = 200;
@@ -78,6 +79,16 @@ export class GoTickEngine implements GoTickApi {
   /** The prom-client registry GoTick's metrics are in (the `metrics` option), or undefined when metrics are off. */
   get metricsRegistry(): MetricsRegistry | undefined {
     return this.observers.metrics?.registry;
+  }
+
+  /**
+   * Adds interceptors after those of the `interceptors` option (the Nest
+   * module adds its injected ones here, once the app's providers exist).
+   * Must happen before start().
+   */
+  intercept(...interceptors: GoTickInterceptor[]): void {
+    if (this.state !== 'new') throw new GoTickError('Interceptors added after start(); add every interceptor first.');
+    this.settings.interceptors.push(...checkInterceptors(interceptors));
   }
 
   /** Adds a flow. Must happen before start(). */
@@ -158,6 +169,7 @@ export class GoTickEngine implements GoTickApi {
           createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: false }),
         );
         await connectOrExplain(workerClient, where, settings.connectTimeoutMs);
+        const chains = composeChains(this.observers, settings.interceptors);
         const executor = (this.executor = new RunExecutor({
           store: new RedisRunStore(workerClient, settings.prefix, settings.retentionMs, isCluster(connection)),
           queue,
@@ -165,8 +177,8 @@ export class GoTickEngine implements GoTickApi {
           flows: this.flows,
           ...settings,
           onCancelled: (runId) => this.runCancelled(runId),
-          interceptRun: this.observers.interceptRun,
-          interceptStep: this.observers.interceptStep,
+          interceptRun: chains.interceptRun,
+          interceptStep: chains.interceptStep,
           tracing: settings.tracing,
         }));
         await nudges.listen((runId, reason) => executor.nudge(runId, reason));

@@ -162,7 +162,7 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
     timeout: checkedTimeout(defaults.timeout, 'defaults.timeout'),
     logger: leveledLogger(loggerOption(options.logger) ?? silentLogger, logLevel),
     unknownFlowGraceMs: durationOption(options.unknownFlowGrace, '10m', 'unknownFlowGrace', 0),
-    interceptors: interceptorsOption(options.interceptors),
+    interceptors: options.interceptors === undefined ? [] : checkInterceptors(options.interceptors),
     tracing: booleanOption(options.tracing, 'tracing'),
     metrics: metricsOption(options.metrics),
   };
@@ -224,8 +224,8 @@ function loggerOption(logger: EngineLogger | undefined): EngineLogger | undefine
   return logger;
 }
 
-function interceptorsOption(value: unknown): GoTickInterceptor[] {
-  if (value === undefined) return [];
+/** Interceptors, checked: each has interceptRun and/or interceptStep, and nothing else by those names. */
+export function checkInterceptors(value: unknown): GoTickInterceptor[] {
   if (!Array.isArray(value)) throw new GoTickConfigError(`Invalid interceptors ${typeof value}: an array of { interceptRun?, interceptStep? } objects.`);
   value.forEach((interceptor: unknown, i) => {
     const methods = interceptor !== null && typeof interceptor === 'object' ? (interceptor as Record<string, unknown>) : {};
