@@ -160,6 +160,7 @@ export class GoTickEngine implements GoTickApi {
         flows: this.flows,
         settings,
         onCancelled: (runId) => this.runCancelled(runId),
+        onParkedRunCancelled: this.observers.metrics?.parkedRunCancelled,
       });
       if (worker) {
         // Executions write through a client of their own without commandTimeout: after a step

@@ -127,7 +127,7 @@ describe('Prometheus metrics (metrics option) and Nest interceptors', () => {
     await waitUntil(async () => (await sample('gotick_runs_finished_total', { flow: 'shop/checkout', status: 'completed' })) === 3, 'three checkouts counted');
     await waitUntil(async () => (await sample('gotick_runs_finished_total', { flow: 'shop/refuse', status: 'failed' })) === 1, 'the refused run counted');
     // Not yet due: a job the queue gauge must find delayed.
-    await ticks.trigger('shop/checkout', undefined, { delay: '1h' });
+    const later = await ticks.trigger('shop/checkout', undefined, { delay: '1h' });
 
     expect(await sample('gotick_runs_started_total', { flow: 'shop/checkout' })).toBe(3);
     expect(await sample('gotick_runs_started_total', { flow: 'shop/refuse' })).toBe(1);
@@ -150,9 +150,14 @@ describe('Prometheus metrics (metrics option) and Nest interceptors', () => {
     expect(await sample('gotick_queue_jobs', { state: 'active' })).toBe(0);
     expect(await sample('gotick_queue_jobs', { state: 'failed' })).toBe(0);
 
+    // Cancelled while queued: no execution ends it, and it is counted all the same.
+    await ticks.cancel(later.runId);
+    expect(await sample('gotick_runs_finished_total', { flow: 'shop/checkout', status: 'cancelled' })).toBe(1);
+    expect(await sample('gotick_runs_started_total', { flow: 'shop/checkout' })).toBe(3);
+
     // Labels stay bounded: no run id in any series.
     const text = await registry.metrics();
-    for (const { runId } of [...checkouts, refused]) expect(text).not.toContain(runId);
+    for (const { runId } of [...checkouts, refused, later]) expect(text).not.toContain(runId);
     const labelNames = new Set((await registry.getMetricsAsJSON()).flatMap((m) => m.values.flatMap((v) => Object.keys(v.labels))));
     expect([...labelNames].sort()).toEqual(['flow', 'kind', 'le', 'outcome', 'state', 'status']);
   });
@@ -170,7 +175,7 @@ describe('Prometheus metrics (metrics option) and Nest interceptors', () => {
     const body = await response.text();
     expect(body).toContain('# TYPE gotick_runs_finished_total counter');
     expect(body).toContain('gotick_runs_finished_total{flow="shop/checkout",status="completed"} 3');
-    expect(body).toContain('gotick_queue_jobs{state="delayed"} 1');
+    expect(body).toMatch(/^gotick_queue_jobs\{state="delayed"\} \d+$/m);
     expect(body).toContain('app_requests_total 5');
   });
 

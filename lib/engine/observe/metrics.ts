@@ -122,6 +122,14 @@ export class GoTickMetrics {
     this.interceptor = { interceptRun: (info, next) => this.run(info, next), interceptStep: (info, next) => this.step(info, next) };
   }
 
+  /**
+   * A queued or sleeping run cancelled by cancel(): it ends without an
+   * execution, so only the finished count sees it (it has no duration to observe).
+   */
+  readonly parkedRunCancelled = (flowId: string): void => {
+    this.set.runsFinished.inc({ flow: flowId, status: 'cancelled' });
+  };
+
   /** Reports `counts` as gotick_queue_jobs until the returned function is called (at close). */
   watchQueue(counts: QueueCounts): () => void {
     this.set.queues.add(counts);

@@ -1,4 +1,10 @@
-import type { SpanContext } from '@opentelemetry/api';
+/** An OpenTelemetry SpanContext, structurally (this file needs nothing else of @opentelemetry/api). */
+export interface SpanContext {
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+  isRemote?: boolean;
+}
 
 // W3C Trace Context, version 00: 00-<32 hex trace id>-<16 hex span id>-<2 hex flags>.
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
