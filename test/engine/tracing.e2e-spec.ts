@@ -1,6 +1,6 @@
 import { SpanKind, trace } from '@opentelemetry/api';
 import { GoTickEngine, NonRetriableError, type FlowContext } from '../../lib/engine';
-import { WORKER_FLOWS, spansKey, startWorkerProcess, useWorkerProcesses } from '../support/child-worker';
+import { WORKER_FLOWS, spansKey, startWorkerProcess, takeEvents, useWorkerProcesses } from '../support/child-worker';
 import { installTracing, type SpanRecord } from '../support/tracing-sdk';
 import { waitUntil } from '../support/wait-until';
 
@@ -93,6 +93,35 @@ describe('OpenTelemetry tracing (tracing: true), with the SDK exporting to memor
     expect(second.links).toEqual([{ traceId: first.traceId, spanId: first.spanId, attributes: { 'gotick.link': 'previous_execution' } }]);
     // The trigger's context is what the run stores (W3C traceparent, sampled).
     expect(await env.redis.client.hget(runKey(env.prefix, runId), 'traceparent')).toBe(`00-${trigger.traceId}-${trigger.spanId}-01`);
+  });
+
+  it('links the execution that takes over from a SIGKILLed node to the span that node recorded, in the same trace', async () => {
+    const producer = await engine([{ id: WORKER_FLOWS.checkout, handler: () => undefined }], false);
+    const { runId } = await producer.trigger(WORKER_FLOWS.checkout);
+    const trigger = only(sdk.records(), `gotick.trigger ${WORKER_FLOWS.checkout}`);
+    // Node A dies in the middle of "charge": its spans die with it, but its execution's context was stored with the run.
+    const nodeA = await startWorkerProcess({ url: env.redis.url, prefix: env.prefix, name: 'node-a', tracing: true, hangOn: ['charge'] });
+    await takeEvents(env.blocking, env.prefix, (event) => event.runId === runId && event.key === 'charge', 1);
+    // Its heartbeat marks the attempt running, so the takeover counts it as lost: the next is attempt 2.
+    await waitUntil(async () => (await producer.getRun(runId))?.steps.find((step) => step.key === 'charge')?.status === 'running', 'charge marked running');
+    const recorded = await env.redis.client.hget(runKey(env.prefix, runId), 'lastTrace');
+    expect(recorded).toMatch(new RegExp(`^00-${trigger.traceId}-[0-9a-f]{16}-01$`));
+    await nodeA.kill();
+
+    const nodeB = await startWorkerProcess({ url: env.redis.url, prefix: env.prefix, name: 'node-b', tracing: true });
+    const run = await producer.waitForRun(runId, { timeout: '20s' });
+    expect(run.status).toBe('completed');
+    await nodeB.stop();
+
+    const spans = (await env.redis.client.lrange(spansKey(env.prefix), 0, -1)).map((row) => JSON.parse(row) as SpanRecord);
+    const takeover = only(spans, `gotick.run ${WORKER_FLOWS.checkout}`);
+    expect(takeover).toEqual(expect.objectContaining({ process: 'node-b', traceId: trigger.traceId, parentSpanId: trigger.spanId }));
+    expect(takeover.attributes['gotick.execution']).toBe(2);
+    expect(takeover.links).toEqual([{ traceId: trigger.traceId, spanId: recorded!.split('-')[2], attributes: { 'gotick.link': 'previous_execution' } }]);
+    // The step that was in flight on node A is attempted again on node B, inside the new execution's span.
+    const charge = only(spans, 'gotick.step charge');
+    expect(charge.parentSpanId).toBe(takeover.spanId);
+    expect(charge.attributes['gotick.step.attempt']).toBe(2);
   });
 
   it('records failed attempts and a failed run as errors (status ERROR, an exception event), without a parent span for a bare trigger', async () => {
