@@ -38,7 +38,7 @@ export class RunCreator {
   async trigger(flowId: string, input: unknown, options: TriggerOptions): Promise<TriggerResult> {
     const run = this.prepareRun(flowId, input, options);
     const trace = this.deps.traceTrigger;
-    return trace === undefined ? this.write(run) : trace(flowId, 1, (traceparent) => this.write({ ...run, traceparent }));
+    return trace === undefined ? this.write(run) : trace(flowId, { runId: run.runId }, (traceparent) => this.write({ ...run, traceparent }));
   }
 
   private async write(run: PreparedRun): Promise<TriggerResult> {

@@ -71,7 +71,7 @@ describe('OpenTelemetry tracing (tracing: true), with the SDK exporting to memor
     expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set([http.traceId]));
     expect([trigger.process, first.process, before.process, second.process, after.process]).toEqual(['test', 'node-a', 'node-a', 'node-b', 'node-b']);
     // request -> trigger -> each execution -> its steps.
-    expect(trigger).toEqual(expect.objectContaining({ kind: 'PRODUCER', parentSpanId: http.spanId, attributes: { 'gotick.flow_id': WORKER_FLOWS.payment } }));
+    expect(trigger).toEqual(expect.objectContaining({ kind: 'PRODUCER', parentSpanId: http.spanId, attributes: { 'gotick.flow_id': WORKER_FLOWS.payment, 'gotick.run_id': runId } }));
     for (const execution of [first, second]) {
       expect(execution.kind).toBe('CONSUMER');
       expect(execution.parentSpanId).toBe(trigger.spanId);

@@ -5,8 +5,11 @@ import { traceOf } from './execution-trace';
 import { optionalPeer } from './optional-peer';
 import { formatTraceparent, parseTraceparent } from './traceparent';
 
-/** Wraps a trigger in its span; `traceparent` is what the run stores (undefined when there is no valid context). */
-export type TriggerTracer = <T>(flowId: string, runs: number, write: (traceparent: string | undefined) => Promise<T>) => Promise<T>;
+/**
+ * Wraps a trigger in its span; `traceparent` is what the run stores (undefined when there is no valid context).
+ * `runId` names the run of a single trigger; a batch has `runs` instead.
+ */
+export type TriggerTracer = <T>(flowId: string, runs: number | { runId: string }, write: (traceparent: string | undefined) => Promise<T>) => Promise<T>;
 
 const TRACER_NAME = 'nestjs-gotick';
 
@@ -35,7 +38,7 @@ export function createTracing(): { interceptor: GoTickInterceptor; traceTrigger:
   const traceTrigger: TriggerTracer = (flowId, runs, write) =>
     tracer().startActiveSpan(
       `gotick.trigger ${flowId}`,
-      { kind: api.SpanKind.PRODUCER, attributes: { 'gotick.flow_id': flowId, ...(runs === 1 ? {} : { 'gotick.runs': runs }) } },
+      { kind: api.SpanKind.PRODUCER, attributes: { 'gotick.flow_id': flowId, ...(typeof runs === 'number' ? { 'gotick.runs': runs } : { 'gotick.run_id': runs.runId }) } },
       async (span) => {
         const context = span.spanContext();
         try {
