@@ -16,6 +16,7 @@ import {
   type TriggerResult,
   type WaitForRunOptions,
 } from '../common/types';
+import type { EngineBackend } from './backend';
 import { BullmqRunQueue } from './bullmq/run-queue';
 import type { EngineLogger, FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
@@ -102,7 +103,7 @@ export class GoTickEngine implements GoTickApi {
       throw new FlowDefinitionError(`Flow id "${flow.id}" is registered twice. Each @Flow id must be unique in the app.`);
     }
     checkedTimeout(flow.options?.defaults?.timeout, `defaults.timeout of flow "${flow.id}"`);
-    this.flows.set(flow.id, flow);
+    this.flows.set(flow.id, this.options.backend?.wrapFlow?.(flow) ?? flow);
   }
 
   /** Ids of the registered flows, sorted. */
@@ -114,6 +115,7 @@ export class GoTickEngine implements GoTickApi {
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     this.state = 'starting';
+    if (this.options.backend) return this.startOn(this.options.backend);
     const { connection } = this.options;
     const settings = this.settings;
     const where = describeConnection(connection);
@@ -194,6 +196,34 @@ export class GoTickEngine implements GoTickApi {
       await this.close();
       throw err;
     }
+  }
+
+  /**
+   * start() on a backend other than Redis (the testing kit's memory): the same
+   * wiring, with no connections, reconciler or index sweeper (the backend
+   * loses no jobs and expires records itself).
+   */
+  private async startOn(backend: EngineBackend): Promise<void> {
+    const settings = this.settings;
+    const ports = backend.open(settings);
+    const { store, queue } = ports;
+    this.store = store;
+    this.queue = queue;
+    this.runEnds = ports.runEnds;
+    const onCancelled = (runId: string) => this.runCancelled(runId);
+    const { traceTrigger, metrics } = this.observers;
+    this.runCreator = new RunCreator({ creator: store, store, queue, flows: this.flows, settings, traceTrigger });
+    this.unwatchQueue = metrics?.watchQueue(() => queue.jobCounts());
+    this.runControl = new RunControl({
+      store, queue, mailbox: ports.mailbox, retries: ports.retries, nudges: ports.nudges, flows: this.flows, settings, onCancelled, onParkedRunCancelled: metrics?.parkedRunCancelled,
+    });
+    if (this.options.worker !== false) {
+      const chains = composeChains(this.observers, settings.interceptors);
+      const executor = (this.executor = new RunExecutor({ store, queue, mailbox: ports.mailbox, flows: this.flows, ...settings, onCancelled, ...chains }));
+      await ports.nudges.listen((runId, reason) => executor.nudge(runId, reason));
+      await queue.startWorker((runId, request) => executor.execute(runId, request));
+    }
+    this.state = 'started';
   }
 
   /**

@@ -2,6 +2,8 @@ import { toMs, type Duration } from '../common/duration';
 import { MAX_TIMER_MS } from '../common/timers';
 import { GoTickConfigError } from '../common/errors';
 import type { Backoff } from '../common/types';
+import type { EngineBackend } from './backend';
+import { systemClock, type Clock } from './clock';
 import type { EngineLogger } from './flow-definition';
 import type { RedisConnection } from './redis/connection';
 import { LOG_LEVELS, leveledLogger, type LogLevel } from './worker/run-log';
@@ -95,6 +97,8 @@ export interface GoTickEngineOptions {
    * prom-client's global registry; `{ registry, prefix }` in yours. Default false.
    */
   metrics?: MetricsOption;
+  /** @internal The testing kit's in-memory backend instead of Redis (use 'nestjs-gotick/testing'). */
+  backend?: EngineBackend;
 }
 
 /** The options with every default applied and every value checked, once, at construction. */
@@ -118,6 +122,8 @@ export interface ResolvedOptions {
   interceptors: GoTickInterceptor[];
   tracing: boolean;
   metrics: Exclude<MetricsOption, true>;
+  /** Where the engine reads the time and arms run timers: the system clock, or a test's virtual one. */
+  clock: Clock;
 }
 
 const silentLogger: EngineLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -165,6 +171,7 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
     interceptors: options.interceptors === undefined ? [] : checkInterceptors(options.interceptors),
     tracing: booleanOption(options.tracing, 'tracing'),
     metrics: metricsOption(options.metrics),
+    clock: options.backend?.clock ?? systemClock,
   };
 }
 

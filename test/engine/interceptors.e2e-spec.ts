@@ -8,6 +8,7 @@ import {
   type StepInterceptInfo,
 } from '../../lib/engine';
 import { useEngines } from '../support/engine-harness';
+import { createTestEngine } from '../../lib/testing';
 
 /** Records every call it wraps, in `log`, as `<name> > what` on the way in and `<name> < what` on the way out. */
 function recorder(name: string, log: string[]): GoTickInterceptor {
@@ -224,6 +225,35 @@ describe('interceptors on a real Redis', () => {
     expect(second.output).toBe('ran too');
     expect(errors).toHaveLength(2);
     expect(errors[1]).toContain('returned without calling next()');
+  });
+
+  it('wraps executions and attempts on the testing kit\'s memory backend too, so an interceptor can be tested without Redis', async () => {
+    const log: string[] = [];
+    const harness = await createTestEngine({
+      flows: [
+        {
+          id: 'kit/nap',
+          handler: async (ctx: FlowContext) => {
+            await ctx.memo('a', () => 1);
+            await ctx.sleep('nap', '1h');
+            await ctx.task('b', () => undefined);
+          },
+        },
+      ],
+      interceptors: [recorder('only', log)],
+    });
+    try {
+      const { runId } = await harness.trigger('kit/nap');
+      await harness.runUntilIdle();
+      await harness.advance('1h');
+      expect((await harness.getRun(runId))!.status).toBe('completed');
+      expect(log).toEqual([
+        'only > run#1', 'only > memo a#1', 'only < a', 'only < run#1 parked',
+        'only > run#2', 'only > task b#1', 'only < b', 'only < run#2 completed',
+      ]);
+    } finally {
+      await harness.close();
+    }
   });
 
   it('names a malformed interceptor at construction', () => {
