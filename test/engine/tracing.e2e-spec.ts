@@ -171,6 +171,23 @@ describe('OpenTelemetry tracing (tracing: true), with the SDK exporting to memor
     expect([...attempts, broken].every((s) => s.parentSpanId === run.spanId)).toBe(true);
   });
 
+  it('traces from an engine built before the app registered its SDK (the order a module import and a late SDK start give)', async () => {
+    sdk.uninstall();
+    const early = new GoTickEngine({ connection: env.redis.url, prefix: env.prefix, tracing: true });
+    early.register({ id: 'traced/early', handler: async (ctx: FlowContext) => ctx.memo('m', () => 1) });
+    engines.push(early);
+    sdk = installTracing('test');
+    await early.start();
+    const { runId } = await early.trigger('traced/early');
+    await early.waitForRun(runId);
+    const spans = await waitUntil((): SpanRecord[] | undefined => {
+      const all = sdk.records();
+      return all.some((s) => s.name === 'gotick.run traced/early') ? all : undefined;
+    }, 'the run span');
+    expect(only(spans, 'gotick.run traced/early').parentSpanId).toBe(only(spans, 'gotick.trigger traced/early').spanId);
+    expect(only(spans, 'gotick.step m').attributes['gotick.run_id']).toBe(runId);
+  });
+
   it('gives triggerMany one producer span that every run of the batch descends from', async () => {
     const worker = await engine([{ id: 'traced/batch', handler: async (ctx: FlowContext) => ctx.memo('m', () => ctx.runId) }], true);
     const results = await worker.triggerMany('traced/batch', [{}, {}, {}]);

@@ -22,8 +22,9 @@ const TRACER_NAME = 'nestjs-gotick';
  */
 export function createTracing(): { interceptor: GoTickInterceptor; traceTrigger: TriggerTracer } {
   const api = optionalPeer<typeof Otel>('@opentelemetry/api', 'tracing');
-  // Looked up per span, not once: the app may register its SDK after the engine is built.
-  const tracer = () => api.trace.getTracer(TRACER_NAME);
+  // Taken once: before the app registers its SDK this is the API's proxy tracer, which finds the SDK once there.
+  const cached = api.trace.getTracer(TRACER_NAME);
+  const tracer = () => cached;
 
   const failed = (span: Otel.Span, error: unknown) => {
     const info = error instanceof Error ? error : new Error(String(error));
