@@ -193,6 +193,45 @@ describe('Prometheus metrics (metrics option) and Nest interceptors', () => {
     expect(app.get(AuditInterceptor).audit).toBe(audit);
   });
 
+  it('counts exactly once per run and per attempt over 200 concurrent runs (no double count across executions)', async () => {
+    const own = new Registry();
+    const engine = new GoTickEngine({ connection: redis.url, prefix: `many${process.pid}`, metrics: { registry: own }, worker: { concurrency: 20 }, defaults: { backoff: 0 } });
+    const tries = new Map<string, number>();
+    engine.register({
+      id: 'many/steps',
+      handler: async (ctx: FlowContext) => {
+        await ctx.memo('a', () => 1);
+        // Every fifth run fails its first attempt of "b" once, then parks 5 ms: a second execution.
+        await ctx.task('b', () => {
+          const n = (tries.get(ctx.runId) ?? 0) + 1;
+          tries.set(ctx.runId, n);
+          if (n === 1 && Number(ctx.runId.slice(2)) % 5 === 0) throw new Error('once');
+        });
+        await ctx.sleep('nap', '5ms');
+        await ctx.task('c', () => undefined);
+      },
+    });
+    await engine.start();
+    try {
+      const runs = await engine.triggerMany('many/steps', Array.from({ length: 200 }, (_, i) => ({ runId: `m-${i}` })));
+      for (const { runId } of runs) expect((await engine.waitForRun(runId, { timeout: '30s' })).status).toBe('completed');
+      const value = async (name: string, labels: Record<string, string>, suffix = '') => {
+        const metric = (await own.getMetricsAsJSON()).find((m) => m.name === name)!;
+        const found = metric.values.find((v) => (suffix ? (v as { metricName?: string }).metricName === name + suffix : true) && Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want));
+        return found?.value ?? 0;
+      };
+      await waitUntil(async () => (await value('gotick_runs_finished_total', { flow: 'many/steps', status: 'completed' })) === 200, '200 runs counted finished');
+      expect(await value('gotick_runs_started_total', { flow: 'many/steps' })).toBe(200);
+      expect(await value('gotick_run_duration_seconds', { flow: 'many/steps', status: 'completed' }, '_count')).toBe(200);
+      expect(await value('gotick_step_attempts_total', { flow: 'many/steps', kind: 'memo', outcome: 'completed' })).toBe(200);
+      expect(await value('gotick_step_attempts_total', { flow: 'many/steps', kind: 'task', outcome: 'failed' })).toBe(40);
+      expect(await value('gotick_step_attempts_total', { flow: 'many/steps', kind: 'task', outcome: 'completed' })).toBe(400);
+      expect(await value('gotick_runs_finished_total', { flow: 'many/steps', status: 'failed' })).toBe(0);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('answers 404 on /metrics when metrics are off, naming the option', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [GoTickModule.forRoot({ connection: redis.url, prefix: `nometrics${process.pid}`, http: { token: TOKEN }, worker: false })],
