@@ -256,3 +256,10 @@ export class ChildFlowFailedError extends GoTickError {
     super(`Child run "${childRunId}" (step "${stepKey}") ${childStatus === 'missing' ? 'is gone' : `ended ${childStatus}`}: ${childError.name}: ${childError.message}`);
   }
 }
+
+/**
+ * An interceptor broke the wrap contract: it called `next()` a second time
+ * (which would run the step's body twice). The attempt fails with it.
+ * @public
+ */
+export class InterceptorError extends GoTickError {}

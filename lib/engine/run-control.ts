@@ -25,6 +25,8 @@ export interface RunControlDeps {
    * `wakeParent`: the parent that waits for the run (ctx.child), to wake.
    */
   onCancelled: (runId: string, wakeParent?: string) => void;
+  /** Told of a parked run this node cancelled (no execution ends it, so no interceptor sees it): metrics count it. */
+  onParkedRunCancelled?: (flowId: string) => void;
 }
 
 /** Cancel, signal and retry: acting on runs that already exist, from any node. */
@@ -68,6 +70,7 @@ export class RunControl {
           this.deps.settings.logger.warn(`Run "${runId}" was cancelled, but this node does not have flow "${reply.flowId}": its OnFlowCancel hooks did not run.`);
         }
         this.deps.onCancelled(runId, reply.wakeParent);
+        this.deps.onParkedRunCancelled?.(reply.flowId);
         return { runId, status: 'cancelled' };
       }
     }

@@ -8,6 +8,10 @@ import type { ResolvedOptions } from './options';
 import type { ParentLink, RunQueue, RunStore } from './ports';
 import { requestId } from './request-id';
 import { isRunId } from './run-id';
+import type { TriggerTracer } from './observe/tracing';
+
+/** A checked run, ready to write. */
+type PreparedRun = { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; traceparent?: string; parent?: ParentLink };
 
 /** Runs written per pipeline and bulk add in triggerMany. */
 const TRIGGER_BATCH = 1000;
@@ -19,6 +23,8 @@ export interface RunCreatorDeps {
   queue: RunQueue;
   flows: ReadonlyMap<string, FlowDefinition>;
   settings: Pick<ResolvedOptions, 'maxPayloadBytes' | 'clock'>;
+  /** Tracing on: each trigger runs in its span, whose context the run stores. */
+  traceTrigger?: TriggerTracer;
 }
 
 /** Starting runs: checks a trigger's arguments, writes the run and enqueues its job. */
@@ -30,7 +36,9 @@ export class RunCreator {
    * trigger with the same id starts nothing and reports `created: false`.
    */
   async trigger(flowId: string, input: unknown, options: TriggerOptions): Promise<TriggerResult> {
-    return this.createAndEnqueue(this.prepareRun(flowId, input, options));
+    const run = this.prepareRun(flowId, input, options);
+    const trace = this.deps.traceTrigger;
+    return trace === undefined ? this.write(run) : trace(flowId, { runId: run.runId }, (traceparent) => this.write({ ...run, traceparent }));
   }
 
   /**
@@ -40,12 +48,14 @@ export class RunCreator {
    * @throws UnknownFlowError, NotSerializableError, PayloadTooLargeError, InvalidDurationError, RedisUnavailableError
    */
   async startChild(flowId: string, input: unknown, child: { runId: string; timeout?: Duration; capMs?: number; parent: ParentLink }): Promise<TriggerResult> {
-    const run = this.prepareRun(flowId, input, { runId: child.runId, timeout: child.timeout });
+    const run: PreparedRun = { ...this.prepareRun(flowId, input, { runId: child.runId, timeout: child.timeout }), parent: child.parent };
     if (child.capMs !== undefined) run.timeoutMs = Math.max(1, Math.min(run.timeoutMs ?? Infinity, child.capMs));
-    return this.createAndEnqueue({ ...run, parent: child.parent });
+    // Traced like a trigger: inside the parent's step, the child's trace hangs under the parent's execution.
+    const trace = this.deps.traceTrigger;
+    return trace === undefined ? this.write(run) : trace(flowId, { runId: run.runId }, (traceparent) => this.write({ ...run, traceparent }));
   }
 
-  private async createAndEnqueue(run: ReturnType<RunCreator['prepareRun']> & { parent?: ParentLink }): Promise<TriggerResult> {
+  private async write(run: PreparedRun): Promise<TriggerResult> {
     const { queue } = this.deps;
     // One round trip: the job add goes out right behind the create, on the same
     // connection, so Redis runs them in that order (no worker can take the job
@@ -76,7 +86,13 @@ export class RunCreator {
    * one bulk add per batch.
    * @throws UnknownFlowError, InvalidRunIdError, InvalidDurationError, NotSerializableError, PayloadTooLargeError (naming the item)
    */
-  async triggerMany(flowId: string, items: ReadonlyArray<TriggerItem>, options: TriggerManyOptions): Promise<TriggerResult[]> {
+  triggerMany(flowId: string, items: ReadonlyArray<TriggerItem>, options: TriggerManyOptions): Promise<TriggerResult[]> {
+    const trace = this.deps.traceTrigger;
+    if (trace === undefined) return this.writeMany(flowId, items, options);
+    return trace(flowId, Array.isArray(items) ? items.length : 0, (traceparent) => this.writeMany(flowId, items, options, traceparent));
+  }
+
+  private async writeMany(flowId: string, items: ReadonlyArray<TriggerItem>, options: TriggerManyOptions, traceparent?: string): Promise<TriggerResult[]> {
     if (!Array.isArray(items)) throw new GoTickError(`triggerMany: items must be an array of { input?, runId?, delay?, timeout? }; got ${typeof items}.`);
     const runs = items.map((item, i) => {
       if (item === null || typeof item !== 'object' || Array.isArray(item)) {
@@ -93,7 +109,7 @@ export class RunCreator {
     const results: TriggerResult[] = [];
     for (let from = 0; from < runs.length; from += TRIGGER_BATCH) {
       const batch = runs.slice(from, from + TRIGGER_BATCH);
-      const created = await this.deps.creator.createMany(batch);
+      const created = await this.deps.creator.createMany(traceparent === undefined ? batch : batch.map((run) => ({ ...run, traceparent })));
       // As in trigger: a run that exists and is still queued gets its job again (deduped by job id).
       const queued = await Promise.all(batch.map((run, i) => (created[i] ? true : store.status(run.runId).then((status) => status === 'queued'))));
       const toEnqueue = batch.filter((_, i) => queued[i]).map((run) => ({ runId: run.runId, delayMs: run.dueAt - run.createdAt }));
@@ -104,7 +120,7 @@ export class RunCreator {
   }
 
   /** Checks a trigger's arguments and builds the run record to write. */
-  private prepareRun(flowId: string, input: unknown, options: TriggerOptions): { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number } {
+  private prepareRun(flowId: string, input: unknown, options: TriggerOptions): PreparedRun {
     const flow = this.deps.flows.get(flowId);
     if (!flow) throw new UnknownFlowError(flowId, [...this.deps.flows.keys()].sort());
     const runId = options.runId ?? randomUUID();

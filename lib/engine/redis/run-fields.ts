@@ -31,6 +31,8 @@ export function toRun(runId: string, fields: Map<string, string>): RunRecord {
     parentRunId: fields.get('parentRunId'),
     parentStepKey: fields.get('parentStep'),
     wakeParent: fields.get('wakeParent') === '1' ? true : undefined,
+    traceparent: fields.get('traceparent'),
+    lastTrace: fields.get('lastTrace'),
   };
 }
 

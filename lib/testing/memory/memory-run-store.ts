@@ -49,17 +49,17 @@ export class MemoryRunStore implements RunStore {
     return this.db.clock.now();
   }
 
-  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; parent?: ParentLink }): Promise<boolean> {
+  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; traceparent?: string; parent?: ParentLink }): Promise<boolean> {
     // Without a request id, one no stored run carries: the sequence moves on with every run created.
     return this.createOne(run, run.request ?? `m${this.sequence}`);
   }
 
-  async createMany(runs: ReadonlyArray<{ runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }>): Promise<boolean[]> {
+  async createMany(runs: ReadonlyArray<{ runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; traceparent?: string }>): Promise<boolean[]> {
     const base = `b${this.sequence}:`;
     return runs.map((run, i) => this.createOne(run, base + i));
   }
 
-  private createOne(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; parent?: ParentLink }, request: string): boolean {
+  private createOne(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; traceparent?: string; parent?: ParentLink }, request: string): boolean {
     const existing = this.db.run(run.runId);
     if (existing) return existing.get('createdBy') === request;
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
@@ -68,6 +68,7 @@ export class MemoryRunStore implements RunStore {
     hash.set('executions', '0').set('createdBy', request);
     if (run.input !== undefined && run.input !== '') hash.set('input', run.input);
     if (run.timeoutMs !== undefined) hash.set('timeoutMs', String(run.timeoutMs));
+    if (run.traceparent) hash.set('traceparent', run.traceparent);
     if (run.parent) {
       hash.set('parentRunId', run.parent.runId).set('parentStep', run.parent.stepKey);
       if (run.parent.waits) hash.set('wakeParent', '1');
@@ -200,6 +201,12 @@ export class MemoryRunStore implements RunStore {
     if (first) hash.set('unknownFlowSince', now);
     this.db.timers.set(runId, retryAt + TIMER_GRACE_MS);
     return { first, since: Number(hash.get('unknownFlowSince')) };
+  }
+
+  async recordTrace(runId: string, token: string, traceparent: string): Promise<void> {
+    // As set-trace-1.lua: only the execution holding the lease writes.
+    const hash = this.db.run(runId);
+    if (hash?.get('lease') === token) hash.set('lastTrace', traceparent);
   }
 
   async forgetUnknownFlow(runId: string): Promise<void> {
