@@ -553,7 +553,7 @@ describe('child flows on a real Redis', () => {
     }, 'the middle and the leaf to be cancelled', 2000);
   });
 
-  it('children awaited in parallel: the parent parks once, wakes as each ends, and gets every output', async () => {
+  it('children awaited in parallel: the parent parks once, wakes as each ends, and gets every output (20 parents)', async () => {
     const engine = await env.harness.start([
       { id: 'kid/echo', handler: async (ctx: FlowContext<{ v: string; go?: boolean }>) => (ctx.input.go ? ctx.input.v : (await ctx.waitForSignal<string>('go', 'go'))!.payload) },
       {
@@ -561,19 +561,38 @@ describe('child flows on a real Redis', () => {
         handler: async (ctx: FlowContext) =>
           Promise.all([ctx.child<string>('a', 'kid/echo', { v: 'a', go: true }), ctx.child<string>('b', 'kid/echo', { v: 'b' }), ctx.child<string>('c', 'kid/echo', { v: 'c' })]),
       },
-    ]);
-    const { runId } = await engine.trigger('parent/fan-out');
-    const parked = await waitUntil(async () => {
-      const run = await engine.getRun(runId);
-      return run?.steps.length === 3 && run.status === 'sleeping' ? run : undefined;
-    }, 'the parent to park on its children');
-    const [, b, c] = parked.steps.map((s) => s.childRunId!);
-    for (const id of [b, c]) await waitUntil(async () => (await engine.getRun(id))?.steps[0]?.status === 'waiting', `child ${id} to wait`);
-    await engine.signal(b, 'go', 'B');
-    await waitUntil(async () => (await engine.getRun(runId))?.steps.find((s) => s.key === 'b')?.status === 'completed', 'step b to complete');
-    expect((await engine.getRun(runId))!.status).toBe('sleeping');
-    await engine.signal(c, 'go', 'C');
-    const run = await engine.waitForRun(runId, { timeout: '5s' });
-    expect(run.output).toEqual(['a', 'B', 'C']);
+    ], { worker: { concurrency: 20 } });
+    // A slow reply to one creation (a loaded Redis, a far shard): the parent must not park without its record.
+    const children = (engine as unknown as { childRuns: { start: (...args: any[]) => Promise<unknown> } }).childRuns;
+    const start = children.start.bind(children);
+    children.start = async (...args: any[]) => {
+      if (args[2].parent.stepKey === 'c') await new Promise((resolve) => setTimeout(resolve, 100));
+      return start(...args);
+    };
+    const ids = (await engine.triggerMany('parent/fan-out', Array.from({ length: 20 }, () => ({})))).map((t) => t.runId);
+    const kids = new Map<string, string[]>();
+    for (const runId of ids) {
+      const parked = await waitUntil(async () => {
+        const run = await engine.getRun(runId);
+        return run?.steps.length === 3 && run.status === 'sleeping' && run.steps[0].status === 'completed' ? run : undefined;
+      }, `parent ${runId} to park on b and c`);
+      kids.set(runId, parked.steps.map((s) => s.childRunId!));
+      expect(parked.steps.map((s) => [s.key, s.status])).toEqual([['a', 'completed'], ['b', 'waiting'], ['c', 'waiting']]);
+    }
+    for (const [, [, b, c]] of kids) {
+      for (const id of [b, c]) await waitUntil(async () => (await engine.getRun(id))?.steps[0]?.status === 'waiting', `child ${id} to wait`);
+      await engine.signal(b, 'go', 'B');
+    }
+    for (const runId of ids) {
+      await waitUntil(async () => {
+        const run = await engine.getRun(runId);
+        return run?.status === 'sleeping' && run.steps.find((s) => s.key === 'b')?.status === 'completed';
+      }, `parent ${runId} to take b and park on c`);
+    }
+    for (const [, [, , c]] of kids) await engine.signal(c, 'go', 'C');
+    for (const runId of ids) expect((await engine.waitForRun(runId, { timeout: '5s' })).output).toEqual(['a', 'B', 'C']);
+    // One child per key and parent, however the three creations and the wake-ups interleaved.
+    const all = (await engine.listRuns({ flowId: 'kid/echo', limit: 200 })).runs;
+    expect(all).toHaveLength(60);
   });
 });

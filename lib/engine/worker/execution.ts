@@ -456,16 +456,24 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
 
   /** The narrow view of this execution that primitives in ./primitives work through. */
   private hostForPrimitives(): SignalWaitHost & ChildHost {
+    const track = <T>(work: Promise<T>): Promise<T> => {
+      this.inflight.add(work);
+      const forget = () => this.inflight.delete(work);
+      work.then(forget, forget);
+      return work;
+    };
     return {
       runId: this.runId,
       deadline: this.deadline,
       children: this.settings.children,
       defer: (key, record) => this.defer(key, record),
       holdEnding: (work) => {
+        // In flight as any primitive's round trip (a suspend waits for it), and also waited for by the endings that
+        // do not wait for running steps (cancel, timeout, hand-back).
         this.endingWaits.add(work);
         const forget = () => this.endingWaits.delete(work);
         work.then(forget, forget);
-        return work;
+        return track(work);
       },
       lease: this.lease,
       now: () => this.clock.now(),
@@ -473,12 +481,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       known: (key) => this.steps.get(key),
       seqOf: (key) => this.steps.get(key)?.seq ?? this.nextSeq++,
       remember: (key, record) => void this.steps.set(key, record),
-      track: (work) => {
-        this.inflight.add(work);
-        const forget = () => this.inflight.delete(work);
-        work.then(forget, forget);
-        return work;
-      },
+      track,
       stop: (interrupt) => this.stop(interrupt),
       parked,
     };
