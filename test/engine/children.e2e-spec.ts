@@ -105,9 +105,10 @@ describe('child flows on a real Redis', () => {
       stepKey: 'pay',
     };
     expect(run.output).toEqual(expected);
-    // Once when the child's end woke the parent, once more replayed after the sleep: identical.
-    expect(caught).toHaveLength(2);
-    expect(caught[1]).toEqual(caught[0]);
+    // When the child's end woke the parent, and again on every replay after (the sleep's, at least): identical.
+    // (A second wake-up of one end, the child's job and the parent's own look racing, only adds a replay.)
+    expect(caught.length).toBeGreaterThanOrEqual(2);
+    for (const seen of caught) expect(seen).toEqual(caught[0]);
     expect(run.steps.find((s) => s.key === 'pay')).toEqual(expect.objectContaining({ kind: 'child', status: 'failed' }));
   });
 
