@@ -36,15 +36,18 @@ export interface StepRecord {
   /** Order of first appearance in the run, so views list steps as the flow ran them. */
   seq: number;
   result?: string;
-  errors?: Array<ErrorInfo & { attempt: number; at: number }>;
+  /** `startedAt`: when that attempt began (absent on records written before it was kept). */
+  errors?: Array<ErrorInfo & { attempt: number; at: number; startedAt?: number }>;
   wakeAt?: number;
   finishedAt?: number;
-  /** When the attempt in flight (status running) began. */
+  /** When the attempt in flight (status running) began; on a finished step, when its last attempt began (a sleep or signal wait: when the flow reached it). */
   startedAt?: number;
   /** Which worker node runs the attempt in flight. */
   node?: string;
   /** The signal name a `waiting` step waits for. */
   waitingFor?: string;
+  /** The ctx.wait the step ran in: 1 for the run's first wait, 2 for the next... (steps outside a wait have none). */
+  waitGroup?: number;
 }
 
 export type ClaimResult =
