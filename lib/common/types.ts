@@ -227,6 +227,22 @@ export interface TriggerResult<TInput = unknown, TOutput = unknown> {
   readonly __flow?: FlowRef<TInput, TOutput>;
 }
 
+/**
+ * Runs of one flow by status, as countRuns answers. Statuses are read from
+ * the newest `counted` runs (at most 10,000), so a flow with more runs shows
+ * the recent ones; `total` counts them all.
+ * @public
+ */
+export interface RunCounts {
+  flowId: string;
+  /** Every run the flow's index holds (runs past their retention count until the index sweeper drops them). */
+  total: number;
+  /** How many of the newest runs `byStatus` was read from. */
+  counted: number;
+  /** Runs among the newest `counted` in each status (every status is present, 0 when none). */
+  byStatus: Record<RunStatus, number>;
+}
+
 /** @public */
 export interface ListRunsQuery {
   flowId?: string;

@@ -1,6 +1,6 @@
 import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
 import { toMs } from '../common/duration';
-import { FlowDefinitionError, GoTickError } from '../common/errors';
+import { FlowDefinitionError, GoTickError, UnknownFlowError } from '../common/errors';
 import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import {
   RUN_STATUSES,
@@ -8,6 +8,7 @@ import {
   type CancelResult,
   type ListRunsQuery,
   type RetryResult,
+  type RunCounts,
   type RunPage,
   type RunView,
   type TriggerItem,
@@ -39,6 +40,8 @@ import { shutDown } from './shutdown';
 import { RunExecutor } from './worker/run-executor';
 
 const MAX_LIST_LIMIT = 200;
+/** countRuns reads the statuses of this many of a flow's newest runs at most: one HGET each. */
+const COUNT_SAMPLE = 10_000;
 
 /**
  * The durable runtime without Nest: register flows, start, trigger. The Nest
@@ -216,6 +219,20 @@ export class GoTickEngine implements GoTickApi {
     const flowIds = query.flowId !== undefined ? [query.flowId] : this.flowIds();
     const page = await this.started().store.list({ flowIds, status: query.status, cursor: query.cursor, limit });
     return { runs: page.runs.map(toRunSummary), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+  }
+
+  /**
+   * Runs of a registered flow by status, read from its newest 10,000 runs
+   * (`counted`), and how many it has in all (`total`). For dashboards: one
+   * command per run read, so poll it every few seconds, not in a loop.
+   * @throws UnknownFlowError
+   */
+  async countRuns(flowId: string): Promise<RunCounts> {
+    if (!this.flows.has(flowId)) throw new UnknownFlowError(flowId, this.flowIds());
+    const { total, statuses, counted } = await this.started().store.counts(flowId, COUNT_SAMPLE);
+    const byStatus = Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as RunCounts['byStatus'];
+    for (const status of statuses) if (status in byStatus) byStatus[status]++;
+    return { flowId, total, counted, byStatus };
   }
 
   /**

@@ -145,6 +145,8 @@ export interface RunStore {
   /** Drops index entries of runs created before `cutoff` whose records have expired; returns how many. */
   sweepIndexes(flowIds: readonly string[], cutoff: number): Promise<number>;
   status(runId: string): Promise<RunStatus | null>;
+  /** The flow's runs in its index (`total`) and the statuses of its newest `sample` runs (`counted`: how many were read). */
+  counts(flowId: string, sample: number): Promise<{ total: number; statuses: RunStatus[]; counted: number }>;
   /** Newest first over the indexes of `flowIds`. */
   list(query: { flowIds: readonly string[]; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }>;
 }

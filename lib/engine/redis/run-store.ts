@@ -264,6 +264,10 @@ export class RedisRunStore implements RunStore {
     return this.index.list(query);
   }
 
+  counts(flowId: string, sample: number): Promise<{ total: number; statuses: RunStatus[]; counted: number }> {
+    return this.index.counts(flowId, sample);
+  }
+
   sweepIndexes(flowIds: readonly string[], cutoff: number): Promise<number> {
     return this.index.sweep(flowIds, cutoff);
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseFilters, UseGuards, UsePipes, ValidationPipe, type Type } from '@nestjs/common';
-import type { CancelResult, RetryResult, RunPage, RunView, TriggerItem, TriggerResult } from '../../engine';
+import type { CancelResult, RetryResult, RunCounts, RunPage, RunView, TriggerItem, TriggerResult } from '../../engine';
 import { CancelRunDto } from './dto/cancel-run.dto';
 import { TickService } from '../tick.service';
 import { ListRunsDto } from './dto/list-runs.dto';
@@ -40,6 +40,12 @@ export class TickController {
   @Get('flows')
   async flows(): Promise<{ flows: Array<{ id: string }> }> {
     return { flows: (await this.ticks.listFlows()).map((id) => ({ id })) };
+  }
+
+  /** Runs of the flow by status (among its newest 10,000) and in all; 404 for a flow the app lacks. */
+  @Get('flows/:flowId/counts')
+  counts(@Param('flowId') flowId: string): Promise<RunCounts> {
+    return this.ticks.countRuns(flowId);
   }
 
   @Get('runs/:runId')
