@@ -1,0 +1,107 @@
+import { Injectable, type INestApplication } from '@nestjs/common';
+import type { Browser } from 'playwright-core';
+import { Flow, GoTickModule, type FlowContext } from '../../lib';
+import { startRedis, type TestRedis } from '../support/redis-server';
+import { ensureDashboardBuilt, launchChromium, listenDashboardApp, openPage, screenshot, signIn } from './support/dashboard';
+
+const TOKEN = 'ui-auth-token';
+
+@Injectable()
+class AuthFlows {
+  @Flow('ui/hello')
+  async hello(ctx: FlowContext<{ name: string }>) {
+    return ctx.memo('greet', () => `hello ${ctx.input.name}`);
+  }
+}
+
+describe('dashboard: shell, token and wrong token', () => {
+  let redis: TestRedis;
+  let app: INestApplication;
+  let ui: string;
+  let api: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    ensureDashboardBuilt();
+    redis = await startRedis();
+    ({ app, ui, api } = await listenDashboardApp({
+      imports: [GoTickModule.forRoot({ connection: redis.url, prefix: `uiauth${process.pid}`, http: { path: 'gotick', token: TOKEN } })],
+      providers: [AuthFlows],
+    }));
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await redis?.stop();
+  });
+
+  it('serves the shell without auth, its assets cached for good, and nothing else from disk', async () => {
+    const bare = await fetch(ui.replace(/\/$/, ''), { redirect: 'manual' });
+    expect(bare.status).toBe(302);
+    expect(bare.headers.get('location')).toBe('ui/');
+    const shell = await fetch(ui);
+    expect(shell.status).toBe(200);
+    expect(shell.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(shell.headers.get('content-security-policy')).toContain("connect-src 'self'");
+    const html = await shell.text();
+    const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${ui}${script}`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    // The page's data stays behind the token.
+    expect((await fetch(`${api}/flows`)).status).toBe(401);
+    for (const probe of ['../package.json', '..%2F..%2Fpackage.json', '.vite/manifest.json', 'assets/../../index.ts']) {
+      const answer = await fetch(`${ui}${probe}`);
+      expect([404, 302]).toContain(answer.status);
+      expect(await answer.text()).not.toContain('"name": "nestjs-gotick"');
+    }
+  });
+
+  it('asks for the token, says clearly when it is wrong, and opens with the right one', async () => {
+    const watched = await openPage(browser, ui);
+    const { page } = watched;
+    await page.getByRole('heading', { name: 'Sign in to GoTick' }).waitFor();
+    await screenshot(page, 'token-prompt');
+
+    await page.getByLabel('Bearer token').fill('not-the-token');
+    await page.getByRole('button', { name: 'Open dashboard' }).click();
+    const refusal = page.getByTestId('token-error');
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toContain('refused this token (401');
+    expect(await page.evaluate(() => sessionStorage.getItem('gotick.token'))).toBeNull();
+    await screenshot(page, 'token-wrong');
+
+    await signIn(page, TOKEN);
+    await page.getByRole('heading', { name: 'Flows' }).waitFor();
+    await page.getByRole('rowheader', { name: 'ui/hello' }).waitFor();
+    // Kept for this tab only: never in the URL, a cookie or localStorage.
+    expect(await page.evaluate(() => sessionStorage.getItem('gotick.token'))).toBe(TOKEN);
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect(await page.context().cookies()).toEqual([]);
+    expect(page.url()).not.toContain(TOKEN);
+
+    // A reload in the same tab stays signed in.
+    await page.reload();
+    await page.getByRole('rowheader', { name: 'ui/hello' }).waitFor();
+
+    expect(watched.offsite).toEqual([]);
+    // The wrong token's 401 is the one error the browser logs, as a failed resource load.
+    expect(watched.consoleErrors.filter((line) => !/status of 401/.test(line) && !/\/schedules$/.test(line))).toEqual([]);
+    await page.context().close();
+  });
+
+  it('is left out with http.ui: false', async () => {
+    const other = await listenDashboardApp({
+      imports: [GoTickModule.forRoot({ connection: redis.url, prefix: `uioff${process.pid}`, http: { path: 'gotick', token: TOKEN, ui: false } })],
+      providers: [AuthFlows],
+    });
+    try {
+      expect((await fetch(other.ui)).status).toBe(404);
+      expect((await fetch(`${other.api}/flows`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    } finally {
+      await other.app.close();
+    }
+  });
+});
