@@ -70,15 +70,15 @@ describe('dashboard: shell, token and wrong token', () => {
     const refusal = page.getByTestId('token-error');
     await refusal.waitFor();
     expect(await refusal.textContent()).toContain('refused this token (401');
-    expect(await page.evaluate(() => sessionStorage.getItem('gotick.token'))).toBeNull();
+    expect(await page.evaluate('sessionStorage.getItem("gotick.token")')).toBeNull();
     await screenshot(page, 'token-wrong');
 
     await signIn(page, TOKEN);
     await page.getByRole('heading', { name: 'Flows' }).waitFor();
     await page.getByRole('rowheader', { name: 'ui/hello' }).waitFor();
     // Kept for this tab only: never in the URL, a cookie or localStorage.
-    expect(await page.evaluate(() => sessionStorage.getItem('gotick.token'))).toBe(TOKEN);
-    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect(await page.evaluate('sessionStorage.getItem("gotick.token")')).toBe(TOKEN);
+    expect(await page.evaluate('localStorage.length')).toBe(0);
     expect(await page.context().cookies()).toEqual([]);
     expect(page.url()).not.toContain(TOKEN);
 

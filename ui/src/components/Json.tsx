@@ -4,7 +4,7 @@ import { useState } from 'react';
 export function Json({ value, label, open }: { value: unknown; label: string; open?: boolean }) {
   const text = value === undefined ? 'undefined' : JSON.stringify(value, null, 2);
   const long = text.length > 120 || text.includes('\n');
-  const [shown, setShown] = useState(open ?? !long);
+  const [shown, setShown] = useState(open ?? text.length <= 2000);
   if (!long) return <code className="json-inline">{text}</code>;
   return (
     <div className="json">

@@ -141,7 +141,7 @@ export function TriggerForm({ flowIds }: { flowIds: string[] }) {
       <h2 id="trigger-title">Trigger a run</h2>
       <label>
         Flow
-        <select value={flowId} onChange={(e) => setFlowId(e.target.value)}>
+        <select aria-label="Flow" value={flowId} onChange={(e) => setFlowId(e.target.value)}>
           {flowIds.map((id) => (
             <option key={id}>{id}</option>
           ))}

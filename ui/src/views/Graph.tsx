@@ -64,7 +64,7 @@ export function buildGraph(run: Run): { nodes: Node[]; edges: Edge[] } {
       // The join: the flow goes on once every step of the wait has ended.
       level++;
       const join = `join:${group}`;
-      nodes.push({ id: join, position: { x: -X / 2, y: level * Y }, data: { label: `⫘ wait #${group} joined` }, className: 'gnode gnode-join' });
+      nodes.push({ id: join, position: { x: -X / 2, y: level * Y }, data: { label: `∥ wait #${group} joined` }, className: 'gnode gnode-join' });
       link(previous, join);
       previous = [join];
     }

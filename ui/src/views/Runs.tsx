@@ -30,6 +30,7 @@ export function RunsView({ flowId, status, cursor }: { flowId: string; status: s
         <label>
           Flow
           <select
+            aria-label="Flow"
             value={flowId}
             onChange={(e) => {
               setTrail([]);
@@ -47,6 +48,7 @@ export function RunsView({ flowId, status, cursor }: { flowId: string; status: s
         <label>
           Status
           <select
+            aria-label="Status"
             value={status}
             onChange={(e) => {
               setTrail([]);

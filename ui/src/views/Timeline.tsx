@@ -56,7 +56,7 @@ export function Timeline({
           <span>{duration(to - from)}</span>
         </span>
       </div>
-      <div className="timeline-body" ref={scroller} onKeyDown={onKey} data-testid="timeline">
+      <div className="timeline-body" ref={scroller} onKeyDown={onKey} data-testid="timeline" style={{ height: rows.length * ROW_PX + 2 }}>
         <div style={{ height: virtual.getTotalSize(), position: 'relative' }}>
           {virtual.getVirtualItems().map((item) => {
             const row = rows[item.index];
@@ -65,7 +65,7 @@ export function Timeline({
               return (
                 <div key={`g${row.group}:${item.index}`} role="row" className="timeline-row group" style={style} data-row={item.index} tabIndex={-1}>
                   <span role="gridcell" className="group-label">
-                    ⫘ wait #{row.group}: {row.size} step{row.size === 1 ? '' : 's'} side by side, then joined
+                    ∥ wait #{row.group}: {row.size} step{row.size === 1 ? '' : 's'} side by side, then joined
                   </span>
                 </div>
               );
