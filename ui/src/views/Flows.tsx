@@ -6,6 +6,25 @@ import { Status } from '../components/Status';
 import { href, usePolled } from '../hooks';
 import { RUN_STATUSES, type RunCounts, type Schedule } from '../types';
 
+/** Whether the server has GET /schedules, learnt once per page load: a server without them answers 404 (the browser logs it). */
+let schedulesRoute: boolean | undefined;
+
+async function loadSchedules(): Promise<Schedule[]> {
+  if (schedulesRoute === false) return [];
+  try {
+    const answer = await api.schedules();
+    schedulesRoute = true;
+    const list = Array.isArray(answer) ? answer : (answer as { schedules?: unknown[] })?.schedules;
+    return (list ?? []) as Schedule[];
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) {
+      schedulesRoute = false;
+      return [];
+    }
+    throw err;
+  }
+}
+
 /** Every flow with its runs by status (refreshed every few seconds), its schedules, and a trigger form. */
 export function FlowsView() {
   const authLost = useAuthLost();
@@ -18,21 +37,7 @@ export function FlowsView() {
     3000,
     [],
   );
-  const schedules = usePolled(
-    async () => {
-      try {
-        const answer = await api.schedules();
-        const list = Array.isArray(answer) ? answer : (answer as { schedules?: unknown[] })?.schedules;
-        return (list ?? []) as Schedule[];
-      } catch (err) {
-        // A server without schedules has no such route: nothing to show.
-        if (err instanceof ApiError && err.status === 404) return [];
-        throw err;
-      }
-    },
-    0,
-    [],
-  );
+  const schedules = usePolled(loadSchedules, 0, []);
   if (flows.error && authLost(flows.error)) return null;
   return (
     <section aria-labelledby="flows-title">
