@@ -1,10 +1,33 @@
 import { Injectable, type INestApplication } from '@nestjs/common';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { Flow, GoTickModule, type FlowContext } from '../../lib';
 import { startRedis, type TestRedis } from '../support/redis-server';
 import { ensureDashboardBuilt, launchChromium, listenDashboardApp, openPage, screenshot, signIn } from './support/dashboard';
 
 const TOKEN = 'ui-auth-token';
+
+/** A reverse proxy that serves the app under `/<prefix>/`, as a company gateway would. */
+async function proxyUnder(prefix: string, origin: string): Promise<{ server: Server; url: string }> {
+  const target = new URL(origin);
+  const server = createServer((req, res) => {
+    if (!req.url!.startsWith(`/${prefix}/`)) {
+      res.writeHead(404).end('not behind the proxy');
+      return;
+    }
+    const upstream = request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url!.slice(prefix.length + 1), headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode!, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/${prefix}` };
+}
 
 @Injectable()
 class AuthFlows {
@@ -90,6 +113,32 @@ describe('dashboard: shell, token and wrong token', () => {
     // The wrong token's 401 is the one error the browser logs, as a failed resource load.
     expect(watched.consoleErrors.filter((line) => !/status of 401/.test(line) && !/\/schedules$/.test(line))).toEqual([]);
     await page.context().close();
+  });
+
+  it('works under a nested http.path behind a proxy that adds its own prefix', async () => {
+    const nested = await listenDashboardApp(
+      {
+        imports: [GoTickModule.forRoot({ connection: redis.url, prefix: `uinest${process.pid}`, http: { path: 'ops/gotick', token: TOKEN } })],
+        providers: [AuthFlows],
+      },
+      'ops/gotick',
+    );
+    const proxy = await proxyUnder('gateway', nested.origin);
+    try {
+      const watched = await openPage(browser, `${proxy.url}/ops/gotick/ui`);
+      const { page } = watched;
+      await signIn(page, TOKEN);
+      await page.getByRole('rowheader', { name: 'ui/hello' }).waitFor();
+      expect(page.url()).toMatch(/\/gateway\/ops\/gotick\/ui\/(#.*)?$/);
+      // Every request of the page went through the proxy's prefix.
+      expect(watched.requests.length).toBeGreaterThan(2);
+      for (const line of watched.requests) expect(line.split(' ')[1]).toMatch(/^\/gateway\/ops\/gotick\//);
+      expect(watched.offsite).toEqual([]);
+      await page.context().close();
+    } finally {
+      proxy.server.close();
+      await nested.app.close();
+    }
   });
 
   it('is left out with http.ui: false', async () => {

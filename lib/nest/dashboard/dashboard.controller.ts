@@ -36,6 +36,8 @@ interface HttpResponse {
  */
 export class DashboardController {
   private assets?: Map<string, DashboardAsset> | null;
+  /** Where the build is: dist/ui (see findDashboardBuild). */
+  protected locateBuild: () => string | undefined = () => findDashboardBuild();
 
   @Get('ui')
   shell(@Req() req: HttpRequest, @Res() res: HttpResponse): void {
@@ -85,7 +87,7 @@ export class DashboardController {
   /** Read once, on the first request: an app that never opens the page never reads the files. */
   private loaded(): Map<string, DashboardAsset> | null {
     if (this.assets === undefined) {
-      const dir = findDashboardBuild();
+      const dir = this.locateBuild();
       this.assets = dir ? loadDashboardAssets(dir) : null;
     }
     return this.assets;

@@ -68,6 +68,12 @@ export function FlowsView() {
           </table>
         </div>
       )}
+      {flows.data?.some((flow) => flow.counts && flow.counts.counted < flow.counts.total) && (
+        <p className="muted" data-testid="counts-note">
+          Statuses of a flow with more runs than {Math.max(...flows.data.map((flow) => flow.counts?.counted ?? 0)).toLocaleString()} are counted over its newest
+          runs; the Runs column counts them all.
+        </p>
+      )}
       {flows.data && flows.data.length > 0 && <TriggerForm flowIds={flows.data.map((flow) => flow.id)} />}
     </section>
   );
