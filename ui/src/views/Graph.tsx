@@ -86,13 +86,15 @@ export function Graph({ run }: { run: Run }) {
   return (
     <div className="graph" data-testid="graph">
       <ReactFlow
+        // A new step remounts the graph, so it fits the view again as a live run grows.
+        key={nodes.length}
         nodes={nodes}
         edges={edges}
         fitView
         colorMode="system"
         nodesDraggable={false}
         nodesConnectable={false}
-        onlyRenderVisibleElements
+        onlyRenderVisibleElements={nodes.length > 200}
         minZoom={0.05}
         onNodeClick={(_, node) => {
           const step = run.steps.find((s) => `s:${s.key}` === node.id);

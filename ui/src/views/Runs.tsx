@@ -121,7 +121,7 @@ function RunList({ runs }: { runs: RunSummary[] }) {
         <span role="columnheader">Took</span>
         <span role="columnheader">Error</span>
       </div>
-      <div className="list-body" ref={scroller} onKeyDown={onKey}>
+      <div className="list-body" ref={scroller} onKeyDown={onKey} style={{ height: runs.length * ROW_PX + 2 }}>
         <div style={{ height: rows.getTotalSize(), position: 'relative' }}>
           {rows.getVirtualItems().map((item) => {
             const run = runs[item.index];
