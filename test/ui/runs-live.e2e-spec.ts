@@ -89,7 +89,7 @@ describe('dashboard: the runs list stays live', () => {
     await page.locator('[data-run]').first().focus();
     await page.keyboard.press('ArrowDown');
     const second = await page.locator('[data-run]').nth(1).getAttribute('data-run');
-    expect(await page.evaluate('document.activeElement.dataset.run')).toBe(second);
+    await waitUntil(async () => (await page.evaluate('document.activeElement.dataset.run')) === second, 'ArrowDown to focus the second row');
     await page.keyboard.press('Enter');
     await waitUntil(() => page.url().endsWith(`#/runs/${second}`), 'Enter to open the focused run');
     expect(watched.consoleErrors.filter((line) => !/404.*\/schedules$/.test(line))).toEqual([]);
