@@ -4,6 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-redis.sh || exit 1
+bash scripts/ensure-chromium.sh || exit 1
 [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm install --no-audit --no-fund || exit 1
 report=$(mktemp)
 npx jest --runInBand --json --outputFile="$report" "$@"
