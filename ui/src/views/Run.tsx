@@ -37,6 +37,8 @@ export function RunView({ runId }: { runId: string }) {
   const runStart = Date.parse(run.startedAt ?? run.createdAt);
   const runEnd = run.finishedAt ? Date.parse(run.finishedAt) : live ? now : Date.parse(run.updatedAt);
   const children = run.steps.filter((step) => step.childRunId);
+  // A signal wait's run timer is only a safety recheck: what the run waits for is the signal (or the wait's timeout).
+  const waiting = run.steps.find((step) => step.status === 'waiting');
   const step = run.steps.find((s) => s.key === selected);
   return (
     <section aria-labelledby="run-title" className="run">
@@ -57,11 +59,20 @@ export function RunView({ runId }: { runId: string }) {
           <dd>{time(run.startedAt)}</dd>
           <dt>Finished</dt>
           <dd>{time(run.finishedAt)}</dd>
-          {run.wakeAt && (
+          {waiting ? (
             <>
-              <dt>Wakes</dt>
-              <dd>{time(run.wakeAt)}</dd>
+              <dt>Waits for</dt>
+              <dd>
+                signal “{waiting.waitingFor}”{waiting.wakeAt ? `, or its timeout at ${time(waiting.wakeAt)}` : ''}
+              </dd>
             </>
+          ) : (
+            run.wakeAt && (
+              <>
+                <dt>Wakes</dt>
+                <dd>{time(run.wakeAt)}</dd>
+              </>
+            )
           )}
           <dt>Took</dt>
           <dd>{run.startedAt ? duration(runEnd - runStart) : '—'}</dd>
