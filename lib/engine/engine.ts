@@ -17,6 +17,7 @@ import {
   type TriggerResult,
   type WaitForRunOptions,
 } from '../common/types';
+import type { EngineBackend } from './backend';
 import { BullmqRunQueue } from './bullmq/run-queue';
 import type { EngineLogger, FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
@@ -84,7 +85,7 @@ export class GoTickEngine implements GoTickApi {
       throw new FlowDefinitionError(`Flow id "${flow.id}" is registered twice. Each @Flow id must be unique in the app.`);
     }
     checkedTimeout(flow.options?.defaults?.timeout, `defaults.timeout of flow "${flow.id}"`);
-    this.flows.set(flow.id, flow);
+    this.flows.set(flow.id, this.options.backend?.wrapFlow?.(flow) ?? flow);
   }
 
   /** Ids of the registered flows, sorted. */
@@ -96,6 +97,7 @@ export class GoTickEngine implements GoTickApi {
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     this.state = 'starting';
+    if (this.options.backend) return this.startOn(this.options.backend);
     const { connection } = this.options;
     const settings = this.settings;
     const where = describeConnection(connection);
@@ -170,6 +172,29 @@ export class GoTickEngine implements GoTickApi {
       await this.close();
       throw err;
     }
+  }
+
+  /**
+   * start() on a backend other than Redis (the testing kit's memory): the same
+   * wiring, with no connections, reconciler or index sweeper (the backend
+   * loses no jobs and expires records itself).
+   */
+  private async startOn(backend: EngineBackend): Promise<void> {
+    const settings = this.settings;
+    const ports = backend.open(settings);
+    const { store, queue } = ports;
+    this.store = store;
+    this.queue = queue;
+    this.runEnds = ports.runEnds;
+    const onCancelled = (runId: string) => this.runCancelled(runId);
+    this.runCreator = new RunCreator({ creator: store, store, queue, flows: this.flows, settings });
+    this.runControl = new RunControl({ store, queue, mailbox: ports.mailbox, retries: ports.retries, nudges: ports.nudges, flows: this.flows, settings, onCancelled });
+    if (this.options.worker !== false) {
+      const executor = (this.executor = new RunExecutor({ store, queue, mailbox: ports.mailbox, flows: this.flows, ...settings, onCancelled }));
+      await ports.nudges.listen((runId, reason) => executor.nudge(runId, reason));
+      await queue.startWorker((runId, request) => executor.execute(runId, request));
+    }
+    this.state = 'started';
   }
 
   /**

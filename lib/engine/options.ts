@@ -2,6 +2,8 @@ import { toMs, type Duration } from '../common/duration';
 import { MAX_TIMER_MS } from '../common/timers';
 import { GoTickConfigError } from '../common/errors';
 import type { Backoff } from '../common/types';
+import type { EngineBackend } from './backend';
+import { systemClock, type Clock } from './clock';
 import type { EngineLogger } from './flow-definition';
 import type { RedisConnection } from './redis/connection';
 import { LOG_LEVELS, leveledLogger, type LogLevel } from './worker/run-log';
@@ -76,6 +78,8 @@ export interface GoTickEngineOptions {
    * UnknownFlowError (retry it once the flow is back). Default '10m'.
    */
   unknownFlowGrace?: Duration;
+  /** @internal The testing kit's in-memory backend instead of Redis (use 'nestjs-gotick/testing'). */
+  backend?: EngineBackend;
 }
 
 /** The options with every default applied and every value checked, once, at construction. */
@@ -96,6 +100,8 @@ export interface ResolvedOptions {
   timeout?: Duration;
   logger: EngineLogger;
   unknownFlowGraceMs: number;
+  /** Where the engine reads the time and arms run timers: the system clock, or a test's virtual one. */
+  clock: Clock;
 }
 
 const silentLogger: EngineLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -140,6 +146,7 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
     timeout: checkedTimeout(defaults.timeout, 'defaults.timeout'),
     logger: leveledLogger(loggerOption(options.logger) ?? silentLogger, logLevel),
     unknownFlowGraceMs: durationOption(options.unknownFlowGrace, '10m', 'unknownFlowGrace', 0),
+    clock: options.backend?.clock ?? systemClock,
   };
 }
 

@@ -18,7 +18,7 @@ export interface RunCreatorDeps {
   store: RunStore;
   queue: RunQueue;
   flows: ReadonlyMap<string, FlowDefinition>;
-  settings: Pick<ResolvedOptions, 'maxPayloadBytes'>;
+  settings: Pick<ResolvedOptions, 'maxPayloadBytes' | 'clock'>;
 }
 
 /** Starting runs: checks a trigger's arguments, writes the run and enqueues its job. */
@@ -95,7 +95,7 @@ export class RunCreator {
     const runId = options.runId ?? randomUUID();
     if (!isRunId(runId)) throw new InvalidRunIdError(runId);
     const delayMs = options.delay === undefined ? 0 : toMs(options.delay, 'delay');
-    if (delayMs > 0) checkTime(Date.now() + delayMs, `delay ${JSON.stringify(options.delay)} (start time)`);
+    if (delayMs > 0) checkTime(this.deps.settings.clock.now() + delayMs, `delay ${JSON.stringify(options.delay)} (start time)`);
     const timeout = options.timeout ?? flow.options?.timeout;
     const timeoutMs = timeout === undefined ? undefined : toMs(timeout, 'timeout');
     if (timeoutMs !== undefined && timeoutMs <= 0) {
@@ -106,7 +106,7 @@ export class RunCreator {
     if (encoded !== undefined && Buffer.byteLength(encoded) > maxBytes) {
       throw new PayloadTooLargeError(`Input of flow "${flowId}"`, Buffer.byteLength(encoded), maxBytes);
     }
-    const createdAt = Date.now();
+    const createdAt = this.deps.settings.clock.now();
     return { runId, flowId, input: encoded, createdAt, dueAt: createdAt + delayMs, timeoutMs };
   }
 

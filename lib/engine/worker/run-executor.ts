@@ -1,7 +1,6 @@
 import { decode, encode } from '../codec';
 import { errorInfo } from '../error-info';
 import { FlowTimeoutError, RunCancelledError, StepFailedError, UnknownFlowError } from '../../common/errors';
-import { setLongTimeout } from '../../common/timers';
 import { CancelRequestedError, LeaseLostError } from '../errors';
 import { Execution, type ExecutionSettings } from './execution';
 import { Lease } from './lease';
@@ -15,7 +14,7 @@ import { RunLog } from './run-log';
 import { iso } from '../run-view';
 import type { ResolvedOptions } from '../options';
 
-export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'timeout' | 'maxPayloadBytes' | 'logger' | 'unknownFlowGraceMs'> {
+export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'timeout' | 'maxPayloadBytes' | 'logger' | 'unknownFlowGraceMs' | 'clock'> {
   store: RunStore;
   queue: RunQueue;
   mailbox: MailboxStore;
@@ -83,7 +82,7 @@ export class RunExecutor {
   }
 
   async execute(runId: string, request?: string): Promise<void> {
-    const { store, queue, leaseMs, logger } = this.settings;
+    const { store, queue, leaseMs, logger, clock } = this.settings;
     const lease = new Lease(runId, store, leaseMs, this.settings.mailbox);
     const claim = await lease.claim(request);
     if (claim.kind === 'missing') {
@@ -93,7 +92,7 @@ export class RunExecutor {
     if (claim.kind === 'finished' || claim.kind === 'spare') return;
     if (claim.kind === 'busy') {
       // Another execution holds the run; look again when its lease would run out.
-      await queue.enqueueResume(runId, Date.now() + claim.retryInMs + 1);
+      await queue.enqueueResume(runId, clock.now() + claim.retryInMs + 1);
       return;
     }
     const flow = this.settings.flows.get(claim.run.flowId);
@@ -123,6 +122,7 @@ export class RunExecutor {
       backoff: defaults?.backoff ?? this.settings.backoff,
       timeout: defaults?.timeout ?? this.settings.timeout,
       maxPayloadBytes: this.settings.maxPayloadBytes,
+      clock,
       onStepError: (failure) => {
         this.log.attemptFailed(hookRun, failure.stepKey!, failure.attempt!, failure.error);
         return runHooks(logger, 'OnFlowError', flow.hooks?.onError, hookRun, failure);
@@ -138,7 +138,7 @@ export class RunExecutor {
     }, ctx.inFlight);
     // The whole-run deadline, a timer per execution (not per step).
     const deadline = claim.run.deadline;
-    const deadlineTimer = deadline === undefined ? undefined : setLongTimeout(() => void ctx.stop(timeoutOf(claim.run)), deadline - Date.now());
+    const deadlineTimer = deadline === undefined ? undefined : clock.setTimer(() => void ctx.stop(timeoutOf(claim.run)), deadline - clock.now());
     try {
       const outcome = await Promise.race<Outcome | undefined>([
         Promise.resolve()
@@ -172,7 +172,7 @@ export class RunExecutor {
   private async withoutFlow(lease: Lease, run: RunRecord, stop: 'cancelled' | 'timeout' | undefined): Promise<void> {
     const { logger, queue, unknownFlowGraceMs } = this.settings;
     const ref = { runId: run.runId, flowId: run.flowId };
-    const now = Date.now();
+    const now = this.settings.clock.now();
     let ending: Extract<RunOutcome, { error: unknown }> | undefined;
     if (stop === 'cancelled') {
       ending = { status: 'cancelled', error: cancelledErrorInfo(run.runId, run.cancelRequested ?? '') };
@@ -231,7 +231,7 @@ export class RunExecutor {
     if (interrupt?.kind === 'released') {
       const jobId = this.settings.queue.resumeJobId(ctx.runId);
       await ctx.lease.release(jobId, ctx.rewinds?.());
-      await this.settings.queue.enqueueResumeJob(ctx.runId, Date.now(), jobId);
+      await this.settings.queue.enqueueResumeJob(ctx.runId, this.settings.clock.now(), jobId);
       return;
     }
     if (interrupt?.kind === 'cancelled') return this.cancelled(ctx, flow, interrupt.reason);
@@ -246,7 +246,7 @@ export class RunExecutor {
       // A signal sent between the wait's look at the mailbox and this suspend
       // found the run still running, so it did not wake it: look once more.
       const signalled = interrupt.signals !== undefined && (await this.settings.mailbox.holdsAny(ctx.runId, interrupt.signals));
-      await this.settings.queue.enqueueResumeJob(ctx.runId, signalled ? Date.now() : wakeAt, jobId);
+      await this.settings.queue.enqueueResumeJob(ctx.runId, signalled ? this.settings.clock.now() : wakeAt, jobId);
       return;
     }
     if (interrupt?.kind === 'fatal') return this.fail(ctx, flow, interrupt.error, interrupt.stepKey);
