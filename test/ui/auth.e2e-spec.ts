@@ -2,7 +2,7 @@ import { Injectable, type INestApplication } from '@nestjs/common';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { Flow, GoTickModule, type FlowContext } from '../../lib';
+import { Flow, GoTickModule, TickClient, TickClientError, type FlowContext } from '../../lib';
 import { startRedis, type TestRedis } from '../support/redis-server';
 import { ensureDashboardBuilt, launchChromium, listenDashboardApp, openPage, screenshot, signIn } from './support/dashboard';
 
@@ -80,6 +80,16 @@ describe('dashboard: shell, token and wrong token', () => {
       expect([404, 302]).toContain(answer.status);
       expect(await answer.text()).not.toContain('"name": "nestjs-gotick"');
     }
+  });
+
+  it('counts runs by status over REST and TickClient, behind the same token', async () => {
+    const client = new TickClient({ baseUrl: api, token: TOKEN });
+    const { runId } = await client.trigger('ui/hello', { name: 'ana' });
+    await client.waitForRun(runId, { timeout: '10s' });
+    expect(await client.countRuns('ui/hello')).toMatchObject({ flowId: 'ui/hello', total: 1, counted: 1, byStatus: { completed: 1, failed: 0 } });
+    await expect(client.countRuns('ui/nope')).rejects.toMatchObject({ status: 404 });
+    await expect(new TickClient({ baseUrl: api }).countRuns('ui/hello')).rejects.toBeInstanceOf(TickClientError);
+    expect((await fetch(`${api}/flows/ui%2Fhello/counts`)).status).toBe(401);
   });
 
   it('asks for the token, says clearly when it is wrong, and opens with the right one', async () => {
