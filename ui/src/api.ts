@@ -1,3 +1,5 @@
+import type { Run, RunCounts, RunPage } from './types';
+
 const TOKEN_KEY = 'gotick.token';
 
 /** A call the server refused or could not answer; `status` 0 when it was not reached at all. */
@@ -64,14 +66,14 @@ const enc = encodeURIComponent;
 
 export const api = {
   flows: () => call<{ flows: Array<{ id: string }> }>('GET', 'flows'),
-  counts: (flowId: string) => call<import('./types').RunCounts>('GET', `flows/${enc(flowId)}/counts`),
+  counts: (flowId: string) => call<RunCounts>('GET', `flows/${enc(flowId)}/counts`),
   schedules: () => call<unknown>('GET', 'schedules'),
   runs: (query: { flowId?: string; status?: string; cursor?: string; limit?: number }, signal?: AbortSignal) => {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(key, String(value));
-    return call<import('./types').RunPage>('GET', `runs${params.size ? `?${params}` : ''}`, undefined, signal);
+    return call<RunPage>('GET', `runs${params.size ? `?${params}` : ''}`, undefined, signal);
   },
-  run: (runId: string, signal?: AbortSignal) => call<import('./types').Run>('GET', `runs/${enc(runId)}`, undefined, signal),
+  run: (runId: string, signal?: AbortSignal) => call<Run>('GET', `runs/${enc(runId)}`, undefined, signal),
   trigger: (flowId: string, input: unknown) => call<{ runId: string; created: boolean }>('POST', `flows/${enc(flowId)}/runs`, { input }),
   cancel: (runId: string, reason?: string) => call<{ runId: string; status: string }>('POST', `runs/${enc(runId)}/cancel`, reason ? { reason } : {}),
   retry: (runId: string) => call<{ runId: string; status: string }>('POST', `runs/${enc(runId)}/retry`),

@@ -49,7 +49,7 @@ export function usePolled<T>(load: (signal: AbortSignal) => Promise<T>, everyMs:
       controller.abort();
       document.removeEventListener('visibilitychange', onVisible);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `load` is a fresh closure each render: the caller's deps say when it means something else.
   }, deps);
   const reload = useCallback(() => tick.current(), []);
   return { data, error, reload };
