@@ -1,4 +1,4 @@
-import { Injectable, type INestApplication } from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext, type INestApplication } from '@nestjs/common';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
@@ -27,6 +27,15 @@ async function proxyUnder(prefix: string, origin: string): Promise<{ server: Ser
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/${prefix}` };
+}
+
+/** The app's own session, as a cookie: what an app with a login page would check. */
+@Injectable()
+class SessionGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const cookie: unknown = context.switchToHttp().getRequest().headers?.cookie;
+    return typeof cookie === 'string' && cookie.split(/;\s*/).includes('session=let-me-in');
+  }
 }
 
 @Injectable()
@@ -68,6 +77,7 @@ describe('dashboard: shell, token and wrong token', () => {
     expect(shell.headers.get('content-type')).toMatch(/^text\/html/);
     expect(shell.headers.get('content-security-policy')).toContain("connect-src 'self'");
     const html = await shell.text();
+    expect(html).toContain('<meta name="gotick-auth" content="token" />');
     const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1];
     expect(script).toBeDefined();
     const asset = await fetch(`${ui}${script}`, { headers: { 'accept-encoding': 'gzip' } });
@@ -120,8 +130,11 @@ describe('dashboard: shell, token and wrong token', () => {
     await page.getByRole('rowheader', { name: 'ui/hello' }).waitFor();
 
     expect(watched.offsite).toEqual([]);
-    // The wrong token's 401 is the one error the browser logs, as a failed resource load.
-    expect(watched.consoleErrors.filter((line) => !/status of 401/.test(line) && !/\/schedules$/.test(line))).toEqual([]);
+    // The wrong token's 401 is the one error the browser logs, as a failed resource load: the first visit asks for
+    // the token before calling the API, since the page says the routes want one.
+    expect(watched.consoleErrors.filter((line) => !/404.*\/schedules$/.test(line))).toEqual([
+      expect.stringMatching(/status of 401 .*\/gotick\/flows$/),
+    ]);
     await page.context().close();
   });
 
@@ -148,6 +161,30 @@ describe('dashboard: shell, token and wrong token', () => {
     } finally {
       proxy.server.close();
       await nested.app.close();
+    }
+  });
+
+  it('with http.guard, rides on the app\'s own session cookie and asks for no token', async () => {
+    const guarded = await listenDashboardApp({
+      imports: [GoTickModule.forRoot({ connection: redis.url, prefix: `uiguard${process.pid}`, http: { path: 'gotick', guard: SessionGuard } })],
+      providers: [AuthFlows, SessionGuard],
+    });
+    try {
+      const watched = await openPage(browser);
+      const { page } = watched;
+      await page.context().addCookies([{ name: 'session', value: 'let-me-in', url: guarded.origin }]);
+      await page.goto(guarded.ui);
+      await page.getByRole('rowheader', { name: 'ui/hello' }).waitFor();
+      expect(await page.getByLabel('Bearer token').count()).toBe(0);
+      expect(await page.evaluate('sessionStorage.length')).toBe(0);
+      // Without the session the guard says no, and the page says so.
+      await page.context().clearCookies();
+      await page.reload();
+      await page.getByText('The server refused access (403 Forbidden)').waitFor();
+      expect(watched.offsite).toEqual([]);
+      await page.context().close();
+    } finally {
+      await guarded.app.close();
     }
   });
 

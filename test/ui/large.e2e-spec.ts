@@ -49,7 +49,6 @@ describe('dashboard: large runs and long lists', () => {
     watched = await openPage(browser, ui);
     page = watched.page;
     await signIn(page, TOKEN);
-    watched.consoleErrors.length = 0;
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

@@ -31,7 +31,6 @@ describe('dashboard: the sample app in the browser', () => {
     watched = await openPage(browser, `${origin}/gotick/ui`);
     page = watched.page;
     await signIn(page, TOKEN);
-    watched.consoleErrors.length = 0;
   });
   afterAll(async () => {
     await browser?.close();

@@ -5,6 +5,9 @@ import { FlowsView } from './views/Flows';
 import { RunsView } from './views/Runs';
 import { RunView } from './views/Run';
 
+/** How the server checks callers ('token', 'guard' or 'public'), from the meta tag the library adds to the page. */
+const AUTH = document.querySelector<HTMLMetaElement>('meta[name="gotick-auth"]')?.content;
+
 type Gate = { kind: 'checking' } | { kind: 'open' } | { kind: 'locked'; message?: string } | { kind: 'down'; message: string };
 
 /** Lets any view say "the server refused our credentials": the page goes back to the token prompt. */
@@ -15,6 +18,11 @@ export function App() {
   const [gate, setGate] = useState<Gate>({ kind: 'checking' });
 
   const check = useCallback(async (refusedMessage?: string) => {
+    // With a token to give and none given yet, ask for it first: a bare call could only be refused.
+    if (AUTH === 'token' && !storedToken()) {
+      setGate({ kind: 'locked' });
+      return;
+    }
     try {
       await api.flows();
       setGate({ kind: 'open' });
@@ -22,7 +30,8 @@ export function App() {
       if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
         const had = storedToken() !== null;
         setToken(null);
-        setGate({ kind: 'locked', message: had ? refusedMessage ?? refused(err) : undefined });
+        // A first visit without a token is just asked for one; a refused token, or a guard that says no, is told why.
+        setGate({ kind: 'locked', message: had || err.status === 403 || AUTH === 'guard' ? refusedMessage ?? refused(err) : undefined });
       } else {
         setGate({ kind: 'down', message: (err as Error).message });
       }
@@ -87,8 +96,10 @@ export function App() {
 
 function refused(err: ApiError): string {
   return err.status === 403
-    ? 'The server refused access (403 Forbidden): this token or session may not use the GoTick routes.'
-    : 'The server refused this token (401 Unauthorized). Enter the value of http.token from the app’s GoTick options.';
+    ? 'The server refused access (403 Forbidden): this session or token may not use the GoTick routes; sign in to the app first.'
+    : AUTH === 'guard'
+      ? 'The server refused access (401 Unauthorized): sign in to the app first, or enter a token its guard accepts.'
+      : 'The server refused this token (401 Unauthorized). Enter the value of http.token from the app’s GoTick options.';
 }
 
 function TokenPrompt({ message, onToken }: { message?: string; onToken: (token: string) => Promise<void> }) {

@@ -1,4 +1,7 @@
-import { Controller, Get, Req, Res, type Type } from '@nestjs/common';
+import { Controller, Get, Inject, Optional, Req, Res, type Type } from '@nestjs/common';
+import { gzipSync } from 'node:zlib';
+import { GOTICK_HTTP_OPTIONS, GOTICK_MODULE_OPTIONS } from '../gotick.constants';
+import type { GoTickHttpOptions, GoTickModuleOptions } from '../gotick.options';
 import { findDashboardBuild, loadDashboardAssets, type DashboardAsset } from './dashboard-assets';
 
 /** What a browser is allowed to load and call from the page: this origin only, so nothing leaves the network it runs on. */
@@ -36,6 +39,20 @@ interface HttpResponse {
  */
 export class DashboardController {
   private assets?: Map<string, DashboardAsset> | null;
+  /**
+   * How the REST routes check callers, told to the page in a meta tag: with a
+   * token it asks for it at once, instead of calling the API bare first and
+   * showing the browser's 401 in the console. Says nothing a 401 would not.
+   */
+  private readonly auth: 'token' | 'guard' | 'public';
+
+  constructor(
+    @Optional() @Inject(GOTICK_MODULE_OPTIONS) options?: GoTickModuleOptions,
+    @Optional() @Inject(GOTICK_HTTP_OPTIONS) http?: GoTickHttpOptions | null,
+  ) {
+    const merged = { ...http, ...options?.http };
+    this.auth = merged.guard ? 'guard' : merged.token ? 'token' : 'public';
+  }
   /** Where the build is: dist/ui (see findDashboardBuild). */
   protected locateBuild: () => string | undefined = () => findDashboardBuild();
 
@@ -89,6 +106,11 @@ export class DashboardController {
     if (this.assets === undefined) {
       const dir = this.locateBuild();
       this.assets = dir ? loadDashboardAssets(dir) : null;
+      const shell = this.assets?.get('index.html');
+      if (shell) {
+        const body = Buffer.from(shell.body.toString('utf8').replace('</head>', `<meta name="gotick-auth" content="${this.auth}" />\n</head>`));
+        this.assets!.set('index.html', { ...shell, body, gzip: gzipSync(body) });
+      }
     }
     return this.assets;
   }
