@@ -22,7 +22,7 @@ import { BullmqRunQueue } from './bullmq/run-queue';
 import type { EngineLogger, FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
-import { checkedTimeout, resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
+import { checkedTimeout, checkInterceptors, resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
 import type { RunEnds, RunQueue, RunStore } from './ports';
 import { RedisCancelNudges } from './redis/cancel-nudges';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
@@ -39,6 +39,9 @@ import { toRunSummary, toRunView } from './run-view';
 import { waitUntilEnded } from './run-waiter';
 import { shutDown } from './shutdown';
 import { RunExecutor } from './worker/run-executor';
+import { buildObservers, composeChains, type Observers } from './observe/observers';
+import type { GoTickInterceptor } from '../common/interceptors';
+import type { MetricsRegistry } from './observe/metrics';
 
 const MAX_LIST_LIMIT = 200;
 /** countRuns reads the statuses of this many of a flow's newest runs at most: one HGET each. */
@@ -63,15 +66,33 @@ export class GoTickEngine implements GoTickApi {
   private sweeper?: IndexSweeper;
   private reconciler?: Reconciler;
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
+  private readonly observers: Observers;
+  private unwatchQueue?: () => void;
 
   constructor(private readonly options: GoTickEngineOptions = {}) {
     this.settings = resolveOptions(options);
+    this.observers = buildObservers(this.settings);
     this.watch = new ConnectionWatch(describeConnection(options.connection), this.settings.logger);
   }
 
   /** The engine's logger behind its logLevel: whatever wraps the engine logs through it too, so one option filters all. */
   get logger(): EngineLogger {
     return this.settings.logger;
+  }
+
+  /** The prom-client registry GoTick's metrics are in (the `metrics` option), or undefined when metrics are off. */
+  get metricsRegistry(): MetricsRegistry | undefined {
+    return this.observers.metrics?.registry;
+  }
+
+  /**
+   * Adds interceptors after those of the `interceptors` option (the Nest
+   * module adds its injected ones here, once the app's providers exist).
+   * Must happen before start().
+   */
+  intercept(...interceptors: GoTickInterceptor[]): void {
+    if (this.state !== 'new') throw new GoTickError('Interceptors added after start(); add every interceptor first.');
+    this.settings.interceptors.push(...checkInterceptors(interceptors));
   }
 
   /** Adds a flow. Must happen before start(). */
@@ -129,7 +150,8 @@ export class GoTickEngine implements GoTickApi {
       this.queue = queue;
       // Runs are created on the producer's connection, so the job add can follow on the same socket (see RunCreator.trigger).
       const creator = new RedisRunStore(producer, settings.prefix, settings.retentionMs, isCluster(connection));
-      this.runCreator = new RunCreator({ creator, store, queue, flows: this.flows, settings });
+      this.runCreator = new RunCreator({ creator, store, queue, flows: this.flows, settings, traceTrigger: this.observers.traceTrigger });
+      this.unwatchQueue = this.observers.metrics?.watchQueue(() => queue.jobCounts());
       const worker = this.options.worker !== false;
       // One subscriber connection per worker node hears every cancel nudge; producers only publish.
       const subscriber = worker ? this.track(createClient(connection, { maxRetriesPerRequest: null })) : undefined;
@@ -143,6 +165,7 @@ export class GoTickEngine implements GoTickApi {
         flows: this.flows,
         settings,
         onCancelled: (runId) => this.runCancelled(runId),
+        onParkedRunCancelled: this.observers.metrics?.parkedRunCancelled,
       });
       if (worker) {
         // Executions write through a client of their own without commandTimeout: after a step
@@ -152,6 +175,7 @@ export class GoTickEngine implements GoTickApi {
           createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: false }),
         );
         await connectOrExplain(workerClient, where, settings.connectTimeoutMs);
+        const chains = composeChains(this.observers, settings.interceptors);
         const executor = (this.executor = new RunExecutor({
           store: new RedisRunStore(workerClient, settings.prefix, settings.retentionMs, isCluster(connection)),
           queue,
@@ -159,6 +183,9 @@ export class GoTickEngine implements GoTickApi {
           flows: this.flows,
           ...settings,
           onCancelled: (runId) => this.runCancelled(runId),
+          interceptRun: chains.interceptRun,
+          interceptStep: chains.interceptStep,
+          tracing: settings.tracing,
         }));
         await nudges.listen((runId, reason) => executor.nudge(runId, reason));
         await queue.startWorker((runId, request) => executor.execute(runId, request));
@@ -187,10 +214,15 @@ export class GoTickEngine implements GoTickApi {
     this.queue = queue;
     this.runEnds = ports.runEnds;
     const onCancelled = (runId: string) => this.runCancelled(runId);
-    this.runCreator = new RunCreator({ creator: store, store, queue, flows: this.flows, settings });
-    this.runControl = new RunControl({ store, queue, mailbox: ports.mailbox, retries: ports.retries, nudges: ports.nudges, flows: this.flows, settings, onCancelled });
+    const { traceTrigger, metrics } = this.observers;
+    this.runCreator = new RunCreator({ creator: store, store, queue, flows: this.flows, settings, traceTrigger });
+    this.unwatchQueue = metrics?.watchQueue(() => queue.jobCounts());
+    this.runControl = new RunControl({
+      store, queue, mailbox: ports.mailbox, retries: ports.retries, nudges: ports.nudges, flows: this.flows, settings, onCancelled, onParkedRunCancelled: metrics?.parkedRunCancelled,
+    });
     if (this.options.worker !== false) {
-      const executor = (this.executor = new RunExecutor({ store, queue, mailbox: ports.mailbox, flows: this.flows, ...settings, onCancelled }));
+      const chains = composeChains(this.observers, settings.interceptors);
+      const executor = (this.executor = new RunExecutor({ store, queue, mailbox: ports.mailbox, flows: this.flows, ...settings, onCancelled, ...chains }));
       await ports.nudges.listen((runId, reason) => executor.nudge(runId, reason));
       await queue.startWorker((runId, request) => executor.execute(runId, request));
     }
@@ -310,6 +342,7 @@ export class GoTickEngine implements GoTickApi {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.unwatchQueue?.();
     this.sweeper?.stop();
     this.reconciler?.stop();
     await shutDown({ queue: this.queue, executor: this.executor, clients: this.clients, watch: this.watch, shutdownTimeoutMs: this.settings.shutdownTimeoutMs });

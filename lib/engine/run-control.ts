@@ -22,6 +22,8 @@ export interface RunControlDeps {
   settings: Pick<ResolvedOptions, 'logger' | 'maxPayloadBytes' | 'maxSignalsPerRun' | 'clock'>;
   /** Where a run's end by cancel is announced, on the node that ended it (child runs cascade from here). */
   onCancelled: (runId: string) => void;
+  /** Told of a parked run this node cancelled (no execution ends it, so no interceptor sees it): metrics count it. */
+  onParkedRunCancelled?: (flowId: string) => void;
 }
 
 /** Cancel, signal and retry: acting on runs that already exist, from any node. */
@@ -65,6 +67,7 @@ export class RunControl {
           this.deps.settings.logger.warn(`Run "${runId}" was cancelled, but this node does not have flow "${reply.flowId}": its OnFlowCancel hooks did not run.`);
         }
         this.deps.onCancelled(runId);
+        this.deps.onParkedRunCancelled?.(reply.flowId);
         return { runId, status: 'cancelled' };
       }
     }

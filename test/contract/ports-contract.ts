@@ -42,6 +42,24 @@ export function portsContract(env: () => PortsEnv): void {
     expect(await store.createMany([other, other, run])).toEqual([true, false, false]);
   });
 
+  it('create keeps the trigger\'s traceparent (createMany too); recordTrace writes only for the lease holder', async () => {
+    const { store } = env();
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const run = newRun(env());
+    await store.create({ ...run, traceparent });
+    const batch = newRun(env());
+    await store.createMany([{ ...batch, traceparent }]);
+    expect((await store.get(run.runId))!.run.traceparent).toBe(traceparent);
+    expect((await store.get(batch.runId))!.run.traceparent).toBe(traceparent);
+
+    await store.claim(run.runId, 'a', LEASE);
+    await store.recordTrace(run.runId, 'a', '00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01');
+    await store.recordTrace(run.runId, 'not-the-holder', '00-4bf92f3577b34da6a3ce929d0e0e4736-2222222222222222-01');
+    await store.recordTrace('no-such-run', 'a', '00-4bf92f3577b34da6a3ce929d0e0e4736-3333333333333333-01');
+    expect((await store.get(run.runId))!.run.lastTrace).toBe('00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01');
+    expect(await store.get('no-such-run')).toBeNull();
+  });
+
   it('claim: missing, claimed (counted once per token), busy for another token, taken over once the lease lapsed', async () => {
     const { store } = env();
     expect(await store.claim('no-such-run', 'a', LEASE)).toEqual({ kind: 'missing' });

@@ -22,6 +22,7 @@ import { isValidConcurrency, runInLanes, type WaitResults } from './primitives/w
 import { stepKeyProblem } from './step-key';
 import { callWithTimeout } from './timed-call';
 import { AttemptsInFlight } from './attempts-in-flight';
+import type { StepChain } from '../observe/interceptor-chain';
 import { systemClock, type Clock } from '../clock';
 
 export interface ExecutionSettings {
@@ -48,6 +49,8 @@ export interface ExecutionSettings {
   onStepError: (failure: FlowFailure) => Promise<void>;
   /** Called at most once per execution, for an attempt that runs with no timeout at all. */
   onUntimedAttempt?: (stepKey: string) => void;
+  /** The interceptors' step chain; undefined without any, and the attempt then calls the body directly. */
+  interceptStep?: StepChain;
 }
 
 type TaskFn<T> = (task: TaskContext) => T | Promise<T>;
@@ -328,7 +331,12 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       this.markBegun(kind, key, seq, attempts, errors, now);
       let value: T;
       try {
-        value = await this.invoke(key, fn, attempts, options?.timeout ?? this.settings.timeout);
+        const intercept = this.settings.interceptStep;
+        value = await (intercept === undefined
+          ? this.invoke(key, fn, attempts, options?.timeout ?? this.settings.timeout)
+          : (intercept({ flowId: this.flowId, runId: this.runId, key, kind, attempt: attempts }, () =>
+              this.invoke(key, fn, attempts, options?.timeout ?? this.settings.timeout),
+            ) as Promise<T>));
         if (kind === 'array' && !Array.isArray(value)) {
           throw new NonRetriableError(`ctx.array("${key}") must return an array; got ${typeof value}.`);
         }

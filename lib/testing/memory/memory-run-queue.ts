@@ -1,6 +1,6 @@
 import type { Clock, ClockTimer } from '../../engine/clock';
 import type { EngineLogger } from '../../engine/flow-definition';
-import type { RunQueue } from '../../engine/ports';
+import { QUEUE_JOB_STATES, type QueueJobState, type RunQueue } from '../../engine/ports';
 
 interface Job {
   id: string;
@@ -60,6 +60,13 @@ export class MemoryRunQueue implements RunQueue {
   async hasLiveJob(runId: string, jobId = `t-${runId}`, dueBy = Infinity): Promise<boolean> {
     const job = this.jobs.get(jobId);
     return job !== undefined && (job.state !== 'delayed' || job.dueAt <= dueBy);
+  }
+
+  async jobCounts(): Promise<Record<QueueJobState, number>> {
+    const counts = Object.fromEntries(QUEUE_JOB_STATES.map((state) => [state, 0])) as Record<QueueJobState, number>;
+    // As BullMQ reports them: a waiting new run carries a priority, so it counts as prioritized.
+    for (const job of this.jobs.values()) counts[job.state === 'waiting' && job.lane === 'new' ? 'prioritized' : job.state]++;
+    return counts;
   }
 
   async startWorker(process: (runId: string, request?: string) => Promise<void>): Promise<void> {

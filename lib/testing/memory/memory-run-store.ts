@@ -49,17 +49,17 @@ export class MemoryRunStore implements RunStore {
     return this.db.clock.now();
   }
 
-  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string }): Promise<boolean> {
+  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; traceparent?: string }): Promise<boolean> {
     // Without a request id, one no stored run carries: the sequence moves on with every run created.
     return this.createOne(run, run.request ?? `m${this.sequence}`);
   }
 
-  async createMany(runs: ReadonlyArray<{ runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }>): Promise<boolean[]> {
+  async createMany(runs: ReadonlyArray<{ runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; traceparent?: string }>): Promise<boolean[]> {
     const base = `b${this.sequence}:`;
     return runs.map((run, i) => this.createOne(run, base + i));
   }
 
-  private createOne(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }, request: string): boolean {
+  private createOne(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; traceparent?: string }, request: string): boolean {
     const existing = this.db.run(run.runId);
     if (existing) return existing.get('createdBy') === request;
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
@@ -68,6 +68,7 @@ export class MemoryRunStore implements RunStore {
     hash.set('executions', '0').set('createdBy', request);
     if (run.input !== undefined && run.input !== '') hash.set('input', run.input);
     if (run.timeoutMs !== undefined) hash.set('timeoutMs', String(run.timeoutMs));
+    if (run.traceparent) hash.set('traceparent', run.traceparent);
     let index = this.db.indexes.get(run.flowId);
     if (!index) this.db.indexes.set(run.flowId, (index = new Map()));
     if (!index.has(run.runId)) index.set(run.runId, score);
@@ -195,6 +196,12 @@ export class MemoryRunStore implements RunStore {
     if (first) hash.set('unknownFlowSince', now);
     this.db.timers.set(runId, retryAt + TIMER_GRACE_MS);
     return { first, since: Number(hash.get('unknownFlowSince')) };
+  }
+
+  async recordTrace(runId: string, token: string, traceparent: string): Promise<void> {
+    // As set-trace-1.lua: only the execution holding the lease writes.
+    const hash = this.db.run(runId);
+    if (hash?.get('lease') === token) hash.set('lastTrace', traceparent);
   }
 
   async forgetUnknownFlow(runId: string): Promise<void> {
