@@ -32,6 +32,18 @@ class TourFlows {
     return { order, parts, approvedBy: approval?.payload.by };
   }
 
+  /** Fails once, then waits out a long backoff: the run view shows the step retrying. */
+  @Flow('ui/backoff')
+  async backoff(ctx: FlowContext) {
+    await ctx.task(
+      'call',
+      (task) => {
+        if (task.attempt === 1) throw new Error('first call fails');
+      },
+      { retries: 1, backoff: '1m' },
+    );
+  }
+
   @Flow('ui/nap')
   async nap(ctx: FlowContext<{ ms: number }>) {
     await ctx.sleep('nap', ctx.input.ms);
@@ -143,6 +155,19 @@ describe('dashboard: a run, its steps and the actions on it', () => {
     await waitUntil(async () => (await runStatus(page)) === 'completed', 'the page to show the run completed', 10_000);
     expect(await page.locator('.io').textContent()).toContain('"approvedBy": "ana"');
     await screenshot(page, 'run-completed');
+  });
+
+  it('shows a step waiting out its backoff as retrying, with its failed attempt and when it tries again', async () => {
+    const { runId } = await ticks.trigger('ui/backoff', {});
+    await waitUntil(async () => (await ticks.getRun(runId))?.steps[0]?.status === 'retrying', 'the step to wait for its retry');
+    await openRun(runId);
+    const call = stepRow('call');
+    expect(await call.locator('[data-status]').first().getAttribute('data-status')).toBe('retrying');
+    expect(await call.locator('[data-segment="failed"]').count()).toBe(1);
+    expect(await call.locator('[data-segment="backoff"]').count()).toBe(1);
+    expect(await call.textContent()).toContain('backoff until');
+    expect(await call.textContent()).toContain('1 retry');
+    await ticks.cancel(runId);
   });
 
   it('follows a sleeping run to completed without a reload', async () => {
