@@ -7,6 +7,7 @@ import type {
   CancelResult,
   ListRunsQuery,
   RetryResult,
+  RunCounts,
   RunPage,
   RunView,
   StepView,
@@ -76,6 +77,10 @@ export class GoTickTestHarness implements GoTickApi {
 
   listFlows(): Promise<string[]> {
     return this.engine.listFlows();
+  }
+
+  countRuns(flowId: string): Promise<RunCounts> {
+    return this.engine.countRuns(flowId);
   }
 
   cancel(runId: string, options?: CancelOptions): Promise<CancelResult> {
