@@ -236,3 +236,15 @@ export class InvalidSignalNameError extends GoTickError {
     super(`Invalid signal name ${shown}: use a string of 1-200 characters (the name ctx.waitForSignal waits for).`);
   }
 }
+
+/**
+ * A schedule that cannot be kept: a cron expression or time zone that does not
+ * parse, an interval under a second, a bad schedule id or overlap policy. From
+ * a `@Flow` decorator it stops bootstrap; from `schedule()` it rejects the call.
+ * @public
+ */
+export class InvalidScheduleError extends GoTickError {
+  constructor(readonly scheduleId: string, detail: string) {
+    super(`Invalid schedule "${scheduleId}": ${detail}`);
+  }
+}

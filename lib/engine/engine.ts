@@ -10,6 +10,8 @@ import {
   type RetryResult,
   type RunPage,
   type RunView,
+  type ScheduleSpec,
+  type ScheduleView,
   type TriggerItem,
   type TriggerManyOptions,
   type TriggerOptions,
@@ -17,6 +19,7 @@ import {
   type WaitForRunOptions,
 } from '../common/types';
 import { BullmqRunQueue } from './bullmq/run-queue';
+import { BullmqScheduleQueue } from './bullmq/schedule-queue';
 import type { EngineLogger, FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
@@ -30,11 +33,14 @@ import { RedisRetryStore } from './redis/retry-store';
 import { RedisRunEnds } from './redis/run-ends';
 import { CURSOR } from './redis/run-index';
 import { RedisRunStore } from './redis/run-store';
+import { RedisScheduleStore } from './redis/schedule-store';
 import { RunControl } from './run-control';
 import { RunCreator } from './run-creator';
 import { isRunId } from './run-id';
 import { toRunSummary, toRunView } from './run-view';
 import { waitUntilEnded } from './run-waiter';
+import { codeSchedules, type CheckedSchedule } from './schedules/schedule-spec';
+import { declaredSchedules, Scheduler } from './schedules/scheduler';
 import { shutDown } from './shutdown';
 import { RunExecutor } from './worker/run-executor';
 
@@ -58,6 +64,10 @@ export class GoTickEngine implements GoTickApi {
   private executor?: RunExecutor;
   private sweeper?: IndexSweeper;
   private reconciler?: Reconciler;
+  private scheduleQueue?: BullmqScheduleQueue;
+  private scheduler?: Scheduler;
+  /** The schedules each registered flow declares (@Flow(id, { schedule })), checked at register(). */
+  private readonly codeSchedules = new Map<string, CheckedSchedule[]>();
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
 
   constructor(private readonly options: GoTickEngineOptions = {}) {
@@ -81,7 +91,10 @@ export class GoTickEngine implements GoTickApi {
       throw new FlowDefinitionError(`Flow id "${flow.id}" is registered twice. Each @Flow id must be unique in the app.`);
     }
     checkedTimeout(flow.options?.defaults?.timeout, `defaults.timeout of flow "${flow.id}"`);
+    const schedules = codeSchedules(flow.id, flow.options?.schedule);
+    declaredSchedules([...[...this.codeSchedules].map(([id, list]) => ({ id, schedules: list })), { id: flow.id, schedules }]);
     this.flows.set(flow.id, flow);
+    this.codeSchedules.set(flow.id, schedules);
   }
 
   /** Ids of the registered flows, sorted. */
@@ -125,6 +138,24 @@ export class GoTickEngine implements GoTickApi {
       // Runs are created on the producer's connection, so the job add can follow on the same socket (see RunCreator.trigger).
       const creator = new RedisRunStore(producer, settings.prefix, settings.retentionMs, isCluster(connection));
       this.runCreator = new RunCreator({ creator, store, queue, flows: this.flows, settings });
+      const scheduleQueue = (this.scheduleQueue = new BullmqScheduleQueue({
+        prefix: settings.prefix,
+        cluster: isCluster(connection),
+        producer,
+        consumer: () => this.track(createClient(connection, { maxRetriesPerRequest: null })),
+        onError: (source, err) => this.watch.report(source, err),
+      }));
+      const scheduler = (this.scheduler = new Scheduler({
+        queue: scheduleQueue,
+        store: new RedisScheduleStore(storeClient, settings.prefix),
+        runs: store,
+        creator: this.runCreator,
+        flows: this.flows,
+        maxPayloadBytes: settings.maxPayloadBytes,
+        logger: settings.logger,
+      }));
+      // Every node, trigger-only ones too, brings Redis in line with the schedules its code declares.
+      await scheduler.syncCode([...this.codeSchedules.values()].flat());
       const worker = this.options.worker !== false;
       // One subscriber connection per worker node hears every cancel nudge; producers only publish.
       const subscriber = worker ? this.track(createClient(connection, { maxRetriesPerRequest: null })) : undefined;
@@ -159,6 +190,7 @@ export class GoTickEngine implements GoTickApi {
         await queue.startWorker((runId, request) => executor.execute(runId, request));
         this.sweeper = new IndexSweeper(store, () => this.flowIds(), settings.retentionMs, settings.logger);
         this.sweeper.start();
+        await scheduleQueue.startWorker((slot) => scheduler.fire(slot));
         this.reconciler = new Reconciler(store, queue, settings.logger);
         this.reconciler.start(Math.min(Math.max(settings.leaseMs / 2, 500), 5000));
       }
@@ -260,6 +292,30 @@ export class GoTickEngine implements GoTickApi {
   }
 
   /**
+   * Creates or replaces schedule `scheduleId`: runs of `flowId` on a cron (in
+   * an IANA zone) or an interval. Each slot starts at most one run, whatever
+   * the number of nodes; with overlap 'skip' (default) a slot is skipped while
+   * the schedule's previous run is still live. Calling it again with the same
+   * spec changes nothing.
+   * @throws InvalidScheduleError (naming the bad cron, zone or interval), UnknownFlowError, NotSerializableError, PayloadTooLargeError
+   */
+  schedule<TInput, TOutput>(scheduleId: string, flow: FlowRef<TInput, TOutput>, spec: ScheduleSpec<TInput>): Promise<ScheduleView>;
+  schedule(scheduleId: string, flowId: string, spec: ScheduleSpec): Promise<ScheduleView>;
+  schedule(scheduleId: string, flow: string | FlowRef, spec: ScheduleSpec): Promise<ScheduleView> {
+    return this.schedules().schedule(scheduleId, flowIdOf(flow), spec);
+  }
+
+  /** Removes a schedule and its pending slot; false when there was no such schedule. Runs already started go on. */
+  unschedule(scheduleId: string): Promise<boolean> {
+    return this.schedules().unschedule(scheduleId);
+  }
+
+  /** Every schedule (from code and from schedule()), by id, with its next slot, last run and skipped count. */
+  listSchedules(): Promise<ScheduleView[]> {
+    return this.schedules().list();
+  }
+
+  /**
    * Stops taking work, lets executions in hand finish (up to shutdownTimeout,
    * then hands their runs back), and closes every connection. Returns within
    * about shutdownTimeout + 1.5 s whatever Redis does: past the grace period
@@ -270,6 +326,9 @@ export class GoTickEngine implements GoTickApi {
     this.state = 'closed';
     this.sweeper?.stop();
     this.reconciler?.stop();
+    // No slot starts a run once shutdown began; a slot cut off here is fired again on another node.
+    await this.scheduleQueue?.stopWorker(Math.min(this.settings.shutdownTimeoutMs, 1000));
+    await this.scheduleQueue?.close();
     await shutDown({ queue: this.queue, executor: this.executor, clients: this.clients, watch: this.watch, shutdownTimeoutMs: this.settings.shutdownTimeoutMs });
   }
 
@@ -284,6 +343,11 @@ export class GoTickEngine implements GoTickApi {
   private creator(): RunCreator {
     this.started();
     return this.runCreator!;
+  }
+
+  private schedules(): Scheduler {
+    this.started();
+    return this.scheduler!;
   }
 
   private control(): RunControl {

@@ -80,8 +80,9 @@ export class RedisRunStore implements RunStore {
     this.index = new RedisRunIndex(client, this.keys);
   }
 
-  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string }): Promise<boolean> {
+  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; scheduleId?: string; slotAt?: number }): Promise<boolean> {
     const timeoutMs = run.timeoutMs ?? '';
+    const origin = run.scheduleId === undefined ? [] : ['scheduleId', run.scheduleId, 'slotAt', run.slotAt ?? ''];
     // A sub-millisecond sequence keeps runs created in the same ms apart (and in order) for cursor paging.
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
     const runKey = this.keys.run(run.runId);
@@ -91,12 +92,12 @@ export class RedisRunStore implements RunStore {
     if (!this.cluster) {
       const created = await guarded(
         this.redis.createIndexed(
-          runKey, indexKey, this.keys.timers(), run.flowId, run.input ?? '', run.createdAt, score, run.runId, run.dueAt + TIMER_GRACE_MS, timeoutMs, request,
+          runKey, indexKey, this.keys.timers(), run.flowId, run.input ?? '', run.createdAt, score, run.runId, run.dueAt + TIMER_GRACE_MS, timeoutMs, request, ...origin,
         ),
       );
       return created === 1;
     }
-    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt, timeoutMs, request));
+    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt, timeoutMs, request, ...origin));
     if (created !== 1) return false;
     await guarded(Promise.all([this.redis.zadd(indexKey, 'NX', score, run.runId), this.setTimer(run.runId, run.dueAt + TIMER_GRACE_MS)]));
     return true;
