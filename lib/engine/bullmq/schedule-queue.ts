@@ -26,10 +26,14 @@ export interface BullmqScheduleQueueOptions {
 const SLOT_JOB_OPTIONS = { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: { count: 100 } };
 const SLOT_CONCURRENCY = 4;
 
-/** Slot jobs carry their planned time as the last part of their id: `repeat:<scheduleId>:<ms>`. */
+/**
+ * Slot jobs carry their planned time as the last part of their id
+ * (`repeat:<scheduleId>:<ms>`); a job without one stands for the time it was due.
+ */
 function dueAtOf(job: Job): number {
   const id = job.id ?? '';
-  return Number(id.slice(id.lastIndexOf(':') + 1));
+  const planned = id.startsWith('repeat:') ? Number(id.slice(id.lastIndexOf(':') + 1)) : NaN;
+  return Number.isFinite(planned) ? planned : job.timestamp + (job.opts.delay ?? 0);
 }
 
 /** The ScheduleQueue on BullMQ job schedulers: BullMQ plans each next slot as the current one is taken. */
@@ -76,9 +80,12 @@ export class BullmqScheduleQueue implements ScheduleQueue {
   }
 
   async stopWorker(graceMs: number): Promise<void> {
-    // A graceful close lets a slot in hand finish; it waits for Redis without bound, so it is
-    // raced against the grace period. A slot cut off is taken again once its lock lapses.
-    if (this.worker) await within(this.worker.close(), graceMs);
+    // Pausing lets a slot in hand finish, raced against the grace period (it waits for Redis
+    // without bound); the forced close then drops the blocking connection at once. A slot cut
+    // off is taken again by another node once its lock lapses, and starts the same run.
+    if (!this.worker) return;
+    await within(this.worker.pause(), graceMs);
+    await within(this.worker.close(true), graceMs);
   }
 
   async close(): Promise<void> {
