@@ -62,9 +62,15 @@ describe('schedules over REST and TickClient, on a real socket', () => {
 
   it('PUT /schedules/:id creates a runtime schedule (input kept as sent); a bad cron or zone is a 400 naming it; DELETE removes it, then 404', async () => {
     const put = (id: string, body: unknown) => fetch(`${base}/schedules/${encodeURIComponent(id)}`, { method: 'PUT', headers: auth, body: JSON.stringify(body) });
-    const created = await put('tenant-7/cleanup', { flowId: 'reports/hourly', every: '10m', input: { __proto__: 'kept', tenant: 7 }, overlap: 'allow' });
+    const created = await fetch(`${base}/schedules/tenant-7%2Fcleanup`, {
+      method: 'PUT',
+      headers: auth,
+      body: '{"flowId":"reports/hourly","every":"10m","input":{"__proto__":"kept","tenant":7},"overlap":"allow"}',
+    });
     expect(created.status).toBe(200);
-    expect(await created.json()).toMatchObject({ scheduleId: 'tenant-7/cleanup', flowId: 'reports/hourly', source: 'runtime', spec: { every: '10m', overlap: 'allow', input: { tenant: 7 } } });
+    const view = (await created.json()) as { spec: { input: Record<string, unknown> } };
+    expect(view).toMatchObject({ scheduleId: 'tenant-7/cleanup', flowId: 'reports/hourly', source: 'runtime', spec: { every: '10m', overlap: 'allow', input: { tenant: 7 } } });
+    expect(Object.getOwnPropertyDescriptor(view.spec.input, '__proto__')?.value).toBe('kept');
 
     const badCron = await put('x', { flowId: 'reports/hourly', cron: '0 0 31 2 * * *' });
     expect(badCron.status).toBe(400);
