@@ -115,7 +115,7 @@ describe('schedules', () => {
     const backSlot = Date.parse(back.slotAt!);
     const missed = slots.filter((slot) => slot > lastBefore && slot < backSlot);
     // eslint-disable-next-line no-console
-    console.log(`outage of ${backAt - downAt} ms: ${(backSlot - lastBefore) / 1000 - 1} slot(s) collapsed into the run for ${back.slotAt}, created at ${back.createdAt}`);
+    console.log(`outage of ${backAt - downAt} ms: ${(backSlot - lastBefore) / 1000} slots due, one run on return, for ${back.slotAt} (created ${back.createdAt})`);
     expect((backSlot - lastBefore) / 1000).toBeGreaterThanOrEqual(4); // several slots were due while every node was down
     expect(missed).toEqual([]); // none of the earlier missed slots started a run
     // It is the latest slot due when it fired, not the first missed one.

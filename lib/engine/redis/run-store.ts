@@ -16,6 +16,9 @@ type ScriptClient = RedisClient & Record<ScriptName, (...args: (string | number)
 
 const LUA_DIR = join(__dirname, 'lua');
 
+/** The extra run fields of a plain trigger: none (shared, so a trigger allocates nothing for them). */
+const NO_FIELDS: readonly string[] = [];
+
 /**
  * How late past its due time a run may be before the reconciler steps in.
  * Comfortably above BullMQ's own delay (a delayed job is up to ~100 ms late on
@@ -82,7 +85,7 @@ export class RedisRunStore implements RunStore {
 
   async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; scheduleId?: string; slotAt?: number }): Promise<boolean> {
     const timeoutMs = run.timeoutMs ?? '';
-    const origin = run.scheduleId === undefined ? [] : ['scheduleId', run.scheduleId, 'slotAt', run.slotAt ?? ''];
+    const origin = run.scheduleId === undefined ? NO_FIELDS : ['scheduleId', run.scheduleId, 'slotAt', run.slotAt ?? ''];
     // A sub-millisecond sequence keeps runs created in the same ms apart (and in order) for cursor paging.
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
     const runKey = this.keys.run(run.runId);
