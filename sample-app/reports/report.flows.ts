@@ -17,7 +17,7 @@ export class ReportFlows {
 
   @Flow(NIGHTLY_REPORT, { schedule: { cron: '0 2 * * *', tz: 'Europe/Berlin', input: { title: 'Orders by status' } } })
   async nightly(ctx: FlowContext<{ title: string }>) {
-    const counts = await ctx.task('count-orders', () => {
+    const counts = await ctx.memo('count-orders', () => {
       const byStatus: Record<string, number> = { open: 0, paid: 0, closed: 0 };
       for (const order of this.orders.all()) byStatus[order.status]++;
       return byStatus;

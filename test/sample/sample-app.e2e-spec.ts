@@ -102,6 +102,7 @@ describe('the sample app', () => {
     expect(local).toBe('02:00');
     const { runId } = await client.trigger('reports/nightly', { title: 'now' });
     const run = await client.waitForRun<unknown, Record<string, number>>(runId, { timeout: '5s' });
+    expect(run.steps.map((step) => step.key)).toEqual(['count-orders', 'send-report']);
     expect(Object.keys(run.output!)).toEqual(['open', 'paid', 'closed']);
   });
 });
