@@ -326,10 +326,12 @@ export class GoTickEngine implements GoTickApi {
     this.state = 'closed';
     this.sweeper?.stop();
     this.reconciler?.stop();
-    // No slot starts a run once shutdown began; a slot cut off here is fired again on another node.
-    await this.scheduleQueue?.stopWorker(Math.min(this.settings.shutdownTimeoutMs, 1000));
-    await this.scheduleQueue?.close();
+    // Alongside the runs' shutdown, within its bound: a slot in hand gets up to a second to start
+    // its run; one cut off is fired again by another node, into the same run.
+    const scheduleQueue = this.scheduleQueue;
+    const schedulesStopped = scheduleQueue?.stopWorker(Math.min(this.settings.shutdownTimeoutMs, 1000)).then(() => scheduleQueue.close());
     await shutDown({ queue: this.queue, executor: this.executor, clients: this.clients, watch: this.watch, shutdownTimeoutMs: this.settings.shutdownTimeoutMs });
+    await schedulesStopped;
   }
 
   /**

@@ -85,7 +85,7 @@ export class BullmqScheduleQueue implements ScheduleQueue {
     // off is taken again by another node once its lock lapses, and starts the same run.
     if (!this.worker) return;
     await within(this.worker.pause(), graceMs);
-    await within(this.worker.close(true), graceMs);
+    await within(this.worker.close(true), 500);
   }
 
   async close(): Promise<void> {
