@@ -5,7 +5,7 @@
 # then its redis-server, and wait for both: nothing is left holding the ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-redis.sh
+bash scripts/ensure-apt.sh redis-server
 [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm install --no-audit --no-fund
 
 app_pid=""

@@ -248,3 +248,10 @@ export class InvalidScheduleError extends GoTickError {
     super(`Invalid schedule "${scheduleId}": ${detail}`);
   }
 }
+
+/**
+ * An interceptor broke the wrap contract: it called `next()` a second time
+ * (which would run the step's body twice). The attempt fails with it.
+ * @public
+ */
+export class InterceptorError extends GoTickError {}

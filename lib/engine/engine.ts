@@ -18,12 +18,13 @@ import {
   type TriggerResult,
   type WaitForRunOptions,
 } from '../common/types';
+import type { EngineBackend } from './backend';
 import { BullmqRunQueue } from './bullmq/run-queue';
 import { BullmqScheduleQueue } from './bullmq/schedule-queue';
 import type { EngineLogger, FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
-import { checkedTimeout, resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
+import { checkedTimeout, checkInterceptors, resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
 import type { RunEnds, RunQueue, RunStore } from './ports';
 import { RedisCancelNudges } from './redis/cancel-nudges';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
@@ -43,6 +44,9 @@ import { codeSchedules, type CheckedSchedule } from './schedules/schedule-spec';
 import { declaredSchedules, Scheduler } from './schedules/scheduler';
 import { shutDown } from './shutdown';
 import { RunExecutor } from './worker/run-executor';
+import { buildObservers, composeChains, type Observers } from './observe/observers';
+import type { GoTickInterceptor } from '../common/interceptors';
+import type { MetricsRegistry } from './observe/metrics';
 
 const MAX_LIST_LIMIT = 200;
 
@@ -69,15 +73,33 @@ export class GoTickEngine implements GoTickApi {
   /** The schedules each registered flow declares (@Flow(id, { schedule })), checked at register(). */
   private readonly codeSchedules = new Map<string, CheckedSchedule[]>();
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
+  private readonly observers: Observers;
+  private unwatchQueue?: () => void;
 
   constructor(private readonly options: GoTickEngineOptions = {}) {
     this.settings = resolveOptions(options);
+    this.observers = buildObservers(this.settings);
     this.watch = new ConnectionWatch(describeConnection(options.connection), this.settings.logger);
   }
 
   /** The engine's logger behind its logLevel: whatever wraps the engine logs through it too, so one option filters all. */
   get logger(): EngineLogger {
     return this.settings.logger;
+  }
+
+  /** The prom-client registry GoTick's metrics are in (the `metrics` option), or undefined when metrics are off. */
+  get metricsRegistry(): MetricsRegistry | undefined {
+    return this.observers.metrics?.registry;
+  }
+
+  /**
+   * Adds interceptors after those of the `interceptors` option (the Nest
+   * module adds its injected ones here, once the app's providers exist).
+   * Must happen before start().
+   */
+  intercept(...interceptors: GoTickInterceptor[]): void {
+    if (this.state !== 'new') throw new GoTickError('Interceptors added after start(); add every interceptor first.');
+    this.settings.interceptors.push(...checkInterceptors(interceptors));
   }
 
   /** Adds a flow. Must happen before start(). */
@@ -93,7 +115,7 @@ export class GoTickEngine implements GoTickApi {
     checkedTimeout(flow.options?.defaults?.timeout, `defaults.timeout of flow "${flow.id}"`);
     const schedules = codeSchedules(flow.id, flow.options?.schedule);
     declaredSchedules([...[...this.codeSchedules].map(([id, list]) => ({ id, schedules: list })), { id: flow.id, schedules }]);
-    this.flows.set(flow.id, flow);
+    this.flows.set(flow.id, this.options.backend?.wrapFlow?.(flow) ?? flow);
     this.codeSchedules.set(flow.id, schedules);
   }
 
@@ -106,6 +128,7 @@ export class GoTickEngine implements GoTickApi {
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     this.state = 'starting';
+    if (this.options.backend) return this.startOn(this.options.backend);
     const { connection } = this.options;
     const settings = this.settings;
     const where = describeConnection(connection);
@@ -137,7 +160,8 @@ export class GoTickEngine implements GoTickApi {
       this.queue = queue;
       // Runs are created on the producer's connection, so the job add can follow on the same socket (see RunCreator.trigger).
       const creator = new RedisRunStore(producer, settings.prefix, settings.retentionMs, isCluster(connection));
-      this.runCreator = new RunCreator({ creator, store, queue, flows: this.flows, settings });
+      this.runCreator = new RunCreator({ creator, store, queue, flows: this.flows, settings, traceTrigger: this.observers.traceTrigger });
+      this.unwatchQueue = this.observers.metrics?.watchQueue(() => queue.jobCounts());
       const scheduleQueue = (this.scheduleQueue = new BullmqScheduleQueue({
         prefix: settings.prefix,
         cluster: isCluster(connection),
@@ -169,6 +193,7 @@ export class GoTickEngine implements GoTickApi {
         flows: this.flows,
         settings,
         onCancelled: (runId) => this.runCancelled(runId),
+        onParkedRunCancelled: this.observers.metrics?.parkedRunCancelled,
       });
       if (worker) {
         // Executions write through a client of their own without commandTimeout: after a step
@@ -178,6 +203,7 @@ export class GoTickEngine implements GoTickApi {
           createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: false }),
         );
         await connectOrExplain(workerClient, where, settings.connectTimeoutMs);
+        const chains = composeChains(this.observers, settings.interceptors);
         const executor = (this.executor = new RunExecutor({
           store: new RedisRunStore(workerClient, settings.prefix, settings.retentionMs, isCluster(connection)),
           queue,
@@ -185,6 +211,9 @@ export class GoTickEngine implements GoTickApi {
           flows: this.flows,
           ...settings,
           onCancelled: (runId) => this.runCancelled(runId),
+          interceptRun: chains.interceptRun,
+          interceptStep: chains.interceptStep,
+          tracing: settings.tracing,
         }));
         await nudges.listen((runId, reason) => executor.nudge(runId, reason));
         await queue.startWorker((runId, request) => executor.execute(runId, request));
@@ -199,6 +228,34 @@ export class GoTickEngine implements GoTickApi {
       await this.close();
       throw err;
     }
+  }
+
+  /**
+   * start() on a backend other than Redis (the testing kit's memory): the same
+   * wiring, with no connections, reconciler or index sweeper (the backend
+   * loses no jobs and expires records itself).
+   */
+  private async startOn(backend: EngineBackend): Promise<void> {
+    const settings = this.settings;
+    const ports = backend.open(settings);
+    const { store, queue } = ports;
+    this.store = store;
+    this.queue = queue;
+    this.runEnds = ports.runEnds;
+    const onCancelled = (runId: string) => this.runCancelled(runId);
+    const { traceTrigger, metrics } = this.observers;
+    this.runCreator = new RunCreator({ creator: store, store, queue, flows: this.flows, settings, traceTrigger });
+    this.unwatchQueue = metrics?.watchQueue(() => queue.jobCounts());
+    this.runControl = new RunControl({
+      store, queue, mailbox: ports.mailbox, retries: ports.retries, nudges: ports.nudges, flows: this.flows, settings, onCancelled, onParkedRunCancelled: metrics?.parkedRunCancelled,
+    });
+    if (this.options.worker !== false) {
+      const chains = composeChains(this.observers, settings.interceptors);
+      const executor = (this.executor = new RunExecutor({ store, queue, mailbox: ports.mailbox, flows: this.flows, ...settings, onCancelled, ...chains }));
+      await ports.nudges.listen((runId, reason) => executor.nudge(runId, reason));
+      await queue.startWorker((runId, request) => executor.execute(runId, request));
+    }
+    this.state = 'started';
   }
 
   /**
@@ -324,6 +381,7 @@ export class GoTickEngine implements GoTickApi {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.unwatchQueue?.();
     this.sweeper?.stop();
     this.reconciler?.stop();
     // Alongside the runs' shutdown, within its bound: a slot in hand gets up to a second to start
@@ -349,7 +407,10 @@ export class GoTickEngine implements GoTickApi {
 
   private schedules(): Scheduler {
     this.started();
-    return this.scheduler!;
+    if (!this.scheduler) {
+      throw new GoTickError('Schedules need Redis (they are BullMQ job schedulers); the in-memory testing backend has none. In a test, trigger the flow directly.');
+    }
+    return this.scheduler;
   }
 
   private control(): RunControl {

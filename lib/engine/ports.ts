@@ -30,6 +30,10 @@ export interface RunRecord {
   unknownFlowSince?: number;
   /** Errors of earlier attempts of the run, oldest first (set by retry). */
   previousErrors?: Array<ErrorInfo & { stepKey?: string; failedAt?: number }>;
+  /** W3C traceparent of the span that triggered the run (tracing on). */
+  traceparent?: string;
+  /** W3C traceparent of the last execution's span (tracing on), for the next execution's link. */
+  lastTrace?: string;
 }
 
 /** A step as stored, one JSON value per step key. */
@@ -103,9 +107,9 @@ export interface OverdueRun {
 export interface RunStore {
   /** false when the run id exists already (idempotent trigger). */
   /** `scheduleId` and `slotAt` name the schedule slot that started the run. */
-  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; scheduleId?: string; slotAt?: number }): Promise<boolean>;
+  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; traceparent?: string; scheduleId?: string; slotAt?: number }): Promise<boolean>;
   /** create() for many runs in one pipelined round trip; one flag per run, in order (a runId repeated in `runs` is created once). */
-  createMany(runs: ReadonlyArray<{ runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }>): Promise<boolean[]>;
+  createMany(runs: ReadonlyArray<{ runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; traceparent?: string }>): Promise<boolean[]>;
   /** Cancels a parked run at once, or stores the request of a running one (see CancelReply). */
   cancel(runId: string, reason: string, error: ErrorInfo): Promise<CancelReply>;
   /** `request`: the trigger request id a trigger's job carries (see enqueueNew), so a spare job is turned away. */
@@ -131,6 +135,8 @@ export interface RunStore {
   handBack(runId: string, token: string, retryAt: number, resumeJob: string): Promise<{ first: boolean; since: number }>;
   /** Drops the unknown-flow mark of a run a node with its flow has claimed. */
   forgetUnknownFlow(runId: string): Promise<void>;
+  /** Stores the trace context of the execution holding the lease `token` (no-op otherwise). */
+  recordTrace(runId: string, token: string, traceparent: string): Promise<void>;
   get(runId: string): Promise<{ run: RunRecord; steps: Map<string, StepRecord> } | null>;
   /**
    * Runs whose timer is past `now`: each live run has one, set to when a
@@ -171,6 +177,10 @@ export interface RunEnds {
   watch(runId: string, onEnd: () => void): Promise<() => void>;
 }
 
+/** The queue states the gotick_queue_jobs gauge reports (finished jobs are not kept, so not counted). */
+export const QUEUE_JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
+export type QueueJobState = (typeof QUEUE_JOB_STATES)[number];
+
 /**
  * The work queue. New runs and resumes share one queue in two lanes: a resume
  * is always taken before a new run, so work already started finishes first.
@@ -195,6 +205,8 @@ export interface RunQueue {
    * run's first job, added by trigger.
    */
   hasLiveJob(runId: string, jobId?: string, dueBy?: number): Promise<boolean>;
+  /** Jobs in the queue by state, over all partitions (read when metrics are scraped). */
+  jobCounts(): Promise<Record<QueueJobState, number>>;
   /** Starts consuming; `process` runs one execution of a run. */
   startWorker(process: (runId: string, request?: string) => Promise<void>): Promise<void>;
   /** Stops taking jobs; resolves once the jobs in hand have ended. */

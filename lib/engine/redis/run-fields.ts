@@ -30,6 +30,8 @@ export function toRun(runId: string, fields: Map<string, string>): RunRecord {
     unknownFlowSince: num(fields.get('unknownFlowSince')),
     scheduleId: fields.get('scheduleId'),
     slotAt: num(fields.get('slotAt')),
+    traceparent: fields.get('traceparent'),
+    lastTrace: fields.get('lastTrace'),
   };
 }
 

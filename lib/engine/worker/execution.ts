@@ -22,6 +22,8 @@ import { isValidConcurrency, runInLanes, type WaitResults } from './primitives/w
 import { stepKeyProblem } from './step-key';
 import { callWithTimeout } from './timed-call';
 import { AttemptsInFlight } from './attempts-in-flight';
+import type { StepChain } from '../observe/interceptor-chain';
+import { systemClock, type Clock } from '../clock';
 
 export interface ExecutionSettings {
   lease: Lease;
@@ -41,10 +43,14 @@ export interface ExecutionSettings {
   /** Timeout of an attempt whose step sets none (defaults.timeout of the flow or the engine). */
   timeout?: Duration;
   maxPayloadBytes: number;
+  /** Where time is read: the system clock, or a test's virtual one. Default: the system clock. */
+  clock?: Clock;
   /** Called after every failed step attempt (the OnFlowError hook). */
   onStepError: (failure: FlowFailure) => Promise<void>;
   /** Called at most once per execution, for an attempt that runs with no timeout at all. */
   onUntimedAttempt?: (stepKey: string) => void;
+  /** The interceptors' step chain; undefined without any, and the attempt then calls the body directly. */
+  interceptStep?: StepChain;
 }
 
 type TaskFn<T> = (task: TaskContext) => T | Promise<T>;
@@ -93,6 +99,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   private nextSeq: number;
   private signalInterrupt!: () => void;
   private signalHost?: SignalWaitHost;
+  private readonly clock: Clock;
 
   constructor(
     run: RunRecord,
@@ -103,6 +110,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     this.runId = run.runId;
     this.flowId = run.flowId;
     this.lease = settings.lease;
+    this.clock = settings.clock ?? systemClock;
     let maxSeq = -1;
     for (const step of steps.values()) maxSeq = Math.max(maxSeq, step.seq);
     this.nextSeq = maxSeq + 1;
@@ -167,7 +175,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       attempts: 0,
       seq,
       result: this.encodeChecked(v, `Status "${key}"`),
-      finishedAt: Date.now(),
+      finishedAt: this.clock.now(),
     });
     if (!known) this.defer(key, record(initial));
     const set: StatusSetter<T> = async (next) => {
@@ -185,7 +193,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       return this.refuse(error as Error, key);
     }
     // Checked when the step is first reached, not on replay: a recorded sleep keeps its recorded wake time.
-    return this.sleepStep(key, () => checkTime(Date.now() + ms, `sleep "${key}" wake time (now + ${ms} ms)`));
+    return this.sleepStep(key, () => checkTime(this.clock.now() + ms, `sleep "${key}" wake time (now + ${ms} ms)`));
   }
 
   sleepUntil(key: string, until: Date | number): Promise<void> {
@@ -255,7 +263,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       const last = known.errors?.[known.errors.length - 1] ?? { name: 'Error', message: 'unknown error' };
       return Promise.reject(new StepFailedError(key, known.attempts, last));
     }
-    if (known?.status === 'retrying' && known.wakeAt! > Date.now()) return this.stop({ kind: 'suspend', wakeAt: known.wakeAt! });
+    if (known?.status === 'retrying' && known.wakeAt! > this.clock.now()) return this.stop({ kind: 'suspend', wakeAt: known.wakeAt! });
     // Only the attempt itself counts as in flight: a step that parks must not keep settle() waiting.
     const running = this.attempt(kind, key, fn, options, known);
     this.inflight.add(running);
@@ -289,16 +297,16 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
         const { error } = failure;
         const info = errorInfo(error);
         // Only the latest error keeps its stack: ten stacks per failing step would bloat the run hash.
-        errors = [...errors.map(withoutStack), { ...info, attempt: attempts, at: Date.now() }].slice(-10);
+        errors = [...errors.map(withoutStack), { ...info, attempt: attempts, at: this.clock.now() }].slice(-10);
         await this.settings.onStepError({ error: info, stepKey: key, attempt: attempts });
         if (error instanceof NonRetriableError || attempts > retries) {
-          if (!(await this.write(key, { kind, status: 'failed', attempts, seq, errors, finishedAt: Date.now() }))) return PARK;
+          if (!(await this.write(key, { kind, status: 'failed', attempts, seq, errors, finishedAt: this.clock.now() }))) return PARK;
           throw new StepFailedError(key, attempts, info);
         }
         // A lost attempt's backoff counts from its start: its lease already kept the step from running for a while.
-        const wakeAt = (failure.at ?? Date.now()) + backoffMs(options?.backoff ?? this.settings.backoff, attempts);
+        const wakeAt = (failure.at ?? this.clock.now()) + backoffMs(options?.backoff ?? this.settings.backoff, attempts);
         failure = undefined;
-        if (wakeAt > Date.now()) {
+        if (wakeAt > this.clock.now()) {
           const retrying: StepRecord = { kind, status: 'retrying', attempts, seq, errors, wakeAt };
           this.defer(key, retrying);
           // Deferred records are dropped by a hand-back; this one must not be (Redis may still say running).
@@ -310,13 +318,18 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       if (this.interrupt) return PARK;
       // After the event loop was blocked past the lease (this step's last attempt, or another run's step), the run
       // may be another execution's already: a body must not start (unrecorded) there.
-      const now = Date.now();
-      if (!this.lease.surelyHeld(now) && !(await this.leaseStillHeld())) return PARK;
+      const now = this.clock.now();
+      if (!this.lease.surelyHeld(Date.now()) && !(await this.leaseStillHeld())) return PARK;
       attempts++;
       this.markBegun(kind, key, seq, attempts, errors, now);
       let value: T;
       try {
-        value = await this.invoke(key, fn, attempts, options?.timeout ?? this.settings.timeout);
+        const intercept = this.settings.interceptStep;
+        value = await (intercept === undefined
+          ? this.invoke(key, fn, attempts, options?.timeout ?? this.settings.timeout)
+          : (intercept({ flowId: this.flowId, runId: this.runId, key, kind, attempt: attempts }, () =>
+              this.invoke(key, fn, attempts, options?.timeout ?? this.settings.timeout),
+            ) as Promise<T>));
         if (kind === 'array' && !Array.isArray(value)) {
           throw new NonRetriableError(`ctx.array("${key}") must return an array; got ${typeof value}.`);
         }
@@ -330,7 +343,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       // entity with cycles must not fail a run whose side effect already ran). For the other kinds,
       // a result that cannot be stored is the flow's bug: retrying would not help, so it surfaces at once.
       const result = kind === 'task' ? undefined : this.encodeChecked(value, `Result of step "${key}"`);
-      const record: StepRecord = { kind, status: 'completed', attempts, seq, result, finishedAt: Date.now() };
+      const record: StepRecord = { kind, status: 'completed', attempts, seq, result, finishedAt: this.clock.now() };
       if (errors.length) record.errors = errors;
       if (!(await this.write(key, record))) return PARK;
       if (kind === 'task') return undefined as T;
@@ -390,7 +403,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     if (this.interrupt) return parked();
     const known = this.steps.get(key);
     if (known?.status === 'completed') return;
-    const now = Date.now();
+    const now = this.clock.now();
     let wakeAt: number;
     try {
       wakeAt = known?.wakeAt ?? dueAt();
@@ -421,6 +434,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   private hostForPrimitives(): SignalWaitHost {
     return {
       lease: this.lease,
+      now: () => this.clock.now(),
       stopped: () => this.interrupt !== undefined,
       known: (key) => this.steps.get(key),
       seqOf: (key) => this.steps.get(key)?.seq ?? this.nextSeq++,

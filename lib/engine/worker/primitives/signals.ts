@@ -31,6 +31,8 @@ export function encodeSignal(name: string, payload: unknown, sentAt: number): st
 /** What the signal primitive needs of the execution it runs in. */
 export interface SignalWaitHost {
   readonly lease: Lease;
+  /** The execution's clock. */
+  now(): number;
   /** True once the execution stopped: no new wait may start. */
   stopped(): boolean;
   known(key: string): StepRecord | undefined;
@@ -71,7 +73,7 @@ export async function waitForSignal<T>(
   if (host.stopped()) return host.parked();
   const known = host.known(key);
   if (known?.status === 'completed') return decode<ReceivedSignal<T> | null>(known.result);
-  const now = Date.now();
+  const now = host.now();
   // The timeout runs from the first time the flow reached the wait, recorded with the waiting step.
   const timeoutAt = known ? known.wakeAt : options?.timeout === undefined ? undefined : now + toMs(options.timeout, `timeout of signal wait "${key}"`);
   const seq = host.seqOf(key);
