@@ -242,7 +242,7 @@ export interface FlowFailure {
 }
 
 /** Per-flow options given to @Flow. @public */
-export interface FlowOptions {
+export interface FlowOptions<TInput = unknown> {
   /** Step defaults for this flow, over the module's `defaults`. */
   defaults?: StepOptions;
   /**
@@ -256,7 +256,7 @@ export interface FlowOptions {
    * spec, or several. Upserted at bootstrap; a schedule removed from code is
    * removed from Redis at the next bootstrap. See {@link FlowSchedule}.
    */
-  schedule?: FlowSchedule | FlowSchedule[];
+  schedule?: FlowSchedule<TInput> | Array<FlowSchedule<TInput>>;
 }
 
 /**
@@ -285,7 +285,7 @@ export type ScheduleSpec<TInput = unknown> =
  * names its own `id`; give ids to a list you may reorder.
  * @public
  */
-export type FlowSchedule = string | (ScheduleSpec & { id?: string });
+export type FlowSchedule<TInput = unknown> = string | (ScheduleSpec<TInput> & { id?: string });
 
 /** A schedule as `listSchedules` shows it. @public */
 export interface ScheduleView {
