@@ -36,6 +36,17 @@ function dueAtOf(job: Job): number {
   return Number.isFinite(planned) ? planned : job.timestamp + (job.opts.delay ?? 0);
 }
 
+/**
+ * When the slot's job was first taken: missed slots collapse into the latest
+ * one due by then. A job taken again (retried after a failure, or after its
+ * worker died) keeps its own slot: BullMQ planned the next slot at the first
+ * take, so naming a later one now could only collide with that slot's run.
+ */
+function takenAtOf(job: Job): number {
+  const first = job.attemptsMade === 0 && (job.attemptsStarted ?? 0) <= 1;
+  return first ? (job.processedOn ?? Date.now()) : dueAtOf(job);
+}
+
 /** The ScheduleQueue on BullMQ job schedulers: BullMQ plans each next slot as the current one is taken. */
 export class BullmqScheduleQueue implements ScheduleQueue {
   private readonly queue: Queue<ScheduleEntry>;
@@ -70,7 +81,7 @@ export class BullmqScheduleQueue implements ScheduleQueue {
   async startWorker(fire: (slot: ScheduleSlot) => Promise<void>): Promise<void> {
     const worker = new Worker<ScheduleEntry>(
       SCHEDULE_QUEUE_NAME,
-      (job) => fire({ entry: job.data, dueAt: dueAtOf(job), takenAt: job.processedOn ?? Date.now() }),
+      (job) => fire({ entry: job.data, dueAt: dueAtOf(job), takenAt: takenAtOf(job) }),
       { connection: this.options.consumer(), prefix: scheduleQueuePrefix(this.options.prefix, this.options.cluster), concurrency: SLOT_CONCURRENCY, autorun: false },
     );
     worker.on('error', (err) => this.options.onError('BullMQ schedule worker', err));
