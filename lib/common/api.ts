@@ -1,5 +1,5 @@
 import type { FlowRef } from './flow-ref';
-import type { CancelOptions, CancelResult, ListRunsQuery, RetryResult, RunCounts, RunPage, RunView, TriggerItem, TriggerManyOptions, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
+import type { CancelOptions, CancelResult, ListRunsQuery, RetryResult, RunCounts, RunPage, RunView, ScheduleSpec, ScheduleView, TriggerItem, TriggerManyOptions, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
 
 /**
  * The rest of a typed trigger call: the input (optional when the flow's input
@@ -63,4 +63,16 @@ export interface GoTickApi {
    * @throws RunNotFoundError, RunNotRetriableError
    */
   retry(runId: string): Promise<RetryResult>;
+  /**
+   * Creates or replaces schedule `scheduleId`: runs of a flow on a cron (in an
+   * IANA zone) or an interval; each slot starts at most one run whatever the
+   * number of nodes. The same spec again changes nothing.
+   * @throws InvalidScheduleError (naming the bad cron, zone or interval), UnknownFlowError
+   */
+  schedule<TInput, TOutput>(scheduleId: string, flow: FlowRef<TInput, TOutput>, spec: ScheduleSpec<TInput>): Promise<ScheduleView>;
+  schedule(scheduleId: string, flowId: string, spec: ScheduleSpec): Promise<ScheduleView>;
+  /** Removes a schedule and its pending slot (runs already started go on); false when there was none. */
+  unschedule(scheduleId: string): Promise<boolean>;
+  /** Every schedule, by id: its spec, next slot, last run and skipped slots. */
+  listSchedules(): Promise<ScheduleView[]>;
 }

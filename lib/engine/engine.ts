@@ -11,6 +11,8 @@ import {
   type RunCounts,
   type RunPage,
   type RunView,
+  type ScheduleSpec,
+  type ScheduleView,
   type TriggerItem,
   type TriggerManyOptions,
   type TriggerOptions,
@@ -19,6 +21,7 @@ import {
 } from '../common/types';
 import type { EngineBackend } from './backend';
 import { BullmqRunQueue } from './bullmq/run-queue';
+import { BullmqScheduleQueue } from './bullmq/schedule-queue';
 import type { EngineLogger, FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
@@ -32,11 +35,14 @@ import { RedisRetryStore } from './redis/retry-store';
 import { RedisRunEnds } from './redis/run-ends';
 import { CURSOR } from './redis/run-index';
 import { RedisRunStore } from './redis/run-store';
+import { RedisScheduleStore } from './redis/schedule-store';
 import { RunControl } from './run-control';
 import { RunCreator } from './run-creator';
 import { isRunId } from './run-id';
 import { toRunSummary, toRunView } from './run-view';
 import { waitUntilEnded } from './run-waiter';
+import { codeSchedules, type CheckedSchedule } from './schedules/schedule-spec';
+import { declaredSchedules, Scheduler } from './schedules/scheduler';
 import { shutDown } from './shutdown';
 import { RunExecutor } from './worker/run-executor';
 import { buildObservers, composeChains, type Observers } from './observe/observers';
@@ -65,6 +71,10 @@ export class GoTickEngine implements GoTickApi {
   private executor?: RunExecutor;
   private sweeper?: IndexSweeper;
   private reconciler?: Reconciler;
+  private scheduleQueue?: BullmqScheduleQueue;
+  private scheduler?: Scheduler;
+  /** The schedules each registered flow declares (@Flow(id, { schedule })), checked at register(). */
+  private readonly codeSchedules = new Map<string, CheckedSchedule[]>();
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
   private readonly observers: Observers;
   private unwatchQueue?: () => void;
@@ -106,7 +116,10 @@ export class GoTickEngine implements GoTickApi {
       throw new FlowDefinitionError(`Flow id "${flow.id}" is registered twice. Each @Flow id must be unique in the app.`);
     }
     checkedTimeout(flow.options?.defaults?.timeout, `defaults.timeout of flow "${flow.id}"`);
+    const schedules = codeSchedules(flow.id, flow.options?.schedule);
+    declaredSchedules([...[...this.codeSchedules].map(([id, list]) => ({ id, schedules: list })), { id: flow.id, schedules }]);
     this.flows.set(flow.id, this.options.backend?.wrapFlow?.(flow) ?? flow);
+    this.codeSchedules.set(flow.id, schedules);
   }
 
   /** Ids of the registered flows, sorted. */
@@ -152,6 +165,24 @@ export class GoTickEngine implements GoTickApi {
       const creator = new RedisRunStore(producer, settings.prefix, settings.retentionMs, isCluster(connection));
       this.runCreator = new RunCreator({ creator, store, queue, flows: this.flows, settings, traceTrigger: this.observers.traceTrigger });
       this.unwatchQueue = this.observers.metrics?.watchQueue(() => queue.jobCounts());
+      const scheduleQueue = (this.scheduleQueue = new BullmqScheduleQueue({
+        prefix: settings.prefix,
+        cluster: isCluster(connection),
+        producer,
+        consumer: () => this.track(createClient(connection, { maxRetriesPerRequest: null })),
+        onError: (source, err) => this.watch.report(source, err),
+      }));
+      const scheduler = (this.scheduler = new Scheduler({
+        queue: scheduleQueue,
+        store: new RedisScheduleStore(storeClient, settings.prefix),
+        runs: store,
+        creator: this.runCreator,
+        flows: this.flows,
+        maxPayloadBytes: settings.maxPayloadBytes,
+        logger: settings.logger,
+      }));
+      // Every node, trigger-only ones too, brings Redis in line with the schedules its code declares.
+      await scheduler.syncCode([...this.codeSchedules.values()].flat());
       const worker = this.options.worker !== false;
       // One subscriber connection per worker node hears every cancel nudge; producers only publish.
       const subscriber = worker ? this.track(createClient(connection, { maxRetriesPerRequest: null })) : undefined;
@@ -191,6 +222,7 @@ export class GoTickEngine implements GoTickApi {
         await queue.startWorker((runId, request) => executor.execute(runId, request));
         this.sweeper = new IndexSweeper(store, () => this.flowIds(), settings.retentionMs, settings.logger);
         this.sweeper.start();
+        await scheduleQueue.startWorker((slot) => scheduler.fire(slot));
         this.reconciler = new Reconciler(store, queue, settings.logger);
         this.reconciler.start(Math.min(Math.max(settings.leaseMs / 2, 500), 5000));
       }
@@ -334,6 +366,30 @@ export class GoTickEngine implements GoTickApi {
   }
 
   /**
+   * Creates or replaces schedule `scheduleId`: runs of `flowId` on a cron (in
+   * an IANA zone) or an interval. Each slot starts at most one run, whatever
+   * the number of nodes; with overlap 'skip' (default) a slot is skipped while
+   * the schedule's previous run is still live. Calling it again with the same
+   * spec changes nothing.
+   * @throws InvalidScheduleError (naming the bad cron, zone or interval), UnknownFlowError, NotSerializableError, PayloadTooLargeError
+   */
+  schedule<TInput, TOutput>(scheduleId: string, flow: FlowRef<TInput, TOutput>, spec: ScheduleSpec<TInput>): Promise<ScheduleView>;
+  schedule(scheduleId: string, flowId: string, spec: ScheduleSpec): Promise<ScheduleView>;
+  schedule(scheduleId: string, flow: string | FlowRef, spec: ScheduleSpec): Promise<ScheduleView> {
+    return this.schedules().schedule(scheduleId, flowIdOf(flow), spec);
+  }
+
+  /** Removes a schedule and its pending slot; false when there was no such schedule. Runs already started go on. */
+  unschedule(scheduleId: string): Promise<boolean> {
+    return this.schedules().unschedule(scheduleId);
+  }
+
+  /** Every schedule (from code and from schedule()), by id, with its next slot, last run and skipped count. */
+  listSchedules(): Promise<ScheduleView[]> {
+    return this.schedules().list();
+  }
+
+  /**
    * Stops taking work, lets executions in hand finish (up to shutdownTimeout,
    * then hands their runs back), and closes every connection. Returns within
    * about shutdownTimeout + 1.5 s whatever Redis does: past the grace period
@@ -345,7 +401,12 @@ export class GoTickEngine implements GoTickApi {
     this.unwatchQueue?.();
     this.sweeper?.stop();
     this.reconciler?.stop();
+    // Alongside the runs' shutdown, within its bound: a slot in hand gets up to a second to start
+    // its run; one cut off is fired again by another node, into the same run.
+    const scheduleQueue = this.scheduleQueue;
+    const schedulesStopped = scheduleQueue?.stopWorker(Math.min(this.settings.shutdownTimeoutMs, 1000)).then(() => scheduleQueue.close());
     await shutDown({ queue: this.queue, executor: this.executor, clients: this.clients, watch: this.watch, shutdownTimeoutMs: this.settings.shutdownTimeoutMs });
+    await schedulesStopped;
   }
 
   /**
@@ -359,6 +420,14 @@ export class GoTickEngine implements GoTickApi {
   private creator(): RunCreator {
     this.started();
     return this.runCreator!;
+  }
+
+  private schedules(): Scheduler {
+    this.started();
+    if (!this.scheduler) {
+      throw new GoTickError('Schedules need Redis (they are BullMQ job schedulers); the in-memory testing backend has none. In a test, trigger the flow directly.');
+    }
+    return this.scheduler;
   }
 
   private control(): RunControl {

@@ -34,6 +34,8 @@ export function toRunSummary(run: RunRecord): RunSummary {
     wakeAt: iso(run.wakeAt),
     executions: run.executions,
     retries: run.retries,
+    scheduleId: run.scheduleId,
+    slotAt: iso(run.slotAt),
     previousErrors: run.previousErrors?.map(({ failedAt, ...error }) => compact({ ...withoutStack(error), failedAt: iso(failedAt) })),
   });
 }

@@ -16,6 +16,9 @@ type ScriptClient = RedisClient & Record<ScriptName, (...args: (string | number)
 
 const LUA_DIR = join(__dirname, 'lua');
 
+/** The extra run fields of a plain trigger: none (shared, so a trigger allocates nothing for them). */
+const NO_FIELDS: readonly string[] = [];
+
 /**
  * How late past its due time a run may be before the reconciler steps in.
  * Comfortably above BullMQ's own delay (a delayed job is up to ~100 ms late on
@@ -80,8 +83,9 @@ export class RedisRunStore implements RunStore {
     this.index = new RedisRunIndex(client, this.keys);
   }
 
-  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; traceparent?: string }): Promise<boolean> {
+  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; traceparent?: string; scheduleId?: string; slotAt?: number }): Promise<boolean> {
     const timeoutMs = run.timeoutMs ?? '';
+    const origin = run.scheduleId === undefined ? NO_FIELDS : ['scheduleId', run.scheduleId, 'slotAt', run.slotAt ?? ''];
     // A sub-millisecond sequence keeps runs created in the same ms apart (and in order) for cursor paging.
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
     const runKey = this.keys.run(run.runId);
@@ -92,12 +96,12 @@ export class RedisRunStore implements RunStore {
       const created = await guarded(
         this.redis.createIndexed(
           runKey, indexKey, this.keys.timers(), run.flowId, run.input ?? '', run.createdAt, score, run.runId, run.dueAt + TIMER_GRACE_MS, timeoutMs, request,
-          run.traceparent ?? '',
+          run.traceparent ?? '', ...origin,
         ),
       );
       return created === 1;
     }
-    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt, timeoutMs, request, run.traceparent ?? ''));
+    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt, timeoutMs, request, run.traceparent ?? '', ...origin));
     if (created !== 1) return false;
     await guarded(Promise.all([this.redis.zadd(indexKey, 'NX', score, run.runId), this.setTimer(run.runId, run.dueAt + TIMER_GRACE_MS)]));
     return true;
