@@ -5,6 +5,7 @@ import { OrderFlows } from './orders/order.flows';
 import { OrderService } from './orders/order.service';
 import { OrdersController } from './orders/orders.controller';
 import { PaymentFlows } from './orders/payment.flows';
+import { ReportFlows } from './reports/report.flows';
 import { TranslateFlows } from './translate/translate.flows';
 
 @Module({
@@ -17,6 +18,6 @@ import { TranslateFlows } from './translate/translate.flows';
     }),
   ],
   controllers: [OrdersController],
-  providers: [OrderService, OrderFlows, PaymentFlows, DownloadFlows, TranslateFlows],
+  providers: [OrderService, OrderFlows, PaymentFlows, DownloadFlows, TranslateFlows, ReportFlows],
 })
 export class AppModule {}

@@ -43,6 +43,9 @@ if [ -z "${REDIS_URL:-}" ]; then
   echo "Started redis-server for the sample at $REDIS_URL (data in $redis_dir)"
 fi
 
+# The dashboard at /gotick/ui/ is served from dist/ui: build it once.
+[ -f dist/ui/index.html ] || npm run build:ui
+
 # In the background so that this shell can take signals while the app runs ("wait" returns on a trapped signal).
 node -r @swc-node/register sample-app/main.ts &
 app_pid=$!

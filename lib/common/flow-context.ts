@@ -11,8 +11,8 @@ export type StartChildArgs<TInput> = [TInput] extends [void] ? [input?: TInput] 
 /** A lazy step made by ctx.async / ctx.asyncArray; ctx.wait starts it. @public */
 export interface Future<T> {
   readonly key: string;
-  /** @internal runs (or replays) the step; call ctx.wait instead. */
-  readonly start: () => Promise<T>;
+  /** @internal runs (or replays) the step, recording the wait it runs in; call ctx.wait instead. */
+  readonly start: (waitGroup?: number) => Promise<T>;
 }
 
 /** Sets a durable status value; resolves once it is stored. @public */

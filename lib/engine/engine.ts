@@ -1,6 +1,6 @@
 import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
 import { toMs } from '../common/duration';
-import { FlowDefinitionError, GoTickError } from '../common/errors';
+import { FlowDefinitionError, GoTickError, UnknownFlowError } from '../common/errors';
 import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import {
   RUN_STATUSES,
@@ -8,8 +8,11 @@ import {
   type CancelResult,
   type ListRunsQuery,
   type RetryResult,
+  type RunCounts,
   type RunPage,
   type RunView,
+  type ScheduleSpec,
+  type ScheduleView,
   type TriggerItem,
   type TriggerManyOptions,
   type TriggerOptions,
@@ -18,6 +21,7 @@ import {
 } from '../common/types';
 import type { EngineBackend } from './backend';
 import { BullmqRunQueue } from './bullmq/run-queue';
+import { BullmqScheduleQueue } from './bullmq/schedule-queue';
 import type { EngineLogger, FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
@@ -31,12 +35,15 @@ import { RedisRetryStore } from './redis/retry-store';
 import { RedisRunEnds } from './redis/run-ends';
 import { CURSOR } from './redis/run-index';
 import { RedisRunStore } from './redis/run-store';
+import { RedisScheduleStore } from './redis/schedule-store';
 import { RunControl } from './run-control';
 import { ChildRunService } from './child-runs';
 import { RunCreator } from './run-creator';
 import { isRunId } from './run-id';
 import { toRunSummary, toRunView } from './run-view';
 import { waitUntilEnded } from './run-waiter';
+import { codeSchedules, type CheckedSchedule } from './schedules/schedule-spec';
+import { declaredSchedules, Scheduler } from './schedules/scheduler';
 import { shutDown } from './shutdown';
 import { RunExecutor } from './worker/run-executor';
 import { buildObservers, composeChains, type Observers } from './observe/observers';
@@ -44,6 +51,8 @@ import type { GoTickInterceptor } from '../common/interceptors';
 import type { MetricsRegistry } from './observe/metrics';
 
 const MAX_LIST_LIMIT = 200;
+/** countRuns reads the statuses of this many of a flow's newest runs at most: one HGET each. */
+const COUNT_SAMPLE = 10_000;
 
 /**
  * The durable runtime without Nest: register flows, start, trigger. The Nest
@@ -64,6 +73,10 @@ export class GoTickEngine implements GoTickApi {
   private executor?: RunExecutor;
   private sweeper?: IndexSweeper;
   private reconciler?: Reconciler;
+  private scheduleQueue?: BullmqScheduleQueue;
+  private scheduler?: Scheduler;
+  /** The schedules each registered flow declares (@Flow(id, { schedule })), checked at register(). */
+  private readonly codeSchedules = new Map<string, CheckedSchedule[]>();
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
   private readonly observers: Observers;
   private unwatchQueue?: () => void;
@@ -105,7 +118,10 @@ export class GoTickEngine implements GoTickApi {
       throw new FlowDefinitionError(`Flow id "${flow.id}" is registered twice. Each @Flow id must be unique in the app.`);
     }
     checkedTimeout(flow.options?.defaults?.timeout, `defaults.timeout of flow "${flow.id}"`);
+    const schedules = codeSchedules(flow.id, flow.options?.schedule);
+    declaredSchedules([...[...this.codeSchedules].map(([id, list]) => ({ id, schedules: list })), { id: flow.id, schedules }]);
     this.flows.set(flow.id, this.options.backend?.wrapFlow?.(flow) ?? flow);
+    this.codeSchedules.set(flow.id, schedules);
   }
 
   /** Ids of the registered flows, sorted. */
@@ -152,6 +168,24 @@ export class GoTickEngine implements GoTickApi {
       this.runCreator = new RunCreator({ creator, store, queue, flows: this.flows, settings, traceTrigger: this.observers.traceTrigger });
       this.unwatchQueue = this.observers.metrics?.watchQueue(() => queue.jobCounts());
       this.childRuns = new ChildRunService({ creator: this.runCreator, store, queue, logger: settings.logger, clock: settings.clock });
+      const scheduleQueue = (this.scheduleQueue = new BullmqScheduleQueue({
+        prefix: settings.prefix,
+        cluster: isCluster(connection),
+        producer,
+        consumer: () => this.track(createClient(connection, { maxRetriesPerRequest: null })),
+        onError: (source, err) => this.watch.report(source, err),
+      }));
+      const scheduler = (this.scheduler = new Scheduler({
+        queue: scheduleQueue,
+        store: new RedisScheduleStore(storeClient, settings.prefix),
+        runs: store,
+        creator: this.runCreator,
+        flows: this.flows,
+        maxPayloadBytes: settings.maxPayloadBytes,
+        logger: settings.logger,
+      }));
+      // Every node, trigger-only ones too, brings Redis in line with the schedules its code declares.
+      await scheduler.syncCode([...this.codeSchedules.values()].flat());
       const worker = this.options.worker !== false;
       // One subscriber connection per worker node hears every cancel nudge; producers only publish.
       const subscriber = worker ? this.track(createClient(connection, { maxRetriesPerRequest: null })) : undefined;
@@ -192,6 +226,7 @@ export class GoTickEngine implements GoTickApi {
         await queue.startWorker((runId, request) => executor.execute(runId, request));
         this.sweeper = new IndexSweeper(store, () => this.flowIds(), settings.retentionMs, settings.logger);
         this.sweeper.start();
+        await scheduleQueue.startWorker((slot) => scheduler.fire(slot));
         this.reconciler = new Reconciler(store, queue, settings.logger);
         this.reconciler.start(Math.min(Math.max(settings.leaseMs / 2, 500), 5000));
       }
@@ -288,6 +323,20 @@ export class GoTickEngine implements GoTickApi {
   }
 
   /**
+   * Runs of a registered flow by status, read from its newest 10,000 runs
+   * (`counted`), and how many it has in all (`total`). For dashboards: one
+   * command per run read, so poll it every few seconds, not in a loop.
+   * @throws UnknownFlowError
+   */
+  async countRuns(flowId: string): Promise<RunCounts> {
+    if (!this.flows.has(flowId)) throw new UnknownFlowError(flowId, this.flowIds());
+    const { total, statuses, counted } = await this.started().store.counts(flowId, COUNT_SAMPLE);
+    const byStatus = Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as RunCounts['byStatus'];
+    for (const status of statuses) if (status in byStatus) byStatus[status]++;
+    return { flowId, total, counted, byStatus };
+  }
+
+  /**
    * Resolves with the run once it is completed, failed or cancelled. Woken by
    * the run's end (pub/sub on one shared connection), not by polling; a slow
    * poll stays underneath so a lost message cannot strand a waiter.
@@ -329,6 +378,30 @@ export class GoTickEngine implements GoTickApi {
   }
 
   /**
+   * Creates or replaces schedule `scheduleId`: runs of `flowId` on a cron (in
+   * an IANA zone) or an interval. Each slot starts at most one run, whatever
+   * the number of nodes; with overlap 'skip' (default) a slot is skipped while
+   * the schedule's previous run is still live. Calling it again with the same
+   * spec changes nothing.
+   * @throws InvalidScheduleError (naming the bad cron, zone or interval), UnknownFlowError, NotSerializableError, PayloadTooLargeError
+   */
+  schedule<TInput, TOutput>(scheduleId: string, flow: FlowRef<TInput, TOutput>, spec: ScheduleSpec<TInput>): Promise<ScheduleView>;
+  schedule(scheduleId: string, flowId: string, spec: ScheduleSpec): Promise<ScheduleView>;
+  schedule(scheduleId: string, flow: string | FlowRef, spec: ScheduleSpec): Promise<ScheduleView> {
+    return this.schedules().schedule(scheduleId, flowIdOf(flow), spec);
+  }
+
+  /** Removes a schedule and its pending slot; false when there was no such schedule. Runs already started go on. */
+  unschedule(scheduleId: string): Promise<boolean> {
+    return this.schedules().unschedule(scheduleId);
+  }
+
+  /** Every schedule (from code and from schedule()), by id, with its next slot, last run and skipped count. */
+  listSchedules(): Promise<ScheduleView[]> {
+    return this.schedules().list();
+  }
+
+  /**
    * Stops taking work, lets executions in hand finish (up to shutdownTimeout,
    * then hands their runs back), and closes every connection. Returns within
    * about shutdownTimeout + 1.5 s whatever Redis does: past the grace period
@@ -340,7 +413,12 @@ export class GoTickEngine implements GoTickApi {
     this.unwatchQueue?.();
     this.sweeper?.stop();
     this.reconciler?.stop();
+    // Alongside the runs' shutdown, within its bound: a slot in hand gets up to a second to start
+    // its run; one cut off is fired again by another node, into the same run.
+    const scheduleQueue = this.scheduleQueue;
+    const schedulesStopped = scheduleQueue?.stopWorker(Math.min(this.settings.shutdownTimeoutMs, 1000)).then(() => scheduleQueue.close());
     await shutDown({ queue: this.queue, executor: this.executor, clients: this.clients, watch: this.watch, shutdownTimeoutMs: this.settings.shutdownTimeoutMs });
+    await schedulesStopped;
   }
 
   /**
@@ -360,6 +438,14 @@ export class GoTickEngine implements GoTickApi {
   private creator(): RunCreator {
     this.started();
     return this.runCreator!;
+  }
+
+  private schedules(): Scheduler {
+    this.started();
+    if (!this.scheduler) {
+      throw new GoTickError('Schedules need Redis (they are BullMQ job schedulers); the in-memory testing backend has none. In a test, trigger the flow directly.');
+    }
+    return this.scheduler;
   }
 
   private control(): RunControl {

@@ -20,6 +20,10 @@ export interface RunRecord {
   deadline?: number;
   /** Set (to the reason, maybe '') once a cancel was requested. */
   cancelRequested?: string;
+  /** The schedule whose slot started the run. */
+  scheduleId?: string;
+  /** That slot's time (ms). */
+  slotAt?: number;
   /** How many times the run was retried. */
   retries?: number;
   /** When a node first handed the run back for not having its flow (cleared by retry and by a node that has it). */
@@ -60,15 +64,18 @@ export interface StepRecord {
   /** Order of first appearance in the run, so views list steps as the flow ran them. */
   seq: number;
   result?: string;
-  errors?: Array<ErrorInfo & { attempt: number; at: number }>;
+  /** `startedAt`: when that attempt began (absent on records written before it was kept). */
+  errors?: Array<ErrorInfo & { attempt: number; at: number; startedAt?: number }>;
   wakeAt?: number;
   finishedAt?: number;
-  /** When the attempt in flight (status running) began. */
+  /** When the attempt in flight (status running) began; on a finished step, when its last attempt began (a sleep or signal wait: when the flow reached it). */
   startedAt?: number;
   /** Which worker node runs the attempt in flight. */
   node?: string;
   /** The signal name a `waiting` step waits for. */
   waitingFor?: string;
+  /** The ctx.wait the step ran in: 1 for the run's first wait, 2 for the next... (steps outside a wait have none). */
+  waitGroup?: number;
   /** The run a `child` step started. */
   childRunId?: string;
 }
@@ -127,7 +134,8 @@ export interface OverdueRun {
  */
 export interface RunStore {
   /** false when the run id exists already (idempotent trigger). */
-  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; traceparent?: string; parent?: ParentLink }): Promise<boolean>;
+  /** `scheduleId` and `slotAt` name the schedule slot that started the run; `parent`, the run that started it as a child. */
+  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; traceparent?: string; scheduleId?: string; slotAt?: number; parent?: ParentLink }): Promise<boolean>;
   /** create() for many runs in one pipelined round trip; one flag per run, in order (a runId repeated in `runs` is created once). */
   createMany(runs: ReadonlyArray<{ runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; traceparent?: string }>): Promise<boolean[]>;
   /** Cancels a parked run at once, or stores the request of a running one (see CancelReply). */
@@ -173,6 +181,8 @@ export interface RunStore {
   /** Drops index entries of runs created before `cutoff` whose records have expired; returns how many. */
   sweepIndexes(flowIds: readonly string[], cutoff: number): Promise<number>;
   status(runId: string): Promise<RunStatus | null>;
+  /** The flow's runs in its index (`total`) and the statuses of its newest `sample` runs (`counted`: how many were read). */
+  counts(flowId: string, sample: number): Promise<{ total: number; statuses: RunStatus[]; counted: number }>;
   /** Status, output and error of a run (null when it is gone): what a parent reads of its child. */
   ending(runId: string): Promise<RunEnding | null>;
   /**
@@ -298,4 +308,68 @@ export type RetryStoreResult = { kind: 'queued' } | { kind: 'missing' } | { kind
 /** Sends a failed or cancelled run back to the queue, in one atomic step. */
 export interface RetryStore {
   retry(runId: string, now: number): Promise<RetryStoreResult>;
+}
+
+/** When a schedule fires, as the queue keeps it: a cron in an IANA zone, or an interval in ms. */
+export type ScheduleTiming = { cron: string; tz?: string } | { everyMs: number };
+
+/** What a schedule's queue entry carries: everything a node needs to fire a slot, even one without the flow. */
+export interface ScheduleEntry {
+  scheduleId: string;
+  flowId: string;
+  /** The spec as views show it, without its input (JSON). */
+  spec: string;
+  /** The encoded input ('' = none). */
+  input: string;
+  overlap: 'skip' | 'allow';
+  /** 'code': declared by a @Flow; 'runtime': made by schedule(). */
+  source: 'code' | 'runtime';
+}
+
+/** A schedule as the queue keeps it. */
+export interface QueuedSchedule {
+  entry: ScheduleEntry;
+  timing: ScheduleTiming;
+  /** When the next slot fires (ms); undefined when none is planned. */
+  nextAt?: number;
+}
+
+/** One slot of a schedule, handed to the node that fires it. */
+export interface ScheduleSlot {
+  entry: ScheduleEntry;
+  /** The time of the slot the queue's job was planned for (ms). */
+  dueAt: number;
+  /** When a worker took the job (ms). */
+  takenAt: number;
+}
+
+/** The schedules' clock: one job factory per schedule (BullMQ job schedulers), fired on one node per slot. */
+export interface ScheduleQueue {
+  /** Creates or replaces the schedule (its pending slot is replanned). */
+  upsert(entry: ScheduleEntry, timing: ScheduleTiming): Promise<void>;
+  get(scheduleId: string): Promise<QueuedSchedule | null>;
+  list(): Promise<QueuedSchedule[]>;
+  /** false when there was no such schedule. */
+  remove(scheduleId: string): Promise<boolean>;
+  /** Starts taking due slots; `fire` starts (or skips) the slot's run. */
+  startWorker(fire: (slot: ScheduleSlot) => Promise<void>): Promise<void>;
+  /** Stops taking slots, waiting at most `graceMs` for the ones in hand. */
+  stopWorker(graceMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What a schedule did: its latest run, its skipped slots, and which schedules came from code. */
+export interface ScheduleStore {
+  lastRun(scheduleId: string): Promise<{ runId: string; slotAt: number } | null>;
+  /** Records the run of a slot unless a later slot's run is recorded already. */
+  recordRun(scheduleId: string, slotAt: number, runId: string): Promise<void>;
+  recordSkip(scheduleId: string, slotAt: number): Promise<void>;
+  stats(scheduleIds: readonly string[]): Promise<Array<{ lastRun?: { runId: string; slotAt: number }; skipped: number; lastSkippedAt?: number }>>;
+  /** Ids of the schedules declared by @Flow decorators (as of the latest bootstrap). */
+  codeScheduleIds(): Promise<string[]>;
+  markCode(scheduleIds: readonly string[]): Promise<void>;
+  /** Drops what is kept about the schedule (its stats and its code mark). */
+  forget(scheduleId: string): Promise<void>;
+  /** Drops only the code mark: a runtime schedule() took the id over. */
+  unmarkCode(scheduleId: string): Promise<void>;
 }

@@ -119,6 +119,21 @@ export class RunCreator {
     return results;
   }
 
+  /**
+   * Starts the run of a schedule's slot, idempotent by its runId like trigger.
+   * The input was checked and encoded when the schedule was made. The flow
+   * need not be registered on this node (any node fires any schedule's slots):
+   * the run then waits for a node that has it, as any run does.
+   */
+  async triggerSlot(slot: { flowId: string; input?: string; runId: string; scheduleId: string; slotAt: number }): Promise<TriggerResult> {
+    const timeout = this.deps.flows.get(slot.flowId)?.options?.timeout;
+    const createdAt = Date.now();
+    const request = requestId();
+    const run = { ...slot, createdAt, dueAt: createdAt, timeoutMs: timeout === undefined ? undefined : toMs(timeout, 'timeout'), request };
+    const [created] = await Promise.all([this.deps.creator.create(run), this.deps.queue.enqueueNew(slot.runId, 0, request)]);
+    return { runId: slot.runId, created };
+  }
+
   /** Checks a trigger's arguments and builds the run record to write. */
   private prepareRun(flowId: string, input: unknown, options: TriggerOptions): PreparedRun {
     const flow = this.deps.flows.get(flowId);

@@ -36,6 +36,8 @@ export function toRunSummary(run: RunRecord): RunSummary {
     parentRunId: run.parentRunId,
     parentStepKey: run.parentStepKey,
     retries: run.retries,
+    scheduleId: run.scheduleId,
+    slotAt: iso(run.slotAt),
     previousErrors: run.previousErrors?.map(({ failedAt, ...error }) => compact({ ...withoutStack(error), failedAt: iso(failedAt) })),
   });
 }
@@ -47,12 +49,13 @@ function toStepView(key: string, step: StepRecord): StepView {
     status: step.status,
     attempts: step.attempts,
     result: decode(step.result),
-    errors: step.errors?.map(({ at, ...error }) => ({ ...error, at: iso(at)! })),
+    errors: step.errors?.map(({ at, startedAt, ...error }) => compact({ ...error, at: iso(at)!, startedAt: iso(startedAt) })),
     wakeAt: iso(step.wakeAt),
     finishedAt: iso(step.finishedAt),
     startedAt: iso(step.startedAt),
     node: step.node,
     waitingFor: step.waitingFor,
+    waitGroup: step.waitGroup,
     childRunId: step.childRunId,
   });
 }

@@ -12,6 +12,12 @@ export interface GoTickHttpOptions {
   guard?: Type<CanActivate> | CanActivate;
   /** Mount with no auth at all. Without token, guard or this, bootstrap refuses to mount the routes. */
   public?: boolean;
+  /**
+   * The dashboard at `<path>/ui/` (default on): a page that shows flows, runs
+   * and steps and acts on them through these same routes, with the same
+   * token or guard. `false` leaves it out.
+   */
+  ui?: boolean;
 }
 
 /** Options of GoTickModule.forRoot / the factory of forRootAsync. @public */

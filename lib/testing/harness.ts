@@ -7,6 +7,9 @@ import type {
   CancelResult,
   ListRunsQuery,
   RetryResult,
+  RunCounts,
+  ScheduleSpec,
+  ScheduleView,
   RunPage,
   RunView,
   StepView,
@@ -78,6 +81,10 @@ export class GoTickTestHarness implements GoTickApi {
     return this.engine.listFlows();
   }
 
+  countRuns(flowId: string): Promise<RunCounts> {
+    return this.engine.countRuns(flowId);
+  }
+
   cancel(runId: string, options?: CancelOptions): Promise<CancelResult> {
     return this.engine.cancel(runId, options);
   }
@@ -88,6 +95,21 @@ export class GoTickTestHarness implements GoTickApi {
 
   retry(runId: string): Promise<RetryResult> {
     return this.engine.retry(runId);
+  }
+
+  /** Schedules need Redis: on the memory backend these throw a GoTickError saying so (trigger the flow directly instead). */
+  schedule<TInput, TOutput>(scheduleId: string, flow: FlowRef<TInput, TOutput>, spec: ScheduleSpec<TInput>): Promise<ScheduleView>;
+  schedule(scheduleId: string, flowId: string, spec: ScheduleSpec): Promise<ScheduleView>;
+  schedule(scheduleId: string, flow: string | FlowRef, spec: ScheduleSpec): Promise<ScheduleView> {
+    return this.engine.schedule(scheduleId, flowIdOf(flow), spec);
+  }
+
+  unschedule(scheduleId: string): Promise<boolean> {
+    return this.engine.unschedule(scheduleId);
+  }
+
+  listSchedules(): Promise<ScheduleView[]> {
+    return this.engine.listSchedules();
   }
 
   /**

@@ -28,6 +28,8 @@ export function toRun(runId: string, fields: Map<string, string>): RunRecord {
     retries: num(fields.get('retries')),
     previousErrors: fields.has('previousErrors') ? JSON.parse(fields.get('previousErrors')!) : undefined,
     unknownFlowSince: num(fields.get('unknownFlowSince')),
+    scheduleId: fields.get('scheduleId'),
+    slotAt: num(fields.get('slotAt')),
     parentRunId: fields.get('parentRunId'),
     parentStepKey: fields.get('parentStep'),
     wakeParent: fields.get('wakeParent') === '1' ? true : undefined,

@@ -16,6 +16,9 @@ type ScriptClient = RedisClient & Record<ScriptName, (...args: (string | number)
 
 const LUA_DIR = join(__dirname, 'lua');
 
+/** The extra run fields of a plain trigger: none (shared, so a trigger allocates nothing for them). */
+const NO_FIELDS: readonly string[] = [];
+
 /**
  * How late past its due time a run may be before the reconciler steps in.
  * Comfortably above BullMQ's own delay (a delayed job is up to ~100 ms late on
@@ -86,8 +89,9 @@ export class RedisRunStore implements RunStore {
     this.index = new RedisRunIndex(client, this.keys);
   }
 
-  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; traceparent?: string; parent?: ParentLink }): Promise<boolean> {
+  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; traceparent?: string; scheduleId?: string; slotAt?: number; parent?: ParentLink }): Promise<boolean> {
     const timeoutMs = run.timeoutMs ?? '';
+    const origin = run.scheduleId === undefined ? NO_FIELDS : ['scheduleId', run.scheduleId, 'slotAt', run.slotAt ?? ''];
     // A sub-millisecond sequence keeps runs created in the same ms apart (and in order) for cursor paging.
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
     const runKey = this.keys.run(run.runId);
@@ -98,12 +102,12 @@ export class RedisRunStore implements RunStore {
       const created = await guarded(
         this.redis.createIndexed(
           runKey, indexKey, this.keys.timers(), run.flowId, run.input ?? '', run.createdAt, score, run.runId, run.dueAt + TIMER_GRACE_MS, timeoutMs, request,
-          run.traceparent ?? '', ...parentFields(run.parent),
+          run.traceparent ?? '', ...origin, ...parentFields(run.parent),
         ),
       );
       return created === 1;
     }
-    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt, timeoutMs, request, run.traceparent ?? '', ...parentFields(run.parent)));
+    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt, timeoutMs, request, run.traceparent ?? '', ...origin, ...parentFields(run.parent)));
     if (created !== 1) return false;
     await guarded(Promise.all([this.redis.zadd(indexKey, 'NX', score, run.runId), this.setTimer(run.runId, run.dueAt + TIMER_GRACE_MS)]));
     return true;
@@ -285,6 +289,10 @@ export class RedisRunStore implements RunStore {
       { ...query, from: query.cursor === undefined ? 0 : Math.floor(Number(query.cursor)) || 0 },
     );
     return { runs: page.runs, ...(page.next !== undefined ? { nextCursor: String(page.next) } : {}) };
+  }
+
+  counts(flowId: string, sample: number): Promise<{ total: number; statuses: RunStatus[]; counted: number }> {
+    return this.index.counts(flowId, sample);
   }
 
   sweepIndexes(flowIds: readonly string[], cutoff: number): Promise<number> {

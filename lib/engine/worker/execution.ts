@@ -103,6 +103,8 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   };
   private untimedWarning?: (stepKey: string) => void;
   private nextSeq: number;
+  /** How many ctx.wait calls the flow made so far in this execution: a replay counts them again in the same order. */
+  private waits = 0;
   private signalInterrupt!: () => void;
   private primitiveHost?: SignalWaitHost & ChildHost;
   /** The run's whole-run deadline, which caps a child's timeout. */
@@ -147,7 +149,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   async<T>(key: string, fn: TaskFn<T>, options?: MemoOptions<T>): Future<T> {
     // The key is claimed now, where the flow names it, so a duplicate is caught even if the future never runs.
     this.claimKey(key);
-    return { key, start: () => this.runStep('async', key, fn, options) };
+    return { key, start: (waitGroup) => this.runStep('async', key, fn, options, waitGroup) };
   }
 
   asyncArray<I, T>(
@@ -169,7 +171,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
         new InvalidStepError(`ctx.wait: concurrency must be a positive integer or left out; got ${String(concurrency)} in flow "${this.flowId}".`),
       );
     }
-    return runInLanes(futures, concurrency ?? futures.length);
+    return runInLanes(futures, concurrency ?? futures.length, ++this.waits);
   }
 
   async useStatus<T>(key: string, initial: T): Promise<[T, StatusSetter<T>]> {
@@ -279,7 +281,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     this.seen.add(key);
   }
 
-  private runStep<T>(kind: StepKind, key: string, fn: TaskFn<T>, options?: MemoOptions<T>): Promise<T> {
+  private runStep<T>(kind: StepKind, key: string, fn: TaskFn<T>, options?: MemoOptions<T>, waitGroup?: number): Promise<T> {
     if (this.interrupt) return parked();
     const known = this.steps.get(key);
     if (known?.status === 'completed') return Promise.resolve(this.replayed(kind, known, options));
@@ -289,7 +291,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     }
     if (known?.status === 'retrying' && known.wakeAt! > this.clock.now()) return this.stop({ kind: 'suspend', wakeAt: known.wakeAt! });
     // Only the attempt itself counts as in flight: a step that parks must not keep settle() waiting.
-    const running = this.attempt(kind, key, fn, options, known);
+    const running = this.attempt(kind, key, fn, options, known, waitGroup);
     this.inflight.add(running);
     const forget = () => this.inflight.delete(running);
     running.then(forget, forget);
@@ -306,6 +308,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     fn: TaskFn<T>,
     options: MemoOptions<T> | undefined,
     known?: StepRecord,
+    waitGroup?: number,
   ): Promise<T | typeof PARK> {
     const retries = options?.retries ?? this.settings.retries;
     const seq = known?.seq ?? this.nextSeq++;
@@ -313,18 +316,21 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     let errors = known?.errors ?? [];
     // Marked running, yet this execution holds the lease: the execution that began the attempt lost
     // its lease before recording how it ended. It failed, so retries run out instead of looping.
-    let failure: { error: unknown; at?: number } | undefined =
-      known?.status === 'running' ? { error: this.leaseExpired(key, known), at: known.startedAt } : undefined;
+    // `at`: where a lost attempt's backoff counts from; `began`: when the failed attempt began (kept with its error).
+    let failure: { error: unknown; at?: number; began?: number } | undefined =
+      known?.status === 'running' ? { error: this.leaseExpired(key, known), at: known.startedAt, began: known.startedAt } : undefined;
     for (;;) {
       if (failure) {
         if (isHardStop(this.interrupt)) return PARK;
         const { error } = failure;
         const info = errorInfo(error);
         // Only the latest error keeps its stack: ten stacks per failing step would bloat the run hash.
-        errors = [...errors.map(withoutStack), { ...info, attempt: attempts, at: this.clock.now() }].slice(-10);
+        errors = [...errors.map(withoutStack), { ...info, attempt: attempts, at: this.clock.now(), startedAt: failure.began }].slice(-10);
         await this.settings.onStepError({ error: info, stepKey: key, attempt: attempts });
         if (error instanceof NonRetriableError || attempts > retries) {
-          if (!(await this.write(key, { kind, status: 'failed', attempts, seq, errors, finishedAt: this.clock.now() }))) return PARK;
+          const failed: StepRecord = { kind, status: 'failed', attempts, seq, errors, finishedAt: this.clock.now(), startedAt: failure.began };
+          if (waitGroup) failed.waitGroup = waitGroup;
+          if (!(await this.write(key, failed))) return PARK;
           throw new StepFailedError(key, attempts, info);
         }
         // A lost attempt's backoff counts from its start: its lease already kept the step from running for a while.
@@ -332,6 +338,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
         failure = undefined;
         if (wakeAt > this.clock.now()) {
           const retrying: StepRecord = { kind, status: 'retrying', attempts, seq, errors, wakeAt };
+          if (waitGroup) retrying.waitGroup = waitGroup;
           this.defer(key, retrying);
           // Deferred records are dropped by a hand-back; this one must not be (Redis may still say running).
           this.inFlight.begin(key, retrying);
@@ -358,7 +365,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
           throw new NonRetriableError(`ctx.array("${key}") must return an array; got ${typeof value}.`);
         }
       } catch (error) {
-        failure = { error };
+        failure = { error, began: now };
         continue;
       }
       // Known lost (heartbeat refused, shutdown hand-back): the write would be refused anyway.
@@ -367,8 +374,10 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       // entity with cycles must not fail a run whose side effect already ran). For the other kinds,
       // a result that cannot be stored is the flow's bug: retrying would not help, so it surfaces at once.
       const result = kind === 'task' ? undefined : this.encodeChecked(value, `Result of step "${key}"`);
-      const record: StepRecord = { kind, status: 'completed', attempts, seq, result, finishedAt: this.clock.now() };
+      // startedAt and waitGroup cost no command: a few bytes in the one write the step makes anyway (see step-codec).
+      const record: StepRecord = { kind, status: 'completed', attempts, seq, result, finishedAt: this.clock.now(), startedAt: now };
       if (errors.length) record.errors = errors;
+      if (waitGroup) record.waitGroup = waitGroup;
       if (!(await this.write(key, record))) return PARK;
       if (kind === 'task') return undefined as T;
       // Primitives come back from a replay as they are; only objects need the
@@ -437,10 +446,10 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     const seq = known?.seq ?? this.nextSeq++;
     if (wakeAt <= now) {
       // Written with the next step, not on its own: a lost marker only means the sleep is passed again.
-      this.defer(key, { kind: 'sleep', status: 'completed', attempts: 1, seq, wakeAt, finishedAt: now });
+      this.defer(key, { kind: 'sleep', status: 'completed', attempts: 1, seq, wakeAt, finishedAt: now, startedAt: known?.startedAt ?? now });
       return;
     }
-    if (!known) this.defer(key, { kind: 'sleep', status: 'sleeping', attempts: 0, seq, wakeAt });
+    if (!known) this.defer(key, { kind: 'sleep', status: 'sleeping', attempts: 0, seq, wakeAt, startedAt: now });
     return this.stop({ kind: 'suspend', wakeAt });
   }
 

@@ -298,6 +298,17 @@ export class MemoryRunStore implements RunStore {
     return { runs };
   }
 
+  /** As the Redis index: every entry counts in `total`, the statuses are read from the newest `sample` (expired ones left out). */
+  async counts(flowId: string, sample: number): Promise<{ total: number; statuses: RunStatus[]; counted: number }> {
+    const index = [...(this.db.indexes.get(flowId) ?? [])].sort(([a, x], [b, y]) => y - x || (a < b ? 1 : a > b ? -1 : 0));
+    const newest = index.slice(0, sample);
+    const statuses = newest.flatMap(([runId]) => {
+      const status = this.db.run(runId)?.get('status') as RunStatus | undefined;
+      return status ? [status] : [];
+    });
+    return { total: index.length, statuses, counted: newest.length };
+  }
+
   /** Newest first by (score, runId), both descending, as the Redis sorted sets order them; the cursor names the last run returned. */
   async list(query: { flowIds: readonly string[]; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }> {
     const match = query.cursor === undefined ? null : CURSOR.exec(query.cursor);
