@@ -1,5 +1,5 @@
 import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
-import { toMs } from '../common/duration';
+import { toMs, type Duration } from '../common/duration';
 import { FlowDefinitionError, GoTickError } from '../common/errors';
 import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import {
@@ -17,6 +17,7 @@ import {
   type WaitForRunOptions,
 } from '../common/types';
 import { BullmqRunQueue } from './bullmq/run-queue';
+import { probeHealth, type EngineHealth } from './health';
 import type { EngineLogger, FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
@@ -59,6 +60,8 @@ export class GoTickEngine implements GoTickApi {
   private sweeper?: IndexSweeper;
   private reconciler?: Reconciler;
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
+  /** The store's connection, which health() pings. */
+  private pingClient?: RedisClient;
 
   constructor(private readonly options: GoTickEngineOptions = {}) {
     this.settings = resolveOptions(options);
@@ -109,6 +112,7 @@ export class GoTickEngine implements GoTickApi {
       await connectOrExplain(storeClient, where, settings.connectTimeoutMs);
       await connectOrExplain(producer, where, settings.connectTimeoutMs);
       const store = new RedisRunStore(storeClient, settings.prefix, settings.retentionMs, isCluster(connection));
+      this.pingClient = storeClient;
       const queue = new BullmqRunQueue({
         prefix: settings.prefix,
         producer,
@@ -257,6 +261,21 @@ export class GoTickEngine implements GoTickApi {
    */
   retry(runId: string): Promise<RetryResult> {
     return this.control().retry(runId);
+  }
+
+  /**
+   * This node's state and one PING of Redis (its latency, or why it failed
+   * within `timeout`, default 1s). Never throws: health checks read it.
+   */
+  health(options: { timeout?: Duration } = {}): Promise<EngineHealth> {
+    return probeHealth({
+      state: this.state,
+      workerEnabled: this.options.worker !== false,
+      concurrency: this.settings.concurrency,
+      client: this.pingClient,
+      where: describeConnection(this.options.connection),
+      timeoutMs: toMs(options.timeout ?? '1s', 'timeout'),
+    });
   }
 
   /**

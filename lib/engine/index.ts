@@ -3,5 +3,6 @@ export * from '../common';
 export type { FlowDefinition, FlowHooks, EngineLogger } from './flow-definition';
 export type { RedisConnection, ClusterConnection } from './redis/connection';
 export { GoTickEngine } from './engine';
+export type { EngineHealth } from './health';
 export type { GoTickEngineOptions } from './options';
 export type { LogLevel } from './worker/run-log';

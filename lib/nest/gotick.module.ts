@@ -7,6 +7,7 @@ import { GoTickLifecycle } from './gotick.lifecycle';
 import { GoTickConfigurableModule } from './gotick.module-definition';
 import { TickService } from './tick.service';
 import { BodyLimitResponder } from './http/body-limit';
+import { GoTickHealthIndicator } from './health/gotick.health-indicator';
 
 /**
  * Durable flows for the app: `GoTickModule.forRoot({ connection, ... })` or
@@ -15,7 +16,7 @@ import { BodyLimitResponder } from './http/body-limit';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [goTickEngineProvider, FlowMetadataAccessor, FlowExplorer, GoTickLifecycle, TickService, BodyLimitResponder],
-  exports: [TickService],
+  providers: [goTickEngineProvider, FlowMetadataAccessor, FlowExplorer, GoTickLifecycle, TickService, BodyLimitResponder, GoTickHealthIndicator],
+  exports: [TickService, GoTickHealthIndicator],
 })
 export class GoTickModule extends GoTickConfigurableModule {}

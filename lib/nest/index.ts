@@ -10,3 +10,4 @@ export { MAX_BODY_DEPTH } from './http/json-body';
 export { MAX_BATCH_RUNS } from './http/trigger-body.guard';
 export { CancelRunDto } from './http/dto/cancel-run.dto';
 export { SignalDto } from './http/dto/signal.dto';
+export { GoTickHealthIndicator, type GoTickHealthDetail, type GoTickHealthOptions } from './health/gotick.health-indicator';
