@@ -16,6 +16,7 @@ import {
   type TriggerResult,
   type WaitForRunOptions,
 } from '../common/types';
+import { checkGivenQueues, runQueueSpecs, type GivenQueue, type RunQueueSpec } from './bullmq/given-queues';
 import { BullmqRunQueue } from './bullmq/run-queue';
 import { probeHealth, type EngineHealth } from './health';
 import type { EngineLogger, FlowDefinition } from './flow-definition';
@@ -60,6 +61,10 @@ export class GoTickEngine implements GoTickApi {
   private sweeper?: IndexSweeper;
   private reconciler?: Reconciler;
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
+  /** The connection runs are created and jobs added on (made early when queueConnection() is asked first). */
+  private producer?: RedisClient;
+  /** Queues made outside (see useQueues); the engine makes its own otherwise. */
+  private givenQueues?: GivenQueue[];
   /** The store's connection, which health() pings. */
   private pingClient?: RedisClient;
 
@@ -107,7 +112,7 @@ export class GoTickEngine implements GoTickApi {
     const storeClient = this.track(
       createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout, enableAutoPipelining: false }),
     );
-    const producer = this.track(createClient(connection, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout }));
+    const producer = this.producerClient();
     try {
       await connectOrExplain(storeClient, where, settings.connectTimeoutMs);
       await connectOrExplain(producer, where, settings.connectTimeoutMs);
@@ -121,6 +126,7 @@ export class GoTickEngine implements GoTickApi {
         lockMs: settings.leaseMs,
         partitions: settings.partitions,
         cluster: isCluster(connection),
+        queues: this.givenQueues,
         onError: (source, err) => this.watch.report(source, err),
       });
       this.runEnds = new RedisRunEnds(settings.prefix, () => this.track(createClient(connection, { maxRetriesPerRequest: null })));
@@ -264,6 +270,37 @@ export class GoTickEngine implements GoTickApi {
   }
 
   /**
+   * For integrations that own BullMQ Queue objects (the Nest module registers
+   * them with @nestjs/bullmq): the BullMQ name and key prefix of each
+   * partition's run queue, in partition order.
+   */
+  queueSpecs(): RunQueueSpec[] {
+    return runQueueSpecs(this.settings.prefix, this.settings.partitions, isCluster(this.options.connection));
+  }
+
+  /**
+   * The connection such queues must be made on: the one runs are written on,
+   * so a job never reaches Redis before its run. Made on the first call (not
+   * yet connected; start() waits for it), closed by close().
+   */
+  queueConnection(): RedisClient {
+    return this.producerClient();
+  }
+
+  /**
+   * Makes the engine use these queues (one per partition, as queueSpecs()
+   * says, on queueConnection()) instead of its own. Before start(); their
+   * owner closes them.
+   * @throws GoTickConfigError when they do not match
+   */
+  useQueues(queues: ReadonlyArray<unknown>): void {
+    if (this.state !== 'new') throw new GoTickError('useQueues() after start(): hand the engine its queues first.');
+    this.givenQueues = checkGivenQueues(queues, this.queueSpecs());
+    // They connect as soon as they are made: an outage before start() must reach our log, not Node's.
+    for (const queue of this.givenQueues) queue.on('error', (err) => this.watch.report('BullMQ queue', err));
+  }
+
+  /**
    * This node's state and one PING of Redis (its latency, or why it failed
    * within `timeout`, default 1s). Never throws: health checks read it.
    */
@@ -321,6 +358,14 @@ export class GoTickEngine implements GoTickApi {
       );
     }
     return { store: this.store, queue: this.queue };
+  }
+
+  private producerClient(): RedisClient {
+    // Producers fail fast while Redis is away and time out while it is frozen: a trigger must not hang.
+    this.producer ??= this.track(
+      createClient(this.options.connection, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: this.settings.commandTimeoutMs }),
+    );
+    return this.producer;
   }
 
   private track(client: RedisClient): RedisClient {

@@ -5,6 +5,7 @@ import { FlowMetadataAccessor } from './flow-metadata.accessor';
 import { goTickEngineProvider } from './gotick-engine.provider';
 import { GoTickLifecycle } from './gotick.lifecycle';
 import { GoTickConfigurableModule } from './gotick.module-definition';
+import { GOTICK_ENGINE } from './gotick.constants';
 import { TickService } from './tick.service';
 import { BodyLimitResponder } from './http/body-limit';
 import { GoTickHealthIndicator } from './health/gotick.health-indicator';
@@ -17,6 +18,7 @@ import { GoTickHealthIndicator } from './health/gotick.health-indicator';
 @Module({
   imports: [DiscoveryModule],
   providers: [goTickEngineProvider, FlowMetadataAccessor, FlowExplorer, GoTickLifecycle, TickService, BodyLimitResponder, GoTickHealthIndicator],
-  exports: [TickService, GoTickHealthIndicator],
+  // The engine is exported for BullModule's factories (they make GoTick's queues on its connection).
+  exports: [TickService, GoTickHealthIndicator, GOTICK_ENGINE],
 })
 export class GoTickModule extends GoTickConfigurableModule {}

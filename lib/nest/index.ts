@@ -32,3 +32,4 @@ export {
   GoTickSignalAccepted,
   GoTickErrorBody,
 } from './http/openapi/results.schema';
+export { GOTICK_QUEUE, GOTICK_BULL_CONFIG_KEY, goTickQueueName } from './bullmq/gotick-queues';
