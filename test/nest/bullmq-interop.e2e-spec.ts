@@ -54,7 +54,8 @@ describe('GoTick beside an app that uses @nestjs/bullmq and Bull Board', () => {
         BullModule.forRoot({ connection: { host: '127.0.0.1', port: appRedis.port } }),
         BullModule.registerQueue({ name: APP_QUEUE }),
         GoTickModule.forRoot({ connection: gotickRedis.url, prefix }),
-        BullBoardModule.forRoot({ route: '/queues', adapter: ExpressAdapter }),
+        // The cast: @bull-board/express 9.10.1 is typed against @bull-board/api 9.10.1, the Nest module against 9.10.2.
+        BullBoardModule.forRoot({ route: '/queues', adapter: ExpressAdapter as never }),
         BullBoardModule.forFeature(
           { name: APP_QUEUE, adapter: BullMQAdapter },
           // Bull Board keys queues by name; the display prefix keeps two "runs" apart.
@@ -116,5 +117,69 @@ describe('GoTick beside an app that uses @nestjs/bullmq and Bull Board', () => {
     expect(gotick.jobs[0].data.runId).toEqual(expect.any(String));
     const own = body.queues.find((queue) => queue.name === 'runs')!;
     expect(own.counts.completed).toBe(1);
+  });
+});
+
+describe('GoTick queues with partitions', () => {
+  let redis: TestRedis;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('registers one queue per partition under goTickQueueName(i), each the engine\'s own', async () => {
+    const prefix = `parts${process.pid}`;
+    @Injectable()
+    class PartitionQueues {
+      constructor(
+        @InjectQueue(goTickQueueName(0)) readonly p0: Queue,
+        @InjectQueue(goTickQueueName(1)) readonly p1: Queue,
+        @InjectQueue(goTickQueueName(2)) readonly p2: Queue,
+      ) {}
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [GoTickModule.forRoot({ connection: redis.url, prefix, partitions: 3 })],
+      providers: [Flows, PartitionQueues],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      const queues = app.get(PartitionQueues);
+      expect([queues.p0, queues.p1, queues.p2].map((queue) => queue.opts.prefix)).toEqual([`{${prefix}:p0}`, `{${prefix}:p1}`, `{${prefix}:p2}`]);
+      const ticks = app.get(TickService);
+      const runs = await Promise.all(Array.from({ length: 12 }, (_, i) => ticks.trigger('interop/echo', `n${i}`, { delay: '1h' })));
+      const delayed = await Promise.all([queues.p0, queues.p1, queues.p2].map((queue) => queue.getDelayedCount()));
+      // Every run's job is in exactly one of the injected queues.
+      expect(delayed.reduce((a, b) => a + b, 0)).toBe(runs.length);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('with forRootAsync, refuses a factory whose partitions the module did not register, naming the fix', async () => {
+    const moduleRef = Test.createTestingModule({
+      imports: [GoTickModule.forRootAsync({ useFactory: () => ({ connection: redis.url, prefix: `async${process.pid}`, partitions: 2 }) })],
+    }).compile();
+    await expect(moduleRef).rejects.toThrow(/given 1 queue\(s\) for 2 partition\(s\)\. With forRootAsync and partitions, pass the same partitions next to useFactory/);
+  });
+
+  it('with forRootAsync and partitions next to useFactory, registers them all', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [GoTickModule.forRootAsync({ partitions: 2, useFactory: () => ({ connection: redis.url, prefix: `async2${process.pid}`, partitions: 2 }) })],
+      providers: [Flows],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      expect(app.get<Queue>(`BullQueue_${goTickQueueName(1)}`).opts.prefix).toBe(`{async2${process.pid}:p1}`);
+      const ticks = app.get(TickService);
+      const run = await ticks.trigger('interop/echo', 'async');
+      expect((await ticks.waitForRun(run, { timeout: '10s' })).output).toBe('echo async');
+    } finally {
+      await app.close();
+    }
   });
 });

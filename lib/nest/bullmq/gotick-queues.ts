@@ -93,7 +93,18 @@ export function goTickQueueRegistration(partitions: number, global: boolean): Go
       {
         provide: GOTICK_QUEUES_GIVEN,
         inject: [GOTICK_ENGINE, ...names.map((name) => getQueueToken(name))],
-        useFactory: (engine: GoTickEngine, ...given: unknown[]) => engine.useQueues(given) ?? true,
+        useFactory: (engine: GoTickEngine, ...given: unknown[]) => {
+          try {
+            engine.useQueues(given);
+          } catch (err) {
+            // Bootstrap stops here: the connection the queues opened must not outlive it. Closing it under
+            // them makes BullMQ emit "Connection is closed", which says nothing the thrown error does not.
+            for (const queue of given as Array<{ on?: (event: 'error', listener: () => void) => unknown }>) queue.on?.('error', () => undefined);
+            void engine.close();
+            throw err;
+          }
+          return true;
+        },
       },
     ],
     exports: [queues],
