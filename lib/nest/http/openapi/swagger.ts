@@ -6,6 +6,8 @@
  * first decorated class loads.
  */
 
+import { GoTickConfigError } from '../../../common/errors';
+
 type AnyDecorator = ClassDecorator & MethodDecorator & PropertyDecorator;
 /** Options passed on to the Swagger decorator as they are (typed loosely so our .d.ts never names @nestjs/swagger). */
 export type DocOptions = Record<string, unknown>;
@@ -20,8 +22,11 @@ function loadSwagger(): Swagger | null {
     swagger = require('@nestjs/swagger') as Swagger;
   } catch (err) {
     // Only "not installed" means no docs; a Swagger that is there but broken must say so.
-    const notFound = (err as { code?: string }).code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes('@nestjs/swagger');
-    if (!notFound) throw err;
+    const { code, message } = err as { code?: string; message?: string };
+    if (code === 'ERR_REQUIRE_ESM') {
+      throw new GoTickConfigError('@nestjs/swagger is installed but this Node cannot load it (it ships ES modules only; Node 20.19+ or 22.12+ can): upgrade Node.');
+    }
+    if (code !== 'MODULE_NOT_FOUND' || !String(message).includes('@nestjs/swagger')) throw err;
     swagger = null;
   }
   return swagger;
