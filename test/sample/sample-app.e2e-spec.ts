@@ -94,4 +94,12 @@ describe('the sample app', () => {
     const { runId } = await client.trigger('demo/parallel-translate', { text: 'hola' });
     expect((await client.waitForRun(runId)).output).toEqual({ en: 'en(hola)', length: 4 });
   });
+
+  it('answers /health through Terminus and shows its run queue in Bull Board at /queues', async () => {
+    const health = await fetch(`${url}/health`);
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { info: Record<string, { status: string }> }).info.gotick.status).toBe('up');
+    const board = (await (await fetch(`${url}/queues/api/queues`)).json()) as { queues: Array<{ name: string; readOnlyMode: boolean }> };
+    expect(board.queues.map((queue) => [queue.name, queue.readOnlyMode])).toEqual([['gotick/runs', true]]);
+  });
 });
