@@ -40,7 +40,7 @@ export interface GoTickHealthOptions {
 export class GoTickHealthIndicator {
   constructor(@Inject(GOTICK_ENGINE) private readonly engine: GoTickEngine) {}
 
-  async isHealthy<const Key extends string = 'gotick'>(key: Key = 'gotick' as Key, options: GoTickHealthOptions = {}): Promise<Record<Key, GoTickHealthDetail>> {
+  async isHealthy<Key extends string = 'gotick'>(key: Key = 'gotick' as Key, options: GoTickHealthOptions = {}): Promise<Record<Key, GoTickHealthDetail>> {
     const health = await this.engine.health(options);
     const up = health.state === 'started' && health.redis.reachable;
     const detail: GoTickHealthDetail = {
