@@ -159,11 +159,19 @@ describe('GoTick queues with partitions', () => {
     }
   });
 
-  it('with forRootAsync, refuses a factory whose partitions the module did not register, naming the fix', async () => {
+  it.each([
+    [undefined, 2],
+    [3, 2],
+    [2, 1],
+  ])('with forRootAsync, partitions %s beside a factory that says %s stops bootstrap naming the fix, before connecting', async (registered, wanted) => {
+    const clientsBefore = Number(/connected_clients:(\d+)/.exec(await redis.client.info('clients'))![1]);
     const moduleRef = Test.createTestingModule({
-      imports: [GoTickModule.forRootAsync({ useFactory: () => ({ connection: redis.url, prefix: `async${process.pid}`, partitions: 2 }) })],
+      imports: [GoTickModule.forRootAsync({ partitions: registered, useFactory: () => ({ connection: redis.url, prefix: `async${process.pid}`, partitions: wanted }) })],
     }).compile();
-    await expect(moduleRef).rejects.toThrow(/given 1 queue\(s\) for 2 partition\(s\)\. With forRootAsync and partitions, pass the same partitions next to useFactory/);
+    await expect(moduleRef).rejects.toThrow(
+      `GoTick's options say partitions: ${wanted}, but the module registered ${registered ?? 1} queue(s) before its factory ran: with forRootAsync, pass partitions: ${wanted} next to useFactory as well.`,
+    );
+    expect(Number(/connected_clients:(\d+)/.exec(await redis.client.info('clients'))![1])).toBe(clientsBefore);
   });
 
   it('with forRootAsync and partitions next to useFactory, registers them all', async () => {

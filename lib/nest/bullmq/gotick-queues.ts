@@ -77,16 +77,25 @@ export function goTickQueueRegistration(partitions: number, global: boolean): Go
       configKey: GOTICK_BULL_CONFIG_KEY,
       inject: [GOTICK_ENGINE],
       // The spec's name is BullMQ's queue name ('runs'); `name` above is only the Nest token.
-      useFactory: (engine: GoTickEngine) => {
-        const spec = engine.queueSpecs()[i];
-        if (!spec) throw new GoTickConfigError(`GoTick registered ${partitions} queue(s) but its options say partitions: ${engine.queueSpecs().length}; with forRootAsync, pass partitions next to useFactory as well.`);
-        return spec;
-      },
+      useFactory: (engine: GoTickEngine) => engine.queueSpecs()[i],
     })),
   );
   return {
     imports: [
-      BullModule.forRootAsync(GOTICK_BULL_CONFIG_KEY, { inject: [GOTICK_ENGINE], useFactory: (engine: GoTickEngine) => ({ connection: engine.queueConnection() }) }),
+      BullModule.forRootAsync(GOTICK_BULL_CONFIG_KEY, {
+        inject: [GOTICK_ENGINE],
+        // Every queue's options wait for this, so a mismatch stops bootstrap before any queue or connection exists.
+        useFactory: (engine: GoTickEngine) => {
+          const wanted = engine.queueSpecs().length;
+          if (wanted !== partitions) {
+            throw new GoTickConfigError(
+              `GoTick's options say partitions: ${wanted}, but the module registered ${partitions} queue(s) before its factory ran: ` +
+                `with forRootAsync, pass partitions: ${wanted} next to useFactory as well.`,
+            );
+          }
+          return { connection: engine.queueConnection() };
+        },
+      }),
       queues,
     ],
     providers: [
