@@ -1,4 +1,4 @@
-/** Unit specs live beside the code (lib/**), end-to-end specs in test/. */
+/** Unit specs live beside the code (lib/**, sample-app/**), end-to-end specs in test/. */
 const swc = (syntax) => [
   '@swc/jest',
   {
@@ -19,7 +19,7 @@ const ESM_ONLY = ['@nestjs/bullmq', '@nestjs/bull-shared', '@nestjs/terminus'];
 
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/lib', '<rootDir>/test'],
+  roots: ['<rootDir>/lib', '<rootDir>/test', '<rootDir>/sample-app'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
   transform: {
     '^.+\\.ts$': swc('typescript'),
@@ -27,6 +27,6 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.map((name) => name.replace('/', '\\/')).join('|')})/)`],
   // The sample app imports the library by its package name, as a user would.
-  moduleNameMapper: { '^nestjs-gotick$': '<rootDir>/lib/index.ts' },
+  moduleNameMapper: { '^nestjs-gotick$': '<rootDir>/lib/index.ts', '^nestjs-gotick/testing$': '<rootDir>/lib/testing/index.ts' },
   testTimeout: 60000,
 };

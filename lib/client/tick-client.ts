@@ -3,7 +3,7 @@ import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import { toMs, type Duration } from '../common/duration';
 import { pollUntilFinished } from '../common/poll-until-finished';
 import { MAX_TIMER_MS } from '../common/timers';
-import type { CancelOptions, CancelResult, ListRunsQuery, RetryResult, RunPage, RunView, TriggerItem, TriggerManyOptions, TriggerOptions, TriggerResult, WaitForRunOptions } from '../common/types';
+import type { CancelOptions, CancelResult, ListRunsQuery, RetryResult, RunCounts, RunPage, RunView, TriggerItem, TriggerManyOptions, TriggerOptions, TriggerResult, WaitForRunOptions } from '../common/types';
 
 /** @public */
 export interface TickClientOptions {
@@ -85,6 +85,11 @@ export class TickClient implements GoTickApi {
   async listFlows(): Promise<string[]> {
     const { flows } = await this.request<{ flows: Array<{ id: string }> }>('GET', '/flows');
     return flows.map((flow) => flow.id);
+  }
+
+  /** Runs of a flow by status, among its newest 10,000, and in all (GET /flows/:flowId/counts). */
+  countRuns(flowId: string): Promise<RunCounts> {
+    return this.request('GET', `/flows/${encodeURIComponent(flowId)}/counts`);
   }
 
   /** Cancels a run (POST /runs/:runId/cancel); TickClientError with status 404 for an unknown run. */

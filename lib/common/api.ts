@@ -1,5 +1,5 @@
 import type { FlowRef } from './flow-ref';
-import type { CancelOptions, CancelResult, ListRunsQuery, RetryResult, RunPage, RunView, TriggerItem, TriggerManyOptions, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
+import type { CancelOptions, CancelResult, ListRunsQuery, RetryResult, RunCounts, RunPage, RunView, TriggerItem, TriggerManyOptions, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
 
 /**
  * The rest of a typed trigger call: the input (optional when the flow's input
@@ -39,6 +39,8 @@ export interface GoTickApi {
   getRun<TInput = unknown, TOutput = unknown>(runId: string): Promise<RunView<TInput, TOutput> | null>;
   /** Runs newest first, optionally of one flow and one status, paged by cursor. */
   listRuns(query?: ListRunsQuery): Promise<RunPage>;
+  /** A flow's runs by status (read from its newest 10,000 runs) and how many it has in all. Unknown flow: UnknownFlowError. */
+  countRuns(flowId: string): Promise<RunCounts>;
   /** Resolves once the run is completed, failed or cancelled; rejects after `timeout` (default 30s). */
   waitForRun<TInput = unknown, TOutput = unknown>(run: RunHandle<TInput, TOutput>, options?: WaitForRunOptions): Promise<RunView<TInput, TOutput>>;
   /** Ids of the registered flows, sorted. */

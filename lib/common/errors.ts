@@ -236,3 +236,10 @@ export class InvalidSignalNameError extends GoTickError {
     super(`Invalid signal name ${shown}: use a string of 1-200 characters (the name ctx.waitForSignal waits for).`);
   }
 }
+
+/**
+ * An interceptor broke the wrap contract: it called `next()` a second time
+ * (which would run the step's body twice). The attempt fails with it.
+ * @public
+ */
+export class InterceptorError extends GoTickError {}

@@ -67,7 +67,10 @@ export interface ErrorInfo {
 /** One failed attempt of a step. @public */
 export interface StepErrorView extends ErrorInfo {
   attempt: number;
+  /** When the attempt failed. */
   at: string;
+  /** When the attempt began (with `at`: its bar on a timeline; the gap to the next attempt is the backoff). */
+  startedAt?: string;
 }
 
 /** One step of a run, as getRun shows it. @public */
@@ -81,12 +84,23 @@ export interface StepView {
   /** When a sleeping step or a retry backoff is due (for a signal wait: its timeout). */
   wakeAt?: string;
   finishedAt?: string;
-  /** When the attempt in flight began (status running). */
+  /**
+   * When the attempt in flight began (status running); on a finished step,
+   * when its last attempt began; on a sleep or signal wait, when the flow
+   * reached it. With `finishedAt`: the step's bar on a timeline.
+   */
   startedAt?: string;
   /** The worker node running the attempt in flight. */
   node?: string;
   /** The signal name a waiting step waits for. */
   waitingFor?: string;
+  /**
+   * The `ctx.wait` the step ran in, counted from 1 in the order the flow
+   * reached them: steps with one waitGroup ran side by side (fan-out), and
+   * the flow went on once all had ended (fan-in). Absent outside a wait, and
+   * on a step of a wait while its attempt is in flight.
+   */
+  waitGroup?: number;
 }
 
 /** A run as TickService.getRun and GET /runs/:runId show it. @public */
@@ -211,6 +225,22 @@ export interface TriggerResult<TInput = unknown, TOutput = unknown> {
   created: boolean;
   /** Never set: it only carries the flow's types. */
   readonly __flow?: FlowRef<TInput, TOutput>;
+}
+
+/**
+ * Runs of one flow by status, as countRuns answers. Statuses are read from
+ * the newest `counted` runs (at most 10,000), so a flow with more runs shows
+ * the recent ones; `total` counts them all.
+ * @public
+ */
+export interface RunCounts {
+  flowId: string;
+  /** Every run the flow's index holds (runs past their retention count until the index sweeper drops them). */
+  total: number;
+  /** How many of the newest runs `byStatus` was read from. */
+  counted: number;
+  /** Runs among the newest `counted` in each status (every status is present, 0 when none). */
+  byStatus: Record<RunStatus, number>;
 }
 
 /** @public */

@@ -1,6 +1,6 @@
 import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
 import { toMs, type Duration } from '../common/duration';
-import { FlowDefinitionError, GoTickError } from '../common/errors';
+import { FlowDefinitionError, GoTickConfigError, GoTickError, UnknownFlowError } from '../common/errors';
 import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import {
   RUN_STATUSES,
@@ -8,6 +8,7 @@ import {
   type CancelResult,
   type ListRunsQuery,
   type RetryResult,
+  type RunCounts,
   type RunPage,
   type RunView,
   type TriggerItem,
@@ -17,12 +18,13 @@ import {
   type WaitForRunOptions,
 } from '../common/types';
 import { checkGivenQueues, runQueueSpecs, type GivenQueue, type RunQueueSpec } from './bullmq/given-queues';
+import type { EngineBackend } from './backend';
 import { BullmqRunQueue } from './bullmq/run-queue';
 import { probeHealth, type EngineHealth } from './health';
 import type { EngineLogger, FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
-import { checkedTimeout, resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
+import { checkedTimeout, checkInterceptors, resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
 import type { RunEnds, RunQueue, RunStore } from './ports';
 import { RedisCancelNudges } from './redis/cancel-nudges';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
@@ -39,8 +41,13 @@ import { toRunSummary, toRunView } from './run-view';
 import { waitUntilEnded } from './run-waiter';
 import { shutDown } from './shutdown';
 import { RunExecutor } from './worker/run-executor';
+import { buildObservers, composeChains, type Observers } from './observe/observers';
+import type { GoTickInterceptor } from '../common/interceptors';
+import type { MetricsRegistry } from './observe/metrics';
 
 const MAX_LIST_LIMIT = 200;
+/** countRuns reads the statuses of this many of a flow's newest runs at most: one HGET each. */
+const COUNT_SAMPLE = 10_000;
 
 /**
  * The durable runtime without Nest: register flows, start, trigger. The Nest
@@ -67,15 +74,33 @@ export class GoTickEngine implements GoTickApi {
   private givenQueues?: GivenQueue[];
   /** The store's connection, which health() pings. */
   private pingClient?: RedisClient;
+  private readonly observers: Observers;
+  private unwatchQueue?: () => void;
 
   constructor(private readonly options: GoTickEngineOptions = {}) {
     this.settings = resolveOptions(options);
+    this.observers = buildObservers(this.settings);
     this.watch = new ConnectionWatch(describeConnection(options.connection), this.settings.logger);
   }
 
   /** The engine's logger behind its logLevel: whatever wraps the engine logs through it too, so one option filters all. */
   get logger(): EngineLogger {
     return this.settings.logger;
+  }
+
+  /** The prom-client registry GoTick's metrics are in (the `metrics` option), or undefined when metrics are off. */
+  get metricsRegistry(): MetricsRegistry | undefined {
+    return this.observers.metrics?.registry;
+  }
+
+  /**
+   * Adds interceptors after those of the `interceptors` option (the Nest
+   * module adds its injected ones here, once the app's providers exist).
+   * Must happen before start().
+   */
+  intercept(...interceptors: GoTickInterceptor[]): void {
+    if (this.state !== 'new') throw new GoTickError('Interceptors added after start(); add every interceptor first.');
+    this.settings.interceptors.push(...checkInterceptors(interceptors));
   }
 
   /** Adds a flow. Must happen before start(). */
@@ -89,7 +114,7 @@ export class GoTickEngine implements GoTickApi {
       throw new FlowDefinitionError(`Flow id "${flow.id}" is registered twice. Each @Flow id must be unique in the app.`);
     }
     checkedTimeout(flow.options?.defaults?.timeout, `defaults.timeout of flow "${flow.id}"`);
-    this.flows.set(flow.id, flow);
+    this.flows.set(flow.id, this.options.backend?.wrapFlow?.(flow) ?? flow);
   }
 
   /** Ids of the registered flows, sorted. */
@@ -101,6 +126,7 @@ export class GoTickEngine implements GoTickApi {
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     this.state = 'starting';
+    if (this.options.backend) return this.startOn(this.options.backend);
     const { connection } = this.options;
     const settings = this.settings;
     const where = describeConnection(connection);
@@ -134,7 +160,8 @@ export class GoTickEngine implements GoTickApi {
       this.queue = queue;
       // Runs are created on the producer's connection, so the job add can follow on the same socket (see RunCreator.trigger).
       const creator = new RedisRunStore(producer, settings.prefix, settings.retentionMs, isCluster(connection));
-      this.runCreator = new RunCreator({ creator, store, queue, flows: this.flows, settings });
+      this.runCreator = new RunCreator({ creator, store, queue, flows: this.flows, settings, traceTrigger: this.observers.traceTrigger });
+      this.unwatchQueue = this.observers.metrics?.watchQueue(() => queue.jobCounts());
       const worker = this.options.worker !== false;
       // One subscriber connection per worker node hears every cancel nudge; producers only publish.
       const subscriber = worker ? this.track(createClient(connection, { maxRetriesPerRequest: null })) : undefined;
@@ -148,6 +175,7 @@ export class GoTickEngine implements GoTickApi {
         flows: this.flows,
         settings,
         onCancelled: (runId) => this.runCancelled(runId),
+        onParkedRunCancelled: this.observers.metrics?.parkedRunCancelled,
       });
       if (worker) {
         // Executions write through a client of their own without commandTimeout: after a step
@@ -157,6 +185,7 @@ export class GoTickEngine implements GoTickApi {
           createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: false }),
         );
         await connectOrExplain(workerClient, where, settings.connectTimeoutMs);
+        const chains = composeChains(this.observers, settings.interceptors);
         const executor = (this.executor = new RunExecutor({
           store: new RedisRunStore(workerClient, settings.prefix, settings.retentionMs, isCluster(connection)),
           queue,
@@ -164,6 +193,9 @@ export class GoTickEngine implements GoTickApi {
           flows: this.flows,
           ...settings,
           onCancelled: (runId) => this.runCancelled(runId),
+          interceptRun: chains.interceptRun,
+          interceptStep: chains.interceptStep,
+          tracing: settings.tracing,
         }));
         await nudges.listen((runId, reason) => executor.nudge(runId, reason));
         await queue.startWorker((runId, request) => executor.execute(runId, request));
@@ -177,6 +209,34 @@ export class GoTickEngine implements GoTickApi {
       await this.close();
       throw err;
     }
+  }
+
+  /**
+   * start() on a backend other than Redis (the testing kit's memory): the same
+   * wiring, with no connections, reconciler or index sweeper (the backend
+   * loses no jobs and expires records itself).
+   */
+  private async startOn(backend: EngineBackend): Promise<void> {
+    const settings = this.settings;
+    const ports = backend.open(settings);
+    const { store, queue } = ports;
+    this.store = store;
+    this.queue = queue;
+    this.runEnds = ports.runEnds;
+    const onCancelled = (runId: string) => this.runCancelled(runId);
+    const { traceTrigger, metrics } = this.observers;
+    this.runCreator = new RunCreator({ creator: store, store, queue, flows: this.flows, settings, traceTrigger });
+    this.unwatchQueue = metrics?.watchQueue(() => queue.jobCounts());
+    this.runControl = new RunControl({
+      store, queue, mailbox: ports.mailbox, retries: ports.retries, nudges: ports.nudges, flows: this.flows, settings, onCancelled, onParkedRunCancelled: metrics?.parkedRunCancelled,
+    });
+    if (this.options.worker !== false) {
+      const chains = composeChains(this.observers, settings.interceptors);
+      const executor = (this.executor = new RunExecutor({ store, queue, mailbox: ports.mailbox, flows: this.flows, ...settings, onCancelled, ...chains }));
+      await ports.nudges.listen((runId, reason) => executor.nudge(runId, reason));
+      await queue.startWorker((runId, request) => executor.execute(runId, request));
+    }
+    this.state = 'started';
   }
 
   /**
@@ -229,6 +289,20 @@ export class GoTickEngine implements GoTickApi {
   }
 
   /**
+   * Runs of a registered flow by status, read from its newest 10,000 runs
+   * (`counted`), and how many it has in all (`total`). For dashboards: one
+   * command per run read, so poll it every few seconds, not in a loop.
+   * @throws UnknownFlowError
+   */
+  async countRuns(flowId: string): Promise<RunCounts> {
+    if (!this.flows.has(flowId)) throw new UnknownFlowError(flowId, this.flowIds());
+    const { total, statuses, counted } = await this.started().store.counts(flowId, COUNT_SAMPLE);
+    const byStatus = Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as RunCounts['byStatus'];
+    for (const status of statuses) if (status in byStatus) byStatus[status]++;
+    return { flowId, total, counted, byStatus };
+  }
+
+  /**
    * Resolves with the run once it is completed, failed or cancelled. Woken by
    * the run's end (pub/sub on one shared connection), not by polling; a slow
    * poll stays underneath so a lost message cannot strand a waiter.
@@ -275,6 +349,7 @@ export class GoTickEngine implements GoTickApi {
    * partition's run queue, in partition order.
    */
   queueSpecs(): RunQueueSpec[] {
+    this.withoutBackend('queueSpecs()');
     return runQueueSpecs(this.settings.prefix, this.settings.partitions, isCluster(this.options.connection));
   }
 
@@ -294,6 +369,7 @@ export class GoTickEngine implements GoTickApi {
    * @throws GoTickConfigError when they do not match
    */
   useQueues(queues: ReadonlyArray<unknown>): void {
+    this.withoutBackend('useQueues()');
     if (this.state !== 'new') throw new GoTickError('useQueues() after start(): hand the engine its queues first.');
     this.givenQueues = checkGivenQueues(queues, this.queueSpecs());
     // They connect as soon as they are made: an outage before start() must reach our log, not Node's.
@@ -310,6 +386,7 @@ export class GoTickEngine implements GoTickApi {
       workerEnabled: this.options.worker !== false,
       concurrency: this.settings.concurrency,
       client: this.pingClient,
+      inMemory: this.options.backend !== undefined,
       where: describeConnection(this.options.connection),
       timeoutMs: toMs(options.timeout ?? '1s', 'timeout'),
     });
@@ -324,6 +401,7 @@ export class GoTickEngine implements GoTickApi {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.unwatchQueue?.();
     this.sweeper?.stop();
     this.reconciler?.stop();
     await shutDown({ queue: this.queue, executor: this.executor, clients: this.clients, watch: this.watch, shutdownTimeoutMs: this.settings.shutdownTimeoutMs });
@@ -358,6 +436,11 @@ export class GoTickEngine implements GoTickApi {
       );
     }
     return { store: this.store, queue: this.queue };
+  }
+
+  /** The BullMQ queue hooks make no sense on another backend: say so rather than connect to a Redis nobody configured. */
+  private withoutBackend(what: string): void {
+    if (this.options.backend) throw new GoTickConfigError(`${what}: this engine runs on another backend (the testing kit's memory), which has no BullMQ queues.`);
   }
 
   private producerClient(): RedisClient {

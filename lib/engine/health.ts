@@ -23,6 +23,8 @@ export interface HealthProbe {
   concurrency: number;
   /** The client to PING; absent before start(). */
   client?: RedisClient;
+  /** On the testing kit's memory backend: no Redis to ping. */
+  inMemory?: boolean;
   /** Where Redis is, for the reason (no password). */
   where: string;
   timeoutMs: number;
@@ -32,6 +34,7 @@ export interface HealthProbe {
 export async function probeHealth(probe: HealthProbe): Promise<EngineHealth> {
   const worker = !probe.workerEnabled ? 'off' : probe.state === 'started' ? 'running' : probe.state === 'closed' ? 'stopped' : 'starting';
   const base = { state: probe.state, worker, ...(probe.workerEnabled ? { concurrency: probe.concurrency } : {}) } as const;
+  if (probe.state === 'started' && probe.inMemory) return { ...base, redis: { reachable: true, latencyMs: 0 } };
   if (probe.state !== 'started' || !probe.client) {
     const reason = probe.state === 'closed' ? 'GoTick is closed' : 'GoTick has not started yet (start() connects to Redis)';
     return { ...base, redis: { reachable: false, reason } };

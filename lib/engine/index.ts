@@ -7,3 +7,4 @@ export type { EngineHealth } from './health';
 export type { RunQueueSpec } from './bullmq/given-queues';
 export type { GoTickEngineOptions } from './options';
 export type { LogLevel } from './worker/run-log';
+export type { MetricsOption, MetricsRegistry } from './observe/metrics';

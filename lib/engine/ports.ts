@@ -26,6 +26,10 @@ export interface RunRecord {
   unknownFlowSince?: number;
   /** Errors of earlier attempts of the run, oldest first (set by retry). */
   previousErrors?: Array<ErrorInfo & { stepKey?: string; failedAt?: number }>;
+  /** W3C traceparent of the span that triggered the run (tracing on). */
+  traceparent?: string;
+  /** W3C traceparent of the last execution's span (tracing on), for the next execution's link. */
+  lastTrace?: string;
 }
 
 /** A step as stored, one JSON value per step key. */
@@ -36,15 +40,18 @@ export interface StepRecord {
   /** Order of first appearance in the run, so views list steps as the flow ran them. */
   seq: number;
   result?: string;
-  errors?: Array<ErrorInfo & { attempt: number; at: number }>;
+  /** `startedAt`: when that attempt began (absent on records written before it was kept). */
+  errors?: Array<ErrorInfo & { attempt: number; at: number; startedAt?: number }>;
   wakeAt?: number;
   finishedAt?: number;
-  /** When the attempt in flight (status running) began. */
+  /** When the attempt in flight (status running) began; on a finished step, when its last attempt began (a sleep or signal wait: when the flow reached it). */
   startedAt?: number;
   /** Which worker node runs the attempt in flight. */
   node?: string;
   /** The signal name a `waiting` step waits for. */
   waitingFor?: string;
+  /** The ctx.wait the step ran in: 1 for the run's first wait, 2 for the next... (steps outside a wait have none). */
+  waitGroup?: number;
 }
 
 export type ClaimResult =
@@ -98,9 +105,9 @@ export interface OverdueRun {
  */
 export interface RunStore {
   /** false when the run id exists already (idempotent trigger). */
-  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string }): Promise<boolean>;
+  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; traceparent?: string }): Promise<boolean>;
   /** create() for many runs in one pipelined round trip; one flag per run, in order (a runId repeated in `runs` is created once). */
-  createMany(runs: ReadonlyArray<{ runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }>): Promise<boolean[]>;
+  createMany(runs: ReadonlyArray<{ runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; traceparent?: string }>): Promise<boolean[]>;
   /** Cancels a parked run at once, or stores the request of a running one (see CancelReply). */
   cancel(runId: string, reason: string, error: ErrorInfo): Promise<CancelReply>;
   /** `request`: the trigger request id a trigger's job carries (see enqueueNew), so a spare job is turned away. */
@@ -126,6 +133,8 @@ export interface RunStore {
   handBack(runId: string, token: string, retryAt: number, resumeJob: string): Promise<{ first: boolean; since: number }>;
   /** Drops the unknown-flow mark of a run a node with its flow has claimed. */
   forgetUnknownFlow(runId: string): Promise<void>;
+  /** Stores the trace context of the execution holding the lease `token` (no-op otherwise). */
+  recordTrace(runId: string, token: string, traceparent: string): Promise<void>;
   get(runId: string): Promise<{ run: RunRecord; steps: Map<string, StepRecord> } | null>;
   /**
    * Runs whose timer is past `now`: each live run has one, set to when a
@@ -142,6 +151,8 @@ export interface RunStore {
   /** Drops index entries of runs created before `cutoff` whose records have expired; returns how many. */
   sweepIndexes(flowIds: readonly string[], cutoff: number): Promise<number>;
   status(runId: string): Promise<RunStatus | null>;
+  /** The flow's runs in its index (`total`) and the statuses of its newest `sample` runs (`counted`: how many were read). */
+  counts(flowId: string, sample: number): Promise<{ total: number; statuses: RunStatus[]; counted: number }>;
   /** Newest first over the indexes of `flowIds`. */
   list(query: { flowIds: readonly string[]; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }>;
 }
@@ -165,6 +176,10 @@ export interface RunEnds {
   /** Calls `onEnd` when the run's end is announced; resolves (with a function that stops it) once listening. */
   watch(runId: string, onEnd: () => void): Promise<() => void>;
 }
+
+/** The queue states the gotick_queue_jobs gauge reports (finished jobs are not kept, so not counted). */
+export const QUEUE_JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
+export type QueueJobState = (typeof QUEUE_JOB_STATES)[number];
 
 /**
  * The work queue. New runs and resumes share one queue in two lanes: a resume
@@ -190,6 +205,8 @@ export interface RunQueue {
    * run's first job, added by trigger.
    */
   hasLiveJob(runId: string, jobId?: string, dueBy?: number): Promise<boolean>;
+  /** Jobs in the queue by state, over all partitions (read when metrics are scraped). */
+  jobCounts(): Promise<Record<QueueJobState, number>>;
   /** Starts consuming; `process` runs one execution of a run. */
   startWorker(process: (runId: string, request?: string) => Promise<void>): Promise<void>;
   /** Stops taking jobs; resolves once the jobs in hand have ended. */

@@ -3,6 +3,8 @@ import { GOTICK_HTTP_OPTIONS, GOTICK_MODULE_OPTIONS } from './gotick.constants';
 import type { GoTickHttpOptions, GoTickModuleOptions } from './gotick.options';
 import { createTickController } from './http/tick.controller';
 import { goTickQueueRegistration, type GoTickQueueRegistration } from './bullmq/gotick-queues';
+import { createMetricsController } from './http/metrics.controller';
+import { createDashboardController } from './dashboard/dashboard.controller';
 
 /** Static options of both forRoot and forRootAsync (decided before any factory runs). @public */
 export interface GoTickModuleExtras {
@@ -28,7 +30,13 @@ export const {
     ...definition,
     global: extras.isGlobal,
     // Routes only exist when asked for; their path is known statically, so the controller is made per module.
-    controllers: extras.http ? [createTickController(extras.http.path ?? 'gotick')] : [],
+    controllers: extras.http
+      ? [
+          createTickController(extras.http.path ?? 'gotick'),
+          createMetricsController(extras.http.path ?? 'gotick'),
+          ...(extras.http.ui === false ? [] : [createDashboardController(extras.http.path ?? 'gotick')]),
+        ]
+      : [],
     providers: [...(definition.providers ?? []), { provide: GOTICK_HTTP_OPTIONS, useValue: extras.http ?? null }],
   }, goTickQueueRegistration(extras.partitions ?? 1, extras.isGlobal !== false)))
   .build();

@@ -3,6 +3,7 @@ export type { GoTickModuleExtras } from './gotick.module-definition';
 export type { GoTickModuleOptions, GoTickHttpOptions } from './gotick.options';
 export { Flow, OnFlowSuccess, OnFlowFail, OnFlowError, OnFlowCancel } from './decorators';
 export { TickService } from './tick.service';
+export type { GoTickInterceptorRef } from './interceptors.resolver';
 export { RunTimingDto, TriggerRunDto } from './http/dto/trigger-run.dto';
 export { TriggerBatchDto } from './http/dto/trigger-batch.dto';
 export { ListRunsDto } from './http/dto/list-runs.dto';
@@ -29,6 +30,7 @@ export {
   GoTickFlowItem,
   GoTickFlowList,
   GoTickRunStatusResult,
+  GoTickRunCounts,
   GoTickSignalAccepted,
   GoTickErrorBody,
 } from './http/openapi/results.schema';

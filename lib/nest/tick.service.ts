@@ -9,6 +9,7 @@ import type {
   GoTickEngine,
   ListRunsQuery,
   RetryResult,
+  RunCounts,
   RunHandle,
   RunPage,
   RunView,
@@ -70,6 +71,11 @@ export class TickService implements GoTickApi {
   /** Ids of the flows this app registered. */
   listFlows(): Promise<string[]> {
     return this.engine.listFlows();
+  }
+
+  /** Runs of a flow by status (among its newest 10,000) and in all; UnknownFlowError for a flow this app lacks. */
+  countRuns(flowId: string): Promise<RunCounts> {
+    return this.engine.countRuns(flowId);
   }
 
   /**

@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
 import { getMetadataStorage } from 'class-validator';
 import { CancelRunDto, Flow, GoTickModule, ListRunsDto, SignalDto, TriggerBatchDto, TriggerRunDto, type FlowContext } from '../../lib';
+import { GoTickMetricsController } from '../../lib/nest/http/metrics.controller';
 import { TickController } from '../../lib/nest/http/tick.controller';
 import { startRedis, type TestRedis } from '../support/redis-server';
 import { waitUntil } from '../support/wait-until';
@@ -48,8 +49,8 @@ const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application
 const VERBS: Record<number, string> = { [RequestMethod.GET]: 'get', [RequestMethod.POST]: 'post', [RequestMethod.PUT]: 'put', [RequestMethod.DELETE]: 'delete', [RequestMethod.PATCH]: 'patch' };
 
 /** Every route the controller mounts, as OpenAPI writes it ('runs/:runId' -> '/gotick/runs/{runId}'). */
-function mountedRoutes(path: string): Array<{ verb: string; path: string; handler: string }> {
-  const prototype = TickController.prototype as unknown as Record<string, Function>;
+function mountedRoutes(path: string, controller: Function = TickController): Array<{ verb: string; path: string; handler: string }> {
+  const prototype = controller.prototype as Record<string, Function>;
   return Object.getOwnPropertyNames(prototype)
     .filter((name) => name !== 'constructor' && Reflect.hasMetadata(PATH_METADATA, prototype[name]))
     .map((handler) => {
@@ -121,7 +122,12 @@ describe('OpenAPI document of the REST routes (@nestjs/swagger)', () => {
     const routes = mountedRoutes('gotick');
     expect(routes.length).toBeGreaterThanOrEqual(8);
     const documented = Object.entries(doc.paths).flatMap(([path, operations]) => Object.keys(operations).map((verb) => `${verb} ${path}`));
-    expect(documented.sort()).toEqual(routes.map((route) => `${route.verb} ${route.path}`).sort());
+    // The metrics route is API too; the dashboard's page and files are not.
+    const metrics = mountedRoutes('gotick', GoTickMetricsController);
+    expect(metrics.map((route) => `${route.verb} ${route.path}`)).toEqual(['get /gotick/metrics']);
+    expect(documented.sort()).toEqual([...routes, ...metrics].map((route) => `${route.verb} ${route.path}`).sort());
+    expect(doc.paths['/gotick/metrics'].get).toMatchObject({ operationId: 'gotickMetrics', security: [{ bearer: [] }] });
+    expect(Object.keys(doc.paths['/gotick/metrics'].get.responses).sort()).toEqual(['200', '401', '404']);
     const ids = new Set<string>();
     for (const route of routes) {
       const operation = doc.paths[route.path][route.verb];
@@ -180,6 +186,7 @@ describe('OpenAPI document of the REST routes (@nestjs/swagger)', () => {
     const page = await check('get', '/gotick/runs', '/runs?limit=2');
     expect(page.nextCursor).toEqual(expect.any(String));
     await check('get', '/gotick/flows', '/flows');
+    await check('get', '/gotick/flows/{flowId}/counts', '/flows/docs%2Ffull/counts');
 
     // Error answers are documented too, with the body they carry.
     await check('get', '/gotick/runs/{runId}', '/runs/no-such-run');

@@ -28,6 +28,8 @@ export function toRun(runId: string, fields: Map<string, string>): RunRecord {
     retries: num(fields.get('retries')),
     previousErrors: fields.has('previousErrors') ? JSON.parse(fields.get('previousErrors')!) : undefined,
     unknownFlowSince: num(fields.get('unknownFlowSince')),
+    traceparent: fields.get('traceparent'),
+    lastTrace: fields.get('lastTrace'),
   };
 }
 

@@ -102,6 +102,18 @@ export class RedisRunIndex {
     return guarded(Promise.all(indexes.map((index) => this.redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch))));
   }
 
+  /**
+   * How many runs the flow's index holds, and the statuses of its newest `sample`: one ZCARD and
+   * ZREVRANGE, then one HGET per run sent back to back. Index entries of expired runs count in
+   * `total` until the sweeper drops them; they are left out of the statuses.
+   */
+  async counts(flowId: string, sample: number): Promise<{ total: number; statuses: RunStatus[]; counted: number }> {
+    const index = this.keys.flowRuns(flowId);
+    const [total, ids] = await guarded(Promise.all([this.redis.zcard(index), this.redis.zrevrange(index, 0, sample - 1)]));
+    const statuses = await guarded(Promise.all(ids.map((runId) => this.redis.hget(this.keys.run(runId), 'status'))));
+    return { total, statuses: statuses.filter((status): status is RunStatus => status !== null), counted: ids.length };
+  }
+
   async sweep(flowIds: readonly string[], cutoff: number): Promise<number> {
     let dropped = 0;
     for (const index of flowIds.map((id) => this.keys.flowRuns(id))) {

@@ -25,6 +25,9 @@ export function goTickQueueName(partition: number): string {
 /** GoTick's own BullModule configKey: its queues never take the app's default connection or options. @public */
 export const GOTICK_BULL_CONFIG_KEY = 'nestjs-gotick';
 
+/** The modules a registration added, so withoutQueueRegistration can take them out again. */
+const registered = new WeakSet<object>();
+
 /** Resolves once every queue is handed to the engine (before start()). */
 const GOTICK_QUEUES_GIVEN = Symbol('GOTICK_QUEUES_GIVEN');
 
@@ -80,24 +83,23 @@ export function goTickQueueRegistration(partitions: number, global: boolean): Go
       useFactory: (engine: GoTickEngine) => engine.queueSpecs()[i],
     })),
   );
+  const config = BullModule.forRootAsync(GOTICK_BULL_CONFIG_KEY, {
+    inject: [GOTICK_ENGINE],
+    // Every queue's options wait for this, so a mismatch stops bootstrap before any queue or connection exists.
+    useFactory: (engine: GoTickEngine) => {
+      const wanted = engine.queueSpecs().length;
+      if (wanted !== partitions) {
+        throw new GoTickConfigError(
+          `GoTick's options say partitions: ${wanted}, but the module registered ${partitions} queue(s) before its factory ran: ` +
+            `with forRootAsync, pass partitions: ${wanted} next to useFactory as well.`,
+        );
+      }
+      return { connection: engine.queueConnection() };
+    },
+  });
+  registered.add(config).add(queues);
   return {
-    imports: [
-      BullModule.forRootAsync(GOTICK_BULL_CONFIG_KEY, {
-        inject: [GOTICK_ENGINE],
-        // Every queue's options wait for this, so a mismatch stops bootstrap before any queue or connection exists.
-        useFactory: (engine: GoTickEngine) => {
-          const wanted = engine.queueSpecs().length;
-          if (wanted !== partitions) {
-            throw new GoTickConfigError(
-              `GoTick's options say partitions: ${wanted}, but the module registered ${partitions} queue(s) before its factory ran: ` +
-                `with forRootAsync, pass partitions: ${wanted} next to useFactory as well.`,
-            );
-          }
-          return { connection: engine.queueConnection() };
-        },
-      }),
-      queues,
-    ],
+    imports: [config, queues],
     providers: [
       {
         provide: GOTICK_QUEUES_GIVEN,
@@ -117,5 +119,19 @@ export function goTickQueueRegistration(partitions: number, global: boolean): Go
       },
     ],
     exports: [queues],
+  };
+}
+
+/**
+ * The module without the @nestjs/bullmq registration of its queues: for an
+ * engine on another backend (the testing kit's memory), which has no queues.
+ */
+export function withoutQueueRegistration(definition: DynamicModule): DynamicModule {
+  const keep = (item: unknown) => !(typeof item === 'object' && item !== null && registered.has(item));
+  return {
+    ...definition,
+    imports: definition.imports?.filter(keep),
+    exports: definition.exports?.filter(keep),
+    providers: definition.providers?.filter((provider) => !(typeof provider === 'object' && 'provide' in provider && provider.provide === GOTICK_QUEUES_GIVEN)),
   };
 }

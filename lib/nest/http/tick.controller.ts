@@ -1,5 +1,5 @@
 import { applyDecorators, Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseFilters, UseGuards, UsePipes, ValidationPipe, type Type } from '@nestjs/common';
-import type { CancelResult, RetryResult, RunPage, RunView, TriggerItem, TriggerResult } from '../../engine';
+import type { CancelResult, RetryResult, RunCounts, RunPage, RunView, TriggerItem, TriggerResult } from '../../engine';
 import { CancelRunDto } from './dto/cancel-run.dto';
 import { TickService } from '../tick.service';
 import { ListRunsDto } from './dto/list-runs.dto';
@@ -9,7 +9,7 @@ import { GoTickAuthGuard } from './gotick-auth.guard';
 import { GoTickExceptionFilter } from './gotick-exception.filter';
 import { TriggerBatchBodyGuard, TriggerBodyGuard, TriggerInput, TriggerItems } from './trigger-body.guard';
 import { TriggerBatchDto } from './dto/trigger-batch.dto';
-import { GoTickErrorBody, GoTickFlowList, GoTickRunStatusResult, GoTickSignalAccepted, GoTickTriggerBatchBody, GoTickTriggerBatchResult, GoTickTriggerResult } from './openapi/results.schema';
+import { GoTickErrorBody, GoTickFlowList, GoTickRunCounts, GoTickRunStatusResult, GoTickSignalAccepted, GoTickTriggerBatchBody, GoTickTriggerBatchResult, GoTickTriggerResult } from './openapi/results.schema';
 import { GoTickRunPage, GoTickRunView } from './openapi/run-view.schema';
 import { DocBearer, DocBody, DocExtraModels, DocOperation, DocParam, DocResponse, DocTags } from './openapi/swagger';
 
@@ -75,6 +75,14 @@ export class TickController {
   @Doc('gotickListFlows', 'The flows this app registered', 200, GoTickFlowList)
   async flows(): Promise<{ flows: Array<{ id: string }> }> {
     return { flows: (await this.ticks.listFlows()).map((id) => ({ id })) };
+  }
+
+  /** Runs of the flow by status (among its newest 10,000) and in all; 404 for a flow the app lacks. */
+  @Get('flows/:flowId/counts')
+  @Doc('gotickCountRuns', "A flow's runs by status", 200, GoTickRunCounts, [404])
+  @FLOW_ID
+  counts(@Param('flowId') flowId: string): Promise<RunCounts> {
+    return this.ticks.countRuns(flowId);
   }
 
   @Get('runs/:runId')

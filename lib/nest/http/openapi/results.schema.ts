@@ -45,6 +45,17 @@ export class GoTickRunStatusResult {
   @DocProperty({ enum: RUN_STATUSES, description: 'cancelled / queued, or the status the run already had.' }) status!: string;
 }
 
+const STATUS_COUNTS = Object.fromEntries(RUN_STATUSES.map((status) => [status, { type: 'integer', minimum: 0 }]));
+
+/** GET /flows/:flowId/counts: the flow's runs by status. @public */
+export class GoTickRunCounts {
+  @DocProperty() flowId!: string;
+  @DocProperty({ minimum: 0, description: "Every run the flow's index holds." }) total!: number;
+  @DocProperty({ minimum: 0, description: 'How many of the newest runs byStatus was read from (at most 10,000).' }) counted!: number;
+  @DocProperty({ type: 'object', properties: STATUS_COUNTS, required: [...RUN_STATUSES], description: 'Runs among the newest `counted` in each status.' })
+  byStatus!: Record<string, number>;
+}
+
 /** What a signal answers (202: stored in the run's mailbox). @public */
 export class GoTickSignalAccepted {
   @DocProperty() runId!: string;

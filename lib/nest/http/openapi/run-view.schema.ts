@@ -28,7 +28,8 @@ export class GoTickPreviousRunError extends GoTickRunError {
 /** One failed attempt of a step. @public */
 export class GoTickStepError extends GoTickErrorInfo {
   @DocProperty({ minimum: 1 }) attempt!: number;
-  @DocProperty(ISO_TIME) at!: string;
+  @DocProperty({ ...ISO_TIME, description: 'When the attempt failed.' }) at!: string;
+  @DocOptional({ ...ISO_TIME, description: 'When the attempt began.' }) startedAt?: string;
 }
 
 /** One step of a run. @public */
@@ -41,9 +42,10 @@ export class GoTickStepView {
   @DocOptional({ type: () => [GoTickStepError], description: 'Failed attempts.' }) errors?: GoTickStepError[];
   @DocOptional({ ...ISO_TIME, description: 'When a sleep or a retry backoff is due (a signal wait: its timeout).' }) wakeAt?: string;
   @DocOptional(ISO_TIME) finishedAt?: string;
-  @DocOptional({ ...ISO_TIME, description: 'When the attempt in flight began.' }) startedAt?: string;
+  @DocOptional({ ...ISO_TIME, description: 'When its last attempt began (a sleep or signal wait: when the flow reached it).' }) startedAt?: string;
   @DocOptional({ description: 'The worker node running the attempt in flight.' }) node?: string;
   @DocOptional({ description: 'The signal name a waiting step waits for.' }) waitingFor?: string;
+  @DocOptional({ minimum: 1, description: 'The ctx.wait the step ran in (1 for the run\'s first): equal numbers ran side by side.' }) waitGroup?: number;
 }
 
 /** A run without its steps, input and output, as lists show it. @public */

@@ -47,6 +47,8 @@ export const DocParam = (options: DocOptions): MethodDecorator => apply('ApiPara
 export const DocBody = (options: DocOptions): MethodDecorator => apply('ApiBody', options);
 export const DocTags = (...tags: string[]): ClassDecorator => apply('ApiTags', ...tags);
 export const DocBearer = (name?: string): ClassDecorator => apply('ApiBearerAuth', ...(name ? [name] : []));
+export const DocProduces = (...types: string[]): MethodDecorator => apply('ApiProduces', ...types);
+export const DocExclude = (): ClassDecorator => apply('ApiExcludeController');
 export const DocExtraModels = (...models: Function[]): ClassDecorator => apply('ApiExtraModels', ...models);
 
 /** Any JSON value (OpenAPI's empty schema would read as "object" once Swagger applies the reflected type). */
