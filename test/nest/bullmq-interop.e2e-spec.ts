@@ -7,6 +7,8 @@ import { Injectable, Module, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Job, Queue } from 'bullmq';
 import { Flow, GOTICK_QUEUE, GoTickModule, goTickQueueName, TickService, type FlowContext } from '../../lib';
+import type { GoTickEngine } from '../../lib/engine';
+import { GOTICK_ENGINE } from '../../lib/nest/gotick.constants';
 import { startRedis, type TestRedis } from '../support/redis-server';
 import { waitUntil } from '../support/wait-until';
 
@@ -79,6 +81,8 @@ describe('GoTick beside an app that uses @nestjs/bullmq and Bull Board', () => {
     const { gotick, app: own } = app.get(Queues);
     expect(gotick).not.toBe(own);
     expect([gotick.name, gotick.opts.prefix]).toEqual(['runs', prefix]);
+    // Made on the connection runs are written on: a run's job can never reach Redis before the run.
+    expect(gotick.opts.connection).toBe(app.get<GoTickEngine>(GOTICK_ENGINE).queueConnection());
     expect(goTickQueueName(0)).toBe(GOTICK_QUEUE);
     // A delayed run's job is visible through the injected queue: it is the engine's own.
     const { runId } = await app.get(TickService).trigger('interop/echo', 'later', { delay: '1h' });
@@ -102,6 +106,10 @@ describe('GoTick beside an app that uses @nestjs/bullmq and Bull Board', () => {
     const ticks = app.get(TickService);
     const run = await ticks.trigger('interop/echo', 'now');
     expect((await ticks.waitForRun(run, { timeout: '10s' })).output).toBe('echo now');
+    // 300 at once through the registered queue: each run taken once, none before it existed.
+    const many = await Promise.all(Array.from({ length: 300 }, (_, i) => ticks.trigger('interop/echo', `m${i}`)));
+    const views = await Promise.all(many.map((one) => ticks.waitForRun(one, { timeout: '30s' })));
+    expect(views.filter((view) => view.status !== 'completed' || view.executions !== 1)).toEqual([]);
     // The app's processor never saw GoTick's job, and GoTick never took the app's.
     expect(worker.seen).toHaveLength(1);
   });
