@@ -120,10 +120,11 @@ export const wrong: GoTickEngineOptions = { prefix: 42 };
       const script = `const gotick = require('nestjs-gotick');
 const absent = ['@nestjs/swagger', '@nestjs/terminus', '@nestjs/bullmq'].filter((name) => { try { require.resolve(name); return false; } catch { return true; } });
 const dynamic = gotick.GoTickModule.forRoot({ connection: 'redis://127.0.0.1:1', http: { token: 't' } });
-console.log(JSON.stringify({ absent, health: typeof gotick.GoTickHealthIndicator, queue: gotick.GOTICK_QUEUE, imports: dynamic.imports.length, controllers: dynamic.controllers.length }));`;
+console.log(JSON.stringify({ absent, health: typeof gotick.GoTickHealthIndicator, queue: gotick.GOTICK_QUEUE, imports: dynamic.imports.length, controllers: dynamic.controllers.map((mounted) => Object.getPrototypeOf(mounted).name) }));`;
       const output = await sh(process.execPath, ['-e', script], project);
       expect(JSON.parse(output.trim().split('\n').pop()!)).toEqual({
-        absent: ['@nestjs/swagger', '@nestjs/terminus', '@nestjs/bullmq'], health: 'function', queue: 'nestjs-gotick:runs', imports: 0, controllers: 1,
+        absent: ['@nestjs/swagger', '@nestjs/terminus', '@nestjs/bullmq'], health: 'function', queue: 'nestjs-gotick:runs', imports: 0,
+        controllers: ['TickController', 'GoTickMetricsController', 'DashboardController'],
       });
     });
 
