@@ -1,17 +1,21 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { RUN_STATUSES, type RunStatus } from '../../../common/types';
+import { DocOptional } from '../openapi/swagger';
 
 /** Query of GET /runs. @public */
 export class ListRunsDto {
+  @DocOptional({ description: 'Only runs of this flow (default: every flow this node has).' })
   @IsOptional()
   @IsString()
   flowId?: string;
 
+  @DocOptional({ enum: RUN_STATUSES, description: 'Only runs in this status.' })
   @IsOptional()
   @IsIn(RUN_STATUSES)
   status?: RunStatus;
 
+  @DocOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50, description: 'Runs per page.' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -20,6 +24,7 @@ export class ListRunsDto {
   limit?: number;
 
   /** The nextCursor of a previous page; its form is checked by the engine. */
+  @DocOptional({ maxLength: 240, description: 'The nextCursor of a previous page.' })
   @IsOptional()
   @IsString()
   @MaxLength(240, { message: 'cursor must be the nextCursor of a previous page' })
