@@ -35,4 +35,5 @@ export {
   GoTickSignalAccepted,
   GoTickErrorBody,
 } from './http/openapi/results.schema';
+export { GoTickScheduleSpec, GoTickScheduleLastRun, GoTickScheduleView, GoTickScheduleList, GoTickUnscheduled } from './http/openapi/schedules.schema';
 export { GOTICK_QUEUE, GOTICK_BULL_CONFIG_KEY, goTickQueueName } from './bullmq/gotick-queues';

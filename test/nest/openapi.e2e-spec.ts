@@ -4,7 +4,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
 import { getMetadataStorage } from 'class-validator';
-import { CancelRunDto, Flow, GoTickModule, ListRunsDto, SignalDto, TriggerBatchDto, TriggerRunDto, type FlowContext } from '../../lib';
+import { CancelRunDto, Flow, GoTickModule, ListRunsDto, ScheduleDto, SignalDto, TriggerBatchDto, TriggerRunDto, type FlowContext } from '../../lib';
 import { GoTickMetricsController } from '../../lib/nest/http/metrics.controller';
 import { TickController } from '../../lib/nest/http/tick.controller';
 import { startRedis, type TestRedis } from '../support/redis-server';
@@ -142,11 +142,13 @@ describe('OpenAPI document of the REST routes (@nestjs/swagger)', () => {
   });
 
   it('describes every field each body and query DTO validates', () => {
-    const bodyOf = (path: string) => resolve(doc, doc.paths[path].post.requestBody!.content['application/json'].schema);
+    const bodyOf = (path: string, verb: 'post' | 'put' = 'post') => resolve(doc, doc.paths[path][verb]!.requestBody!.content['application/json'].schema);
     const described = (schema: Schema) => Object.keys(schema.properties ?? {}).sort();
     expect(described(bodyOf('/gotick/flows/{flowId}/runs'))).toEqual(validatedFields(TriggerRunDto));
     expect(described(bodyOf('/gotick/runs/{runId}/cancel'))).toEqual(validatedFields(CancelRunDto));
     expect(described(bodyOf('/gotick/runs/{runId}/signals/{name}'))).toEqual(validatedFields(SignalDto));
+    // The schedule's input, like a trigger's, is set aside before validation.
+    expect(described(bodyOf('/gotick/schedules/{scheduleId}', 'put'))).toEqual(['input', ...validatedFields(ScheduleDto)].sort());
     // The batch's runs are set aside before validation; the rest is TriggerBatchDto.
     expect(described(bodyOf('/gotick/flows/{flowId}/runs:batch'))).toEqual(['runs', ...validatedFields(TriggerBatchDto)].sort());
     const query = doc.paths['/gotick/runs'].get.parameters!.filter((param) => param.in === 'query').map((param) => param.name).sort();

@@ -1,6 +1,6 @@
 import { applyDecorators, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Put, Query, UseFilters, UseGuards, UsePipes, ValidationPipe, type Type } from '@nestjs/common';
 import type { CancelResult, RetryResult, RunCounts, RunPage, RunView, ScheduleView, TriggerItem, TriggerResult } from '../../engine';
-import { ScheduleDto } from './dto/schedule.dto';
+import { ScheduleBodyDoc, ScheduleDto } from './dto/schedule.dto';
 import { ScheduleBodyGuard } from './schedule-body.guard';
 import { CancelRunDto } from './dto/cancel-run.dto';
 import { TickService } from '../tick.service';
@@ -13,6 +13,7 @@ import { TriggerBatchBodyGuard, TriggerBodyGuard, TriggerInput, TriggerItems } f
 import { TriggerBatchDto } from './dto/trigger-batch.dto';
 import { GoTickErrorBody, GoTickFlowList, GoTickRunCounts, GoTickRunStatusResult, GoTickSignalAccepted, GoTickTriggerBatchBody, GoTickTriggerBatchResult, GoTickTriggerResult } from './openapi/results.schema';
 import { GoTickRunPage, GoTickRunView } from './openapi/run-view.schema';
+import { GoTickScheduleList, GoTickScheduleView, GoTickUnscheduled } from './openapi/schedules.schema';
 import { DocBearer, DocBody, DocExtraModels, DocOperation, DocParam, DocResponse, DocTags } from './openapi/swagger';
 
 const ERROR_MEANINGS: Record<number, string> = {
@@ -37,6 +38,7 @@ function Doc(operationId: string, summary: string, status: number, type: Functio
 
 const FLOW_ID = DocParam({ name: 'flowId', description: 'The flow id, URL-encoded (orders%2Fclose).', example: 'orders%2Fclose' });
 const RUN_ID = DocParam({ name: 'runId', description: 'The run id.' });
+const SCHEDULE_ID = DocParam({ name: 'scheduleId', description: 'The schedule id, URL-encoded.' });
 
 /**
  * The REST face of TickService. Flow ids hold slashes ('orders/close'):
@@ -130,12 +132,16 @@ export class TickController {
   }
 
   @Get('schedules')
+  @Doc('gotickListSchedules', 'Every schedule with its next slot, last run and skipped slots', 200, GoTickScheduleList)
   async schedules(): Promise<{ schedules: ScheduleView[] }> {
     return { schedules: await this.ticks.listSchedules() };
   }
 
   /** Creates or replaces a schedule: body { flowId, cron, tz?, input?, overlap? } or { flowId, every, input?, overlap? }. */
   @Put('schedules/:scheduleId')
+  @Doc('gotickSchedule', 'Create or replace a schedule', 200, GoTickScheduleView, [404, 413, 415])
+  @SCHEDULE_ID
+  @DocBody({ type: ScheduleBodyDoc })
   @UseGuards(ScheduleBodyGuard)
   schedule(@Param('scheduleId') scheduleId: string, @Body() body: ScheduleDto, @TriggerInput() input: unknown): Promise<ScheduleView> {
     const { flowId, ...timing } = body;
@@ -144,6 +150,8 @@ export class TickController {
   }
 
   @Delete('schedules/:scheduleId')
+  @Doc('gotickUnschedule', 'Remove a schedule (runs already started go on)', 200, GoTickUnscheduled, [404])
+  @SCHEDULE_ID
   async unschedule(@Param('scheduleId') scheduleId: string): Promise<{ scheduleId: string; removed: true }> {
     if (!(await this.ticks.unschedule(scheduleId))) throw new NotFoundException(`Schedule "${scheduleId}" not found.`);
     return { scheduleId, removed: true };

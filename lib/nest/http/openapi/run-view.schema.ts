@@ -61,6 +61,8 @@ export class GoTickRunSummary {
   @DocOptional({ ...ISO_TIME, description: 'When a sleeping run wakes up next.' }) wakeAt?: string;
   @DocProperty({ minimum: 0, description: 'How many times a worker picked the run up.' }) executions!: number;
   @DocOptional({ minimum: 0, description: 'How many times retry sent the run back to the queue.' }) retries?: number;
+  @DocOptional({ description: 'The schedule that started the run.' }) scheduleId?: string;
+  @DocOptional({ ...ISO_TIME, description: "The schedule slot the run is for." }) slotAt?: string;
   @DocOptional({ type: () => [GoTickPreviousRunError], description: 'Errors before the last retry, oldest first (at most 10).' })
   previousErrors?: GoTickPreviousRunError[];
 }
