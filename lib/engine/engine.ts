@@ -1,6 +1,6 @@
 import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
-import { toMs } from '../common/duration';
-import { FlowDefinitionError, GoTickError, UnknownFlowError } from '../common/errors';
+import { toMs, type Duration } from '../common/duration';
+import { FlowDefinitionError, GoTickConfigError, GoTickError, UnknownFlowError } from '../common/errors';
 import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import {
   RUN_STATUSES,
@@ -19,9 +19,11 @@ import {
   type TriggerResult,
   type WaitForRunOptions,
 } from '../common/types';
+import { checkGivenQueues, runQueueSpecs, type GivenQueue, type RunQueueSpec } from './bullmq/given-queues';
 import type { EngineBackend } from './backend';
 import { BullmqRunQueue } from './bullmq/run-queue';
 import { BullmqScheduleQueue } from './bullmq/schedule-queue';
+import { probeHealth, type EngineHealth } from './health';
 import type { EngineLogger, FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
@@ -78,6 +80,12 @@ export class GoTickEngine implements GoTickApi {
   /** The schedules each registered flow declares (@Flow(id, { schedule })), checked at register(). */
   private readonly codeSchedules = new Map<string, CheckedSchedule[]>();
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
+  /** The connection runs are created and jobs added on (made early when queueConnection() is asked first). */
+  private producer?: RedisClient;
+  /** Queues made outside (see useQueues); the engine makes its own otherwise. */
+  private givenQueues?: GivenQueue[];
+  /** The store's connection, which health() pings. */
+  private pingClient?: RedisClient;
   private readonly observers: Observers;
   private unwatchQueue?: () => void;
 
@@ -145,11 +153,12 @@ export class GoTickEngine implements GoTickApi {
     const storeClient = this.track(
       createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout, enableAutoPipelining: false }),
     );
-    const producer = this.track(createClient(connection, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout }));
+    const producer = this.producerClient();
     try {
       await connectOrExplain(storeClient, where, settings.connectTimeoutMs);
       await connectOrExplain(producer, where, settings.connectTimeoutMs);
       const store = new RedisRunStore(storeClient, settings.prefix, settings.retentionMs, isCluster(connection));
+      this.pingClient = storeClient;
       const queue = new BullmqRunQueue({
         prefix: settings.prefix,
         producer,
@@ -158,6 +167,7 @@ export class GoTickEngine implements GoTickApi {
         lockMs: settings.leaseMs,
         partitions: settings.partitions,
         cluster: isCluster(connection),
+        queues: this.givenQueues,
         onError: (source, err) => this.watch.report(source, err),
       });
       this.runEnds = new RedisRunEnds(settings.prefix, () => this.track(createClient(connection, { maxRetriesPerRequest: null })));
@@ -402,6 +412,55 @@ export class GoTickEngine implements GoTickApi {
   }
 
   /**
+   * For integrations that own BullMQ Queue objects (the Nest module registers
+   * them with @nestjs/bullmq): the BullMQ name and key prefix of each
+   * partition's run queue, in partition order.
+   */
+  queueSpecs(): RunQueueSpec[] {
+    this.withoutBackend('queueSpecs()');
+    return runQueueSpecs(this.settings.prefix, this.settings.partitions, isCluster(this.options.connection));
+  }
+
+  /**
+   * The connection such queues must be made on: the one runs are written on,
+   * so a job never reaches Redis before its run. Made on the first call (not
+   * yet connected; start() waits for it), closed by close().
+   */
+  queueConnection(): RedisClient {
+    return this.producerClient();
+  }
+
+  /**
+   * Makes the engine use these queues (one per partition, as queueSpecs()
+   * says, on queueConnection()) instead of its own. Before start(); their
+   * owner closes them.
+   * @throws GoTickConfigError when they do not match
+   */
+  useQueues(queues: ReadonlyArray<unknown>): void {
+    this.withoutBackend('useQueues()');
+    if (this.state !== 'new') throw new GoTickError('useQueues() after start(): hand the engine its queues first.');
+    this.givenQueues = checkGivenQueues(queues, this.queueSpecs());
+    // They connect as soon as they are made: an outage before start() must reach our log, not Node's.
+    for (const queue of this.givenQueues) queue.on('error', (err) => this.watch.report('BullMQ queue', err));
+  }
+
+  /**
+   * This node's state and one PING of Redis (its latency, or why it failed
+   * within `timeout`, default 1s). Never throws: health checks read it.
+   */
+  health(options: { timeout?: Duration } = {}): Promise<EngineHealth> {
+    return probeHealth({
+      state: this.state,
+      workerEnabled: this.options.worker !== false,
+      concurrency: this.settings.concurrency,
+      client: this.pingClient,
+      inMemory: this.options.backend !== undefined,
+      where: describeConnection(this.options.connection),
+      timeoutMs: toMs(options.timeout ?? '1s', 'timeout'),
+    });
+  }
+
+  /**
    * Stops taking work, lets executions in hand finish (up to shutdownTimeout,
    * then hands their runs back), and closes every connection. Returns within
    * about shutdownTimeout + 1.5 s whatever Redis does: past the grace period
@@ -464,6 +523,19 @@ export class GoTickEngine implements GoTickApi {
       );
     }
     return { store: this.store, queue: this.queue };
+  }
+
+  /** The BullMQ queue hooks make no sense on another backend: say so rather than connect to a Redis nobody configured. */
+  private withoutBackend(what: string): void {
+    if (this.options.backend) throw new GoTickConfigError(`${what}: this engine runs on another backend (the testing kit's memory), which has no BullMQ queues.`);
+  }
+
+  private producerClient(): RedisClient {
+    // Producers fail fast while Redis is away and time out while it is frozen: a trigger must not hang.
+    this.producer ??= this.track(
+      createClient(this.options.connection, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: this.settings.commandTimeoutMs }),
+    );
+    return this.producer;
   }
 
   private track(client: RedisClient): RedisClient {

@@ -109,4 +109,12 @@ describe('the sample app', () => {
     expect(run.steps.map((step) => step.key)).toEqual(['count-orders', 'send-report']);
     expect(Object.keys(run.output!)).toEqual(['open', 'paid', 'closed']);
   });
+
+  it('answers /health through Terminus and shows its run queue in Bull Board at /queues', async () => {
+    const health = await fetch(`${url}/health`);
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { info: Record<string, { status: string }> }).info.gotick.status).toBe('up');
+    const board = (await (await fetch(`${url}/queues/api/queues`)).json()) as { queues: Array<{ name: string; readOnlyMode: boolean }> };
+    expect(board.queues.map((queue) => [queue.name, queue.readOnlyMode])).toEqual([['gotick/runs', true]]);
+  });
 });
