@@ -79,7 +79,10 @@ describe('shutdown, retention and isolation', () => {
     }
     await engine.waitForRun(ids[ids.length - 1], { timeout: '60s' });
     // Every run record, step hash and index entry (sorted sets vanish once empty) must be gone.
-    await waitUntil(async () => (await keysOf()).length === 0, 'our keys to expire', 30_000);
+    let left: string[] = [];
+    await waitUntil(async () => (left = await keysOf()).length === 0, 'our keys to expire', 30_000).catch((error: Error) => {
+      throw new Error(`${error.message}; ${left.length} left, e.g. ${left.slice(0, 5).join(', ')}`);
+    });
     expect((await engine.listRuns()).runs).toEqual([]);
   });
 

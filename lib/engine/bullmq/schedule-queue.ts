@@ -51,6 +51,8 @@ function takenAtOf(job: Job): number {
 export class BullmqScheduleQueue implements ScheduleQueue {
   private readonly queue: Queue<ScheduleEntry>;
   private worker?: Worker<ScheduleEntry>;
+  /** Slots being fired now: what stopWorker gives its grace period to. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly options: BullmqScheduleQueueOptions) {
     this.queue = new Queue(SCHEDULE_QUEUE_NAME, { connection: options.producer, prefix: scheduleQueuePrefix(options.prefix, options.cluster) });
@@ -81,7 +83,7 @@ export class BullmqScheduleQueue implements ScheduleQueue {
   async startWorker(fire: (slot: ScheduleSlot) => Promise<void>): Promise<void> {
     const worker = new Worker<ScheduleEntry>(
       SCHEDULE_QUEUE_NAME,
-      (job) => fire({ entry: job.data, dueAt: dueAtOf(job), takenAt: takenAtOf(job) }),
+      (job) => this.track(fire({ entry: job.data, dueAt: dueAtOf(job), takenAt: takenAtOf(job) })),
       { connection: this.options.consumer(), prefix: scheduleQueuePrefix(this.options.prefix, this.options.cluster), concurrency: SLOT_CONCURRENCY, autorun: false },
     );
     worker.on('error', (err) => this.options.onError('BullMQ schedule worker', err));
@@ -95,8 +97,18 @@ export class BullmqScheduleQueue implements ScheduleQueue {
     // without bound); the forced close then drops the blocking connection at once. A slot cut
     // off is taken again by another node once its lock lapses, and starts the same run.
     if (!this.worker) return;
-    await within(this.worker.pause(), graceMs);
+    // pause(true): BullMQ's waiting pause drops the blocking connection and reconnects it once
+    // the jobs are done; with Redis down that reconnect outlived close() and retried forever.
+    await within(this.worker.pause(true), 500);
+    await within(Promise.allSettled(this.inFlight), graceMs);
     await within(this.worker.close(true), 500);
+  }
+
+  private track<T>(slot: Promise<T>): Promise<T> {
+    this.inFlight.add(slot);
+    const forget = () => this.inFlight.delete(slot);
+    slot.then(forget, forget);
+    return slot;
   }
 
   async close(): Promise<void> {
