@@ -236,3 +236,14 @@ export class InvalidSignalNameError extends GoTickError {
     super(`Invalid signal name ${shown}: use a string of 1-200 characters (the name ctx.waitForSignal waits for).`);
   }
 }
+
+/**
+ * A flow's concurrency `key` function threw or returned something other than
+ * a string of 1-200 characters for a run's input. The run fails with it (not retried:
+ * the same input gives the same key). @public
+ */
+export class ConcurrencyKeyError extends NonRetriableError {
+  constructor(readonly flowId: string, detail: string) {
+    super(`The concurrency key of flow "${flowId}" ${detail}; return a string of 1-200 characters computed from the input.`);
+  }
+}

@@ -37,6 +37,10 @@ import { toRunSummary, toRunView } from './run-view';
 import { waitUntilEnded } from './run-waiter';
 import { shutDown } from './shutdown';
 import { RunExecutor } from './worker/run-executor';
+import { concurrencyRule, type ConcurrencyRule } from './concurrency';
+import { RedisConcurrencySlots } from './redis/concurrency-slots';
+import { ConcurrencyGate } from './worker/concurrency-gate';
+import { SlotReconciler } from './maintenance/slot-reconciler';
 
 const MAX_LIST_LIMIT = 200;
 
@@ -58,6 +62,9 @@ export class GoTickEngine implements GoTickApi {
   private executor?: RunExecutor;
   private sweeper?: IndexSweeper;
   private reconciler?: Reconciler;
+  /** Flows with a concurrency cap, checked at register(). */
+  private readonly concurrencyRules = new Map<string, ConcurrencyRule>();
+  private slotReconciler?: SlotReconciler;
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
 
   constructor(private readonly options: GoTickEngineOptions = {}) {
@@ -81,6 +88,8 @@ export class GoTickEngine implements GoTickApi {
       throw new FlowDefinitionError(`Flow id "${flow.id}" is registered twice. Each @Flow id must be unique in the app.`);
     }
     checkedTimeout(flow.options?.defaults?.timeout, `defaults.timeout of flow "${flow.id}"`);
+    const rule = concurrencyRule(flow.id, flow.options);
+    if (rule) this.concurrencyRules.set(flow.id, rule);
     this.flows.set(flow.id, flow);
   }
 
@@ -147,6 +156,8 @@ export class GoTickEngine implements GoTickApi {
           createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: false }),
         );
         await connectOrExplain(workerClient, where, settings.connectTimeoutMs);
+        const slots = this.concurrencyRules.size ? new RedisConcurrencySlots(workerClient, settings.prefix) : undefined;
+        const gate = slots && new ConcurrencyGate({ slots, queue, leaseMs: settings.leaseMs, logger: settings.logger });
         const executor = (this.executor = new RunExecutor({
           store: new RedisRunStore(workerClient, settings.prefix, settings.retentionMs, isCluster(connection)),
           queue,
@@ -154,6 +165,7 @@ export class GoTickEngine implements GoTickApi {
           flows: this.flows,
           ...settings,
           onCancelled: (runId) => this.runCancelled(runId),
+          slots: gate && { gate, rules: this.concurrencyRules },
         }));
         await nudges.listen((runId, reason) => executor.nudge(runId, reason));
         await queue.startWorker((runId, request) => executor.execute(runId, request));
@@ -161,6 +173,10 @@ export class GoTickEngine implements GoTickApi {
         this.sweeper.start();
         this.reconciler = new Reconciler(store, queue, settings.logger);
         this.reconciler.start(Math.min(Math.max(settings.leaseMs / 2, 500), 5000));
+        if (slots && gate) {
+          this.slotReconciler = new SlotReconciler(slots, gate, this.concurrencyRules, settings.leaseMs);
+          this.slotReconciler.start(Math.min(Math.max(settings.leaseMs / 4, 250), 5000));
+        }
       }
       this.state = 'started';
     } catch (err) {
@@ -270,6 +286,7 @@ export class GoTickEngine implements GoTickApi {
     this.state = 'closed';
     this.sweeper?.stop();
     this.reconciler?.stop();
+    this.slotReconciler?.stop();
     await shutDown({ queue: this.queue, executor: this.executor, clients: this.clients, watch: this.watch, shutdownTimeoutMs: this.settings.shutdownTimeoutMs });
   }
 

@@ -1,6 +1,6 @@
 import { decode, encode } from '../codec';
 import { errorInfo } from '../error-info';
-import { FlowTimeoutError, RunCancelledError, StepFailedError, UnknownFlowError } from '../../common/errors';
+import { ConcurrencyKeyError, FlowTimeoutError, RunCancelledError, StepFailedError, UnknownFlowError } from '../../common/errors';
 import { setLongTimeout } from '../../common/timers';
 import { CancelRequestedError, LeaseLostError } from '../errors';
 import { Execution, type ExecutionSettings } from './execution';
@@ -14,6 +14,8 @@ import { runHooks } from './hooks';
 import { RunLog } from './run-log';
 import { iso } from '../run-view';
 import type { ResolvedOptions } from '../options';
+import { parseSlotGroup, type ConcurrencyRule } from '../concurrency';
+import type { ConcurrencyGate, HeldSlot } from './concurrency-gate';
 
 export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'timeout' | 'maxPayloadBytes' | 'logger' | 'unknownFlowGraceMs'> {
   store: RunStore;
@@ -25,6 +27,8 @@ export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | '
    * a run's children will hook in once child runs exist.
    */
   onCancelled?: (runId: string) => void;
+  /** Flows with a concurrency cap (by flow id) and the gate their executions pass. */
+  slots?: { gate: ConcurrencyGate; rules: ReadonlyMap<string, ConcurrencyRule> };
 }
 
 /** What ending a run needs: Execution has it, and so has a claim that must end without running the flow. */
@@ -90,7 +94,8 @@ export class RunExecutor {
       logger.warn(`Dropped a job for run "${runId}": no such run (expired or deleted).`);
       return;
     }
-    if (claim.kind === 'finished' || claim.kind === 'spare') return;
+    if (claim.kind === 'finished') return this.leaveSlotGroup(runId, claim.slotGroup);
+    if (claim.kind === 'spare') return;
     if (claim.kind === 'busy') {
       // Another execution holds the run; look again when its lease would run out.
       await queue.enqueueResume(runId, Date.now() + claim.retryInMs + 1);
@@ -110,7 +115,14 @@ export class RunExecutor {
       } catch (err) {
         if (!(err instanceof LeaseLostError)) throw err;
       }
-      return;
+      return this.leaveSlotGroup(runId, claim.run.slotGroup);
+    }
+    const rule = this.settings.slots?.rules.get(flow.id);
+    let slot: HeldSlot | undefined;
+    if (rule) {
+      const entered = await this.enterSlot(rule, lease, flow, claim.run, input);
+      if (!entered) return;
+      slot = entered;
     }
     const defaults = flow.options?.defaults;
     const hookRun = { runId, flowId: flow.id, input };
@@ -132,6 +144,8 @@ export class RunExecutor {
     this.log.started(hookRun, claim.run.executions);
     const ctx = new Execution(claim.run, input, claim.steps, settings);
     this.active.set(runId, ctx);
+    // A slot that lapsed under a stalled execution may be taken by another run: give way.
+    slot?.startHeartbeat(() => void ctx.stop({ kind: 'released' }));
     lease.startHeartbeat((err) => {
       if (err instanceof LeaseLostError) void ctx.stop({ kind: 'lease-lost' });
       else if (err instanceof CancelRequestedError) void ctx.stop({ kind: 'cancelled', reason: err.reason });
@@ -154,13 +168,47 @@ export class RunExecutor {
       const stop = ctx.interrupt?.kind;
       if (stop !== 'released' && stop !== 'cancelled' && stop !== 'timeout') await ctx.settle();
       await this.conclude(ctx, flow, outcome, ctx.interrupt, deadline);
+      // Given back once the run is parked or ended (or its lease lost: the slot is this token's alone).
+      await slot?.free();
     } catch (err) {
       if (!(err instanceof LeaseLostError)) throw err;
+      await slot?.free();
     } finally {
+      // Any other throw (Redis down) leaves the slot to lapse with the lease.
+      slot?.stopHeartbeat();
       deadlineTimer?.cancel();
       lease.stopHeartbeat();
       if (this.active.get(runId) === ctx) this.active.delete(runId);
     }
+  }
+
+  /**
+   * Takes the execution's concurrency slot, or parks the run in its group's
+   * line (undefined: the execution ends here). A key function that fails
+   * fails the run; a cancel that came first ends it cancelled.
+   */
+  private async enterSlot(rule: ConcurrencyRule, lease: Lease, flow: FlowDefinition, run: RunRecord, input: unknown): Promise<HeldSlot | undefined> {
+    const inHand: RunInHand = { runId: run.runId, flowId: flow.id, input, lease };
+    try {
+      return await this.settings.slots!.gate.enter(flow.id, rule, run, input, lease);
+    } catch (err) {
+      if (err instanceof LeaseLostError) return undefined;
+      try {
+        if (err instanceof CancelRequestedError) await this.cancelled(inHand, flow, err.reason);
+        else if (err instanceof ConcurrencyKeyError) await this.conclude(inHand, flow, { ok: false, error: err }, undefined);
+        else throw err;
+      } catch (ending) {
+        if (!(ending instanceof LeaseLostError)) throw ending;
+      }
+      return undefined;
+    }
+  }
+
+  /** A run that ended while in a concurrency line (say, cancelled there) leaves it, handing on a slot handed to it. */
+  private async leaveSlotGroup(runId: string, groupId: string | undefined): Promise<void> {
+    const group = groupId ? parseSlotGroup(groupId) : undefined;
+    const rule = group && this.settings.slots?.rules.get(group.flowId);
+    if (group && rule) await this.settings.slots!.gate.leave(group, rule.limit, runId);
   }
 
   /**
