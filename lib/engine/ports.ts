@@ -291,6 +291,11 @@ export interface ConcurrencySlots {
    * CancelRequestedError when a cancel came first.
    */
   park(runId: string, token: string, groupId: string): Promise<void>;
+  /**
+   * Gives a run that waited in line (and so has no timer) its reconciler timer again, once it
+   * holds a slot: should its execution die, the reconciler finds it. Not waited for.
+   */
+  rearmTimer(runId: string, at: number): void;
   /** Renews the execution's slot; false when it lapsed and is gone. */
   extend(groupId: string, token: string, leaseMs: number): Promise<boolean>;
   /** Gives back `token`'s slot and takes `runId` out of line (either may be ''), then hands free slots over. */

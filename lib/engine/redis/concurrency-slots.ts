@@ -41,6 +41,10 @@ export class RedisConcurrencySlots implements ConcurrencySlots {
     void (deadline === undefined ? this.redis.zrem(timers, runId) : this.redis.zadd(timers, deadline + TIMER_GRACE_MS, runId)).catch(() => undefined);
   }
 
+  rearmTimer(runId: string, at: number): void {
+    void this.redis.zadd(this.keys.timers(), at + TIMER_GRACE_MS, runId).catch(() => undefined);
+  }
+
   async extend(groupId: string, token: string, leaseMs: number): Promise<boolean> {
     return (await guarded(this.redis.slotExtend(this.groupKeys(groupId).held, token, leaseMs))) === 1;
   }

@@ -29,6 +29,7 @@ export class ConcurrencyGate {
     const group = slotGroup(flowId, rule.keyOf(input));
     const { runId } = run;
     if ((await slots.take(group.id, lease.token, runId, rule.limit, leaseMs, 'take', run.createdAt)) === 'taken') {
+      if (run.slotGroup !== undefined) slots.rearmTimer(runId, Date.now() + leaseMs);
       return new HeldSlot(this, group, rule.limit, lease.token, runId);
     }
     // Parked before it lines up: a slot handed to a run still held by this execution would find it busy.
