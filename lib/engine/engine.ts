@@ -156,8 +156,9 @@ export class GoTickEngine implements GoTickApi {
           createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: false }),
         );
         await connectOrExplain(workerClient, where, settings.connectTimeoutMs);
-        const slots = this.concurrencyRules.size ? new RedisConcurrencySlots(workerClient, settings.prefix) : undefined;
-        const gate = slots && new ConcurrencyGate({ slots, queue, leaseMs: settings.leaseMs, logger: settings.logger });
+        // Also without a capped flow here: a flow that lost its cap in a deploy may have runs in line.
+        const slots = new RedisConcurrencySlots(workerClient, settings.prefix);
+        const gate = new ConcurrencyGate({ slots, queue, leaseMs: settings.leaseMs, logger: settings.logger });
         const executor = (this.executor = new RunExecutor({
           store: new RedisRunStore(workerClient, settings.prefix, settings.retentionMs, isCluster(connection)),
           queue,
@@ -165,7 +166,7 @@ export class GoTickEngine implements GoTickApi {
           flows: this.flows,
           ...settings,
           onCancelled: (runId) => this.runCancelled(runId),
-          slots: gate && { gate, rules: this.concurrencyRules },
+          slots: { gate, rules: this.concurrencyRules },
         }));
         await nudges.listen((runId, reason) => executor.nudge(runId, reason));
         await queue.startWorker((runId, request) => executor.execute(runId, request));
@@ -173,10 +174,8 @@ export class GoTickEngine implements GoTickApi {
         this.sweeper.start();
         this.reconciler = new Reconciler(store, queue, settings.logger);
         this.reconciler.start(Math.min(Math.max(settings.leaseMs / 2, 500), 5000));
-        if (slots && gate) {
-          this.slotReconciler = new SlotReconciler(slots, gate, this.concurrencyRules, settings.leaseMs);
-          this.slotReconciler.start(Math.min(Math.max(settings.leaseMs / 4, 250), 5000));
-        }
+        this.slotReconciler = new SlotReconciler(slots, gate, this.concurrencyRules, (flowId) => this.flows.has(flowId), settings.leaseMs);
+        this.slotReconciler.start(Math.min(Math.max(settings.leaseMs / 4, 250), 5000));
       }
       this.state = 'started';
     } catch (err) {

@@ -87,6 +87,47 @@ describe('per-flow concurrency limits', () => {
     expect(handovers.at(-1)!).toBeLessThan(2000);
   });
 
+  it('200 short runs, limit 2, two nodes (hand-over races repeated): never more than 2 at once, each run executed once', async () => {
+    const meter = new Meter();
+    const shared = { prefix: prefix(), worker: { concurrency: 10, lease: '2s' } } as const;
+    const a = await env.harness.start([meteredFlow('conc/churn', meter, 'a', { concurrency: 2 })], shared);
+    await env.harness.start([meteredFlow('conc/churn', meter, 'b', { concurrency: 2 })], shared);
+
+    const ids = (await a.triggerMany('conc/churn', Array.from({ length: 200 }, (_, i) => ({ input: { workMs: i % 3 } })))).map((r) => r.runId);
+    for (const runId of ids) {
+      const run = await a.waitForRun(runId, { timeout: '60s' });
+      expect(run.status).toBe('completed');
+      // Waiting in line is not an execution: a claim that found the group full is uncounted.
+      expect(run.executions).toBe(1);
+    }
+    expect(meter.peak).toBe(2);
+    expect(meter.starts).toHaveLength(200);
+    // The group leaves the reconciler's registry once nobody waits.
+    await waitUntil(async () => (await env.redis.client.zcard(`${shared.prefix}:slot-groups`)) === 0, 'the group registry to empty', 10_000);
+  });
+
+  it('a flow whose cap is removed in a deploy lets its waiting runs go', async () => {
+    let open = false;
+    const started: string[] = [];
+    const handler = async (ctx: FlowContext) =>
+      ctx.task('work', async () => {
+        started.push(ctx.runId);
+        if (started.length === 1) while (!open) await delay(10);
+      });
+    const p = prefix();
+    const old = await env.harness.start([{ id: 'conc/uncapped', options: { concurrency: 1 }, handler }], { prefix: p, worker: { concurrency: 4, lease: '1s' } });
+    const holder = await old.trigger('conc/uncapped');
+    await waitUntil(() => started.length === 1, 'the first run to hold the slot');
+    const waiting = await Promise.all([old.trigger('conc/uncapped'), old.trigger('conc/uncapped')]);
+    await waitUntil(async () => (await env.redis.client.zcard(`${p}:slots:{conc%2Funcapped}:waiting`)) === 2, 'two runs to line up');
+    // The new version of the app has no cap; the old node still holds its slot.
+    await env.harness.start([{ id: 'conc/uncapped', handler }], { prefix: p, worker: { concurrency: 4, lease: '1s' } });
+    for (const { runId } of waiting) expect((await old.waitForRun(runId, { timeout: '10s' })).status).toBe('completed');
+    expect((await old.getRun(holder.runId))!.status).toBe('running');
+    open = true;
+    expect((await old.waitForRun(holder.runId)).status).toBe('completed');
+  });
+
   it('per key, limit 1 with 3 keys over two nodes: at most one per key, three in all', async () => {
     const meter = new Meter();
     const keyOf = (input: { key: string }) => input.key;

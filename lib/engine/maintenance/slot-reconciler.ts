@@ -6,6 +6,8 @@ import type { ConcurrencyGate } from '../worker/concurrency-gate';
 const BATCH = 100;
 /** How far the look at a group no node here can judge (its flow is unknown here) moves on. */
 const RETRY_MS = 5000;
+/** A limit no group reaches: the whole line is handed over. */
+const UNLIMITED = 1_000_000_000;
 
 /**
  * The safety net under concurrency hand-overs. A slot is handed on when its
@@ -23,6 +25,8 @@ export class SlotReconciler {
     private readonly slots: ConcurrencySlots,
     private readonly gate: ConcurrencyGate,
     private readonly rules: ReadonlyMap<string, ConcurrencyRule>,
+    /** Whether this node has the flow (with or without a cap). */
+    private readonly hasFlow: (flowId: string) => boolean,
     private readonly leaseMs: number,
   ) {}
 
@@ -47,23 +51,25 @@ export class SlotReconciler {
       const now = Date.now();
       for (const id of await this.slots.dueGroups(now, BATCH)) {
         const group = parseSlotGroup(id);
-        const rule = group && this.rules.get(group.flowId);
         if (!group) {
           await this.slots.unwatch(id);
           continue;
         }
-        if (!rule) {
+        // The flow lost its cap in a deploy: its line is let go at once. A flow this node does not have
+        // is left to a node that has it.
+        const limit = this.rules.get(group.flowId)?.limit ?? (this.hasFlow(group.flowId) ? UNLIMITED : undefined);
+        if (limit === undefined) {
           await this.slots.rewatch(id, now + RETRY_MS);
           continue;
         }
-        let result = await this.slots.free(id, '', '', rule.limit, this.leaseMs);
+        let result = await this.slots.free(id, '', '', limit, this.leaseMs);
         await this.gate.handOver(group, result);
         handed += result.handed.length;
         if (result.waiting + result.handovers === 0) {
           // Dropped, then looked at once more: a run that lined up meanwhile either shows in this
           // second look, or its own registry write (made after it lined up) comes after the drop.
           await this.slots.unwatch(id);
-          result = await this.slots.free(id, '', '', rule.limit, this.leaseMs);
+          result = await this.slots.free(id, '', '', limit, this.leaseMs);
           await this.gate.handOver(group, result);
           handed += result.handed.length;
           if (result.waiting + result.handovers === 0) continue;
