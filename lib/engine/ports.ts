@@ -268,8 +268,8 @@ export interface SlotHandOver {
   handed: string[];
   /** Runs still in the waiting line. */
   waiting: number;
-  /** Slots handed over whose run has not started yet. */
-  handovers: number;
+  /** Runs handed a slot that have not started yet. */
+  handovers: string[];
   /** When the earliest held slot lapses (ms; 0: none held). */
   nextLapse: number;
 }
@@ -308,4 +308,6 @@ export interface ConcurrencySlots {
   rewatch(groupId: string, at: number): Promise<void>;
   /** Drops the group from the registry. */
   unwatch(groupId: string): Promise<void>;
+  /** A run's status (null when it is gone): the reconciler's check on a hand-over that does not start. */
+  runStatus(runId: string): Promise<RunStatus | null>;
 }

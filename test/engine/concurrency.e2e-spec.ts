@@ -254,6 +254,38 @@ describe('per-flow concurrency limits', () => {
     expect(ran).toEqual([first.runId, third.runId]);
   });
 
+  it('a run that vanished while in line (its record expired) does not stall the line behind it', async () => {
+    let open = false;
+    const ran: string[] = [];
+    const p = prefix();
+    const engine = await env.harness.start(
+      [
+        {
+          id: 'conc/vanish',
+          options: { concurrency: 1 },
+          handler: async (ctx: FlowContext) =>
+            ctx.task('work', async () => {
+              ran.push(ctx.runId);
+              while (!open) await delay(10);
+            }),
+        },
+      ],
+      { prefix: p, worker: { concurrency: 4, lease: '1s' }, logLevel: 'error' },
+    );
+    const holder = await engine.trigger('conc/vanish');
+    await waitUntil(() => ran.length === 1, 'the first run to hold the slot');
+    const vanished = await engine.trigger('conc/vanish');
+    const last = await engine.trigger('conc/vanish');
+    await waitUntil(async () => (await env.redis.client.zcard(`${p}:slots:{conc%2Fvanish}:waiting`)) === 2, 'two runs to line up');
+    // As if its retention ran out: the run record is gone, its place in line is not.
+    await env.redis.client.del(`${p}:run:{${vanished.runId}}`);
+    open = true;
+    expect((await engine.waitForRun(holder.runId)).status).toBe('completed');
+    // The slot handed to the vanished run comes back at the reconciler's next look (about a lease).
+    expect((await engine.waitForRun(last.runId, { timeout: '10s' })).status).toBe('completed');
+    expect(ran).toEqual([holder.runId, last.runId]);
+  });
+
   it('a key function that throws fails the run with ConcurrencyKeyError, naming the flow', async () => {
     const engine = await env.harness.start(
       [

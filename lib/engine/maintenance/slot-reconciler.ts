@@ -1,4 +1,5 @@
 import { RedisUnavailableError } from '../../common/errors';
+import { isFinished } from '../../common/run-status';
 import { parseSlotGroup, type ConcurrencyRule } from '../concurrency';
 import type { ConcurrencySlots } from '../ports';
 import type { ConcurrencyGate } from '../worker/concurrency-gate';
@@ -65,14 +66,24 @@ export class SlotReconciler {
         let result = await this.slots.free(id, '', '', limit, this.leaseMs);
         await this.gate.handOver(group, result);
         handed += result.handed.length;
-        if (result.waiting + result.handovers === 0) {
+        // A hand-over whose run is gone or ended (cancelled or expired while in line) would hold its
+        // slot until it lapses, then go back to the head of the line and be handed again: take it out.
+        // One read per pending hand-over (at most the limit) per look.
+        for (const runId of result.handovers) {
+          const status = await this.slots.runStatus(runId);
+          if (status !== null && !isFinished(status)) continue;
+          result = await this.slots.free(id, '', runId, limit, this.leaseMs);
+          await this.gate.handOver(group, result);
+          handed += result.handed.length;
+        }
+        if (result.waiting + result.handovers.length === 0) {
           // Dropped, then looked at once more: a run that lined up meanwhile either shows in this
           // second look, or its own registry write (made after it lined up) comes after the drop.
           await this.slots.unwatch(id);
           result = await this.slots.free(id, '', '', limit, this.leaseMs);
           await this.gate.handOver(group, result);
           handed += result.handed.length;
-          if (result.waiting + result.handovers === 0) continue;
+          if (result.waiting + result.handovers.length === 0) continue;
         }
         await this.slots.rewatch(id, result.nextLapse > 0 ? result.nextLapse + 50 : now + this.leaseMs);
       }

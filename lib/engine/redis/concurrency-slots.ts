@@ -1,6 +1,7 @@
 import { parseSlotGroup } from '../concurrency';
 import { CancelRequestedError, LeaseLostError } from '../errors';
 import type { ConcurrencySlots, SlotHandOver, SlotTake } from '../ports';
+import type { RunStatus } from '../../common/types';
 import type { RedisClient } from './connection';
 import { guarded } from './guarded';
 import { RunKeys } from './keys';
@@ -51,8 +52,8 @@ export class RedisConcurrencySlots implements ConcurrencySlots {
 
   async free(groupId: string, token: string, runId: string, limit: number, leaseMs: number): Promise<SlotHandOver> {
     const { held, waiting } = this.groupKeys(groupId);
-    const [handed, left, handovers, nextLapse] = (await guarded(this.redis.slotFree(held, waiting, token, runId, limit, leaseMs))) as [string[], number, number, string | number];
-    return { handed, waiting: Number(left), handovers: Number(handovers), nextLapse: Number(nextLapse) };
+    const [handed, left, handovers, nextLapse] = (await guarded(this.redis.slotFree(held, waiting, token, runId, limit, leaseMs))) as [string[], number, string[], string | number];
+    return { handed, waiting: Number(left), handovers, nextLapse: Number(nextLapse) };
   }
 
   async watch(groupId: string, at: number): Promise<void> {
@@ -69,6 +70,10 @@ export class RedisConcurrencySlots implements ConcurrencySlots {
 
   async unwatch(groupId: string): Promise<void> {
     await guarded(this.redis.zrem(this.keys.slotGroups(), groupId));
+  }
+
+  async runStatus(runId: string): Promise<RunStatus | null> {
+    return (await guarded(this.redis.hget(this.keys.run(runId), 'status'))) as RunStatus | null;
   }
 
   private groupKeys(groupId: string): { held: string; waiting: string } {

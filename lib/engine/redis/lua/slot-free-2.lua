@@ -9,8 +9,8 @@
   ARGV[2] run id that leaves the group: its place in line and its hand-over go ('' = none)
   ARGV[3] limit  ARGV[4] lease (ms)
   Returns {handed, waiting, handovers, next}: the run ids handed a slot now, how many
-  runs still wait, how many hand-overs are pending, and when the earliest held slot
-  lapses (ms, Redis clock; 0 when none is held).
+  runs still wait, the run ids of every hand-over pending (these included), and when
+  the earliest held slot lapses (ms, Redis clock; 0 when none is held).
 ]]
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
@@ -32,9 +32,9 @@ while free > 0 do
   handed[#handed + 1] = head[1]
   free = free - 1
 end
-local handovers = 0
+local handovers = {}
 for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if string.sub(member, 1, 2) == 'r:' then handovers = handovers + 1 end
+  if string.sub(member, 1, 2) == 'r:' then handovers[#handovers + 1] = string.sub(member, 3) end
 end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {handed, redis.call('ZCARD', KEYS[2]), handovers, first[2] or 0}
