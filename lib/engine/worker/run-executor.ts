@@ -145,7 +145,10 @@ export class RunExecutor {
     const ctx = new Execution(claim.run, input, claim.steps, settings);
     this.active.set(runId, ctx);
     // A slot that lapsed under a stalled execution may be taken by another run: give way.
-    slot?.startHeartbeat(() => void ctx.stop({ kind: 'released' }));
+    slot?.startHeartbeat(() => {
+      logger.warn(`Run "${runId}" of flow "${flow.id}" lost its concurrency slot (its execution stalled past the lease); handed back to wait for one.`);
+      void ctx.stop({ kind: 'released' });
+    });
     lease.startHeartbeat((err) => {
       if (err instanceof LeaseLostError) void ctx.stop({ kind: 'lease-lost' });
       else if (err instanceof CancelRequestedError) void ctx.stop({ kind: 'cancelled', reason: err.reason });
