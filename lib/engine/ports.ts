@@ -287,10 +287,15 @@ export interface ConcurrencySlots {
   take(groupId: string, token: string, runId: string, limit: number, leaseMs: number, mode: 'take' | 'join', place: number): Promise<SlotTake>;
   /**
    * Parks a claimed run that found its group full (queued, lease cleared, claim
-   * uncounted, its group recorded in the run). Throws LeaseLostError, or
-   * CancelRequestedError when a cancel came first.
+   * uncounted, its group recorded in the run); resolves with its whole-run
+   * deadline, if it has one. Throws LeaseLostError, or CancelRequestedError when a cancel came first.
    */
-  park(runId: string, token: string, groupId: string): Promise<void>;
+  park(runId: string, token: string, groupId: string): Promise<{ deadline?: number }>;
+  /**
+   * Once a parked run is in line: it needs no reconciler timer (a freed slot or the group's look starts it),
+   * but one at its `deadline` if it has one, to fail there. Not waited for.
+   */
+  waitTimer(runId: string, deadline: number | undefined): void;
   /**
    * Gives a run that waited in line (and so has no timer) its reconciler timer again, once it
    * holds a slot: should its execution die, the reconciler finds it. Not waited for.

@@ -172,8 +172,9 @@ describe('per-flow concurrency limits', () => {
     }, 'six runs to wait');
     const waiting = async () => (await Promise.all(ids.map((id) => engine.getRun(id)))).filter((r) => r!.status === 'queued');
     const before = await waiting();
-    // Three leases long: a retry loop (or the reconciler re-enqueueing them) would show as jobs, claims or updates.
-    await delay(3000);
+    // Past six leases and past the reconciler's timer grace (5 s after creation): a retry loop, or the
+    // reconciler re-enqueueing the runs, would show as jobs, claims or updates.
+    await delay(6000);
     const after = await waiting();
     expect(after.map((r) => [r!.runId, r!.updatedAt, r!.executions])).toEqual(before.map((r) => [r!.runId, r!.updatedAt, 0]));
     const queue = new Queue('runs', { connection: { port: env.redis.port }, prefix: p });

@@ -31,13 +31,14 @@ export class RedisConcurrencySlots implements ConcurrencySlots {
     return TAKE_REPLIES[reply[0]];
   }
 
-  async park(runId: string, token: string, groupId: string): Promise<void> {
+  async park(runId: string, token: string, groupId: string): Promise<{ deadline?: number }> {
     const reply = await guarded(this.redis.waitForSlot(this.keys.run(runId), token, Date.now(), groupId));
     if (!Array.isArray(reply)) throw new LeaseLostError(runId);
     if (Number(reply[0]) === -2) throw new CancelRequestedError(runId, String(reply[1] ?? ''));
-    // A waiting run needs no timer (a freed slot or the group's reconciler look starts it), unless
-    // it has a whole-run deadline to fail at. Like the store's timer moves, not waited for.
-    const deadline = reply[1] === '' ? undefined : Number(reply[1]);
+    return reply[1] === '' ? {} : { deadline: Number(reply[1]) };
+  }
+
+  waitTimer(runId: string, deadline: number | undefined): void {
     const timers = this.keys.timers();
     void (deadline === undefined ? this.redis.zrem(timers, runId) : this.redis.zadd(timers, deadline + TIMER_GRACE_MS, runId)).catch(() => undefined);
   }

@@ -33,8 +33,11 @@ export class ConcurrencyGate {
       return new HeldSlot(this, group, rule.limit, lease.token, runId);
     }
     // Parked before it lines up: a slot handed to a run still held by this execution would find it busy.
-    await slots.park(runId, lease.token, group.id);
+    const { deadline } = await slots.park(runId, lease.token, group.id);
     const joined = await slots.take(group.id, lease.token, runId, rule.limit, leaseMs, 'join', run.createdAt);
+    // Only once it is in line: a run parked but not lined up (Redis failed in between) keeps its
+    // timer, so the reconciler sends it round again.
+    slots.waitTimer(runId, deadline);
     // After lining up (see SlotReconciler), the group's registry look: due when the slots held now
     // have surely lapsed, should their holders die.
     await slots.watch(group.id, Date.now() + leaseMs);
