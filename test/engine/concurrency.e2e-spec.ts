@@ -287,6 +287,42 @@ describe('per-flow concurrency limits', () => {
     expect(ran).toEqual([holder.runId, last.runId]);
   });
 
+  it('a run waiting in line still fails at its whole-run deadline (within the reconciler grace), without a slot', async () => {
+    let open = false;
+    const p = prefix();
+    const engine = await env.harness.start(
+      [
+        {
+          id: 'conc/deadline',
+          options: { concurrency: 1 },
+          handler: async (ctx: FlowContext<{ hold: boolean }>) => {
+            await ctx.task('a', async () => {
+              if (ctx.input.hold) while (!open) await delay(10);
+            });
+            if (!ctx.input.hold) await ctx.sleep('nap', 200);
+            await ctx.task('b', () => undefined);
+          },
+        },
+      ],
+      { prefix: p, worker: { concurrency: 4, lease: '1s' }, logLevel: 'error' },
+    );
+    try {
+      const late = await engine.trigger('conc/deadline', { hold: false }, { timeout: '1s' });
+      await waitUntil(async () => (await engine.getRun(late.runId))?.status === 'sleeping', 'the first run to sleep');
+      const holder = await engine.trigger('conc/deadline', { hold: true });
+      await waitUntil(async () => (await engine.getRun(holder.runId))?.status === 'running', 'the second run to take the slot');
+      const run = await engine.waitForRun(late.runId, { timeout: '15s' });
+      expect(run.status).toBe('failed');
+      expect(run.error!.name).toBe('FlowTimeoutError');
+      expect(run.steps.find((s) => s.key === 'b')).toBeUndefined();
+      expect((await engine.getRun(holder.runId))!.status).toBe('running');
+      // Ended, it left the line.
+      expect(await env.redis.client.zcard(`${p}:slots:{conc%2Fdeadline}:waiting`)).toBe(0);
+    } finally {
+      open = true;
+    }
+  });
+
   it('a key function that throws fails the run with ConcurrencyKeyError, naming the flow', async () => {
     const engine = await env.harness.start(
       [
