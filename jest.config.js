@@ -1,7 +1,7 @@
-/** Unit specs live beside the code (lib/**), end-to-end specs in test/. */
+/** Unit specs live beside the code (lib/**, sample-app/**), end-to-end specs in test/. */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/lib', '<rootDir>/test'],
+  roots: ['<rootDir>/lib', '<rootDir>/test', '<rootDir>/sample-app'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
   transform: {
     '^.+\\.ts$': [
@@ -17,6 +17,6 @@ module.exports = {
     ],
   },
   // The sample app imports the library by its package name, as a user would.
-  moduleNameMapper: { '^nestjs-gotick$': '<rootDir>/lib/index.ts' },
+  moduleNameMapper: { '^nestjs-gotick$': '<rootDir>/lib/index.ts', '^nestjs-gotick/testing$': '<rootDir>/lib/testing/index.ts' },
   testTimeout: 60000,
 };

@@ -4,6 +4,7 @@ import { DownloadFlows } from './download/download.flows';
 import { OrderFlows } from './orders/order.flows';
 import { OrderService } from './orders/order.service';
 import { OrdersController } from './orders/orders.controller';
+import { ReportFlows } from './reports/report.flows';
 import { TranslateFlows } from './translate/translate.flows';
 
 @Module({
@@ -16,6 +17,6 @@ import { TranslateFlows } from './translate/translate.flows';
     }),
   ],
   controllers: [OrdersController],
-  providers: [OrderService, OrderFlows, DownloadFlows, TranslateFlows],
+  providers: [OrderService, OrderFlows, DownloadFlows, TranslateFlows, ReportFlows],
 })
 export class AppModule {}

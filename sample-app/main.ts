@@ -16,7 +16,8 @@ async function bootstrap() {
       `  create an order : curl -s -XPOST ${url}/orders -H 'content-type: application/json' -d '{"item":"book"}'\n` +
       `  pay it          : curl -s -XPOST ${url}/orders/<orderId>/pay -H 'content-type: application/json' -d '{"amount":42}'\n` +
       `  see the order   : curl -s ${url}/orders/<orderId>   (closed after PAYMENT_TIMEOUT, default 30m, if unpaid)\n` +
-      `  see the run     : curl -s ${url}/gotick/runs/<runId> -H 'authorization: Bearer ${process.env.GOTICK_TOKEN ?? 'dev-token'}'`,
+      `  see the run     : curl -s ${url}/gotick/runs/<runId> -H 'authorization: Bearer ${process.env.GOTICK_TOKEN ?? 'dev-token'}'\n` +
+      `  dashboard       : ${url}/gotick/ui/ (token: ${process.env.GOTICK_TOKEN ?? 'dev-token'})`,
   );
 }
 

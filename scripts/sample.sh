@@ -5,7 +5,7 @@
 # then its redis-server, and wait for both: nothing is left holding the ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-redis.sh
+bash scripts/ensure-apt.sh redis-server
 [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm install --no-audit --no-fund
 
 app_pid=""
@@ -42,6 +42,9 @@ if [ -z "${REDIS_URL:-}" ]; then
   export REDIS_URL="redis://127.0.0.1:$port"
   echo "Started redis-server for the sample at $REDIS_URL (data in $redis_dir)"
 fi
+
+# The dashboard at /gotick/ui/ is served from dist/ui: build it once.
+[ -f dist/ui/index.html ] || npm run build:ui
 
 # In the background so that this shell can take signals while the app runs ("wait" returns on a trapped signal).
 node -r @swc-node/register sample-app/main.ts &

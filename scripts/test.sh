@@ -3,7 +3,8 @@
 # (each starts its own redis-server on a free port), and ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-redis.sh || exit 1
+# chromium: the dashboard tests drive Debian's browser through playwright-core.
+bash scripts/ensure-apt.sh redis-server chromium || exit 1
 [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm install --no-audit --no-fund || exit 1
 report=$(mktemp)
 npx jest --runInBand --json --outputFile="$report" "$@"

@@ -7,6 +7,8 @@ import { startEngine } from '../support/engine';
 import { interleave } from '../support/interleave';
 import { fmt, median, pairedRatio } from '../support/stats';
 import { monoNow, Signals } from '../support/timing';
+import { registerTracing } from '../support/otel';
+import { Registry } from 'prom-client';
 
 /**
  * 1. Step cost: one run of N sequential ctx.memo steps. GoTick is timed
@@ -18,16 +20,18 @@ import { monoNow, Signals } from '../support/timing';
 export async function stepCost({ url, config, log }: ScenarioContext): Promise<ScenarioResult> {
   const { steps, rounds } = config.stepCost;
   const inFlow = new Signals<number>();
-  const engine = await startEngine(url, 'bench-step', [
-    {
-      id: 'bench/steps',
-      handler: async (ctx: FlowContext) => {
-        const started = monoNow();
-        for (let i = 0; i < steps; i++) await ctx.memo(`s${i}`, () => i);
-        inFlow.fire(ctx.runId, monoNow() - started);
-      },
+  const flow = {
+    id: 'bench/steps',
+    handler: async (ctx: FlowContext) => {
+      const started = monoNow();
+      for (let i = 0; i < steps; i++) await ctx.memo(`s${i}`, () => i);
+      inFlow.fire(ctx.runId, monoNow() - started);
     },
-  ]);
+  };
+  const engine = await startEngine(url, 'bench-step', [flow]);
+  // The same flow with tracing (an SDK registered, spans batched and dropped) and metrics on: what observing costs per step.
+  const unregisterTracing = registerTracing();
+  const observed = await startEngine(url, 'bench-step-obs', [flow], { tracing: true, metrics: { registry: new Registry() } });
   const modelDone = new Signals<number>();
   const model = new GoTickModel(url, 'bench-step-model', steps, { onRunDone: (runId) => modelDone.fire(runId, monoNow()) });
   await model.startWorker(1);
@@ -39,6 +43,10 @@ export async function stepCost({ url, config, log }: ScenarioContext): Promise<S
       {
         gotick: async () => {
           const { runId } = await engine.trigger('bench/steps', undefined, { runId: `step-${run++}` });
+          return (await inFlow.wait(runId, 60_000)) / steps;
+        },
+        observed: async () => {
+          const { runId } = await observed.trigger('bench/steps', undefined, { runId: `step-obs-${run++}` });
           return (await inFlow.wait(runId, 60_000)) / steps;
         },
         floor: async () => {
@@ -67,17 +75,21 @@ export async function stepCost({ url, config, log }: ScenarioContext): Promise<S
         { variant: 'GoTick', metric: 'time per step', value: gotick, unit: 'ms', rounds: samples.gotick },
         { variant: 'floor: awaited HSET', metric: 'time per step', value: floor, unit: 'ms', rounds: samples.floor },
         { variant: 'GoTick model: job per step', metric: 'time per step', value: modelMs, unit: 'ms', rounds: samples.model },
+        { variant: 'GoTick, tracing + metrics on', metric: 'time per step', value: median(samples.observed), unit: 'ms', rounds: samples.observed },
       ],
       ratios: [
         { label: 'GoTick / floor, median of per-round ratios (judged)', value: ratio },
         { label: 'GoTick / floor, ratio of medians', value: gotick / floor },
         { label: 'GoTick model / GoTick, median of per-round ratios (GoTick speed-up)', value: pairedRatio(samples.model, samples.gotick) },
+        { label: 'GoTick with tracing + metrics / GoTick, median of per-round ratios (cost of observing)', value: pairedRatio(samples.observed, samples.gotick) },
       ],
       targets: [{ target: 'step cost <= 2x HSET floor', actual: `${fmt(ratio)}x`, pass: ratio <= 2 }],
       notes: [],
     };
   } finally {
     await engine.close();
+    await observed.close();
+    await unregisterTracing();
     await model.close();
     await closeClient(floorClient);
   }

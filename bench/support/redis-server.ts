@@ -15,7 +15,7 @@ export interface BenchRedis {
 const INSTALL_HINT = [
   'redis-server was not found on PATH; the bench starts its own and installs nothing.',
   'Install it, then run `npm run bench` again:',
-  '  Debian/Ubuntu: sudo apt-get install redis-server   (or: bash scripts/ensure-redis.sh)',
+  '  Debian/Ubuntu: sudo apt-get install redis-server   (or: bash scripts/ensure-apt.sh redis-server)',
   '  macOS:         brew install redis',
 ].join('\n');
 

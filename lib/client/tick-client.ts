@@ -3,7 +3,7 @@ import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import { toMs, type Duration } from '../common/duration';
 import { pollUntilFinished } from '../common/poll-until-finished';
 import { MAX_TIMER_MS } from '../common/timers';
-import type { CancelOptions, CancelResult, ListRunsQuery, RetryResult, RunPage, RunView, TriggerItem, TriggerManyOptions, TriggerOptions, TriggerResult, WaitForRunOptions } from '../common/types';
+import type { CancelOptions, CancelResult, ListRunsQuery, RetryResult, RunCounts, RunPage, RunView, ScheduleSpec, ScheduleView, TriggerItem, TriggerManyOptions, TriggerOptions, TriggerResult, WaitForRunOptions } from '../common/types';
 
 /** @public */
 export interface TickClientOptions {
@@ -87,6 +87,11 @@ export class TickClient implements GoTickApi {
     return flows.map((flow) => flow.id);
   }
 
+  /** Runs of a flow by status, among its newest 10,000, and in all (GET /flows/:flowId/counts). */
+  countRuns(flowId: string): Promise<RunCounts> {
+    return this.request('GET', `/flows/${encodeURIComponent(flowId)}/counts`);
+  }
+
   /** Cancels a run (POST /runs/:runId/cancel); TickClientError with status 404 for an unknown run. */
   cancel(runId: string, options: CancelOptions = {}): Promise<CancelResult> {
     return this.request('POST', `/runs/${encodeURIComponent(runId)}/cancel`, { reason: options.reason });
@@ -115,6 +120,30 @@ export class TickClient implements GoTickApi {
   /** Queues a failed or cancelled run again (POST /runs/:runId/retry); 409 for any other status. */
   retry(runId: string): Promise<RetryResult> {
     return this.request('POST', `/runs/${encodeURIComponent(runId)}/retry`, {});
+  }
+
+  /** Creates or replaces a schedule (PUT /schedules/:scheduleId); 400 names a bad cron, zone or interval. */
+  schedule<TInput, TOutput>(scheduleId: string, flow: FlowRef<TInput, TOutput>, spec: ScheduleSpec<TInput>): Promise<ScheduleView>;
+  schedule(scheduleId: string, flowId: string, spec: ScheduleSpec): Promise<ScheduleView>;
+  schedule(scheduleId: string, flow: string | FlowRef, spec: ScheduleSpec): Promise<ScheduleView> {
+    return this.request('PUT', `/schedules/${encodeURIComponent(scheduleId)}`, { flowId: flowIdOf(flow), ...spec });
+  }
+
+  /** Removes a schedule (DELETE /schedules/:scheduleId); false when the server had none (404). */
+  async unschedule(scheduleId: string): Promise<boolean> {
+    try {
+      await this.request('DELETE', `/schedules/${encodeURIComponent(scheduleId)}`);
+      return true;
+    } catch (err) {
+      if (err instanceof TickClientError && err.status === 404) return false;
+      throw err;
+    }
+  }
+
+  /** Every schedule of the remote app (GET /schedules). */
+  async listSchedules(): Promise<ScheduleView[]> {
+    const { schedules } = await this.request<{ schedules: ScheduleView[] }>('GET', '/schedules');
+    return schedules;
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {

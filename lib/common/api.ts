@@ -1,5 +1,5 @@
 import type { FlowRef } from './flow-ref';
-import type { CancelOptions, CancelResult, ListRunsQuery, RetryResult, RunPage, RunView, TriggerItem, TriggerManyOptions, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
+import type { CancelOptions, CancelResult, ListRunsQuery, RetryResult, RunCounts, RunPage, RunView, ScheduleSpec, ScheduleView, TriggerItem, TriggerManyOptions, TriggerOptions, TriggerResult, WaitForRunOptions } from './types';
 
 /**
  * The rest of a typed trigger call: the input (optional when the flow's input
@@ -39,6 +39,8 @@ export interface GoTickApi {
   getRun<TInput = unknown, TOutput = unknown>(runId: string): Promise<RunView<TInput, TOutput> | null>;
   /** Runs newest first, optionally of one flow and one status, paged by cursor. */
   listRuns(query?: ListRunsQuery): Promise<RunPage>;
+  /** A flow's runs by status (read from its newest 10,000 runs) and how many it has in all. Unknown flow: UnknownFlowError. */
+  countRuns(flowId: string): Promise<RunCounts>;
   /** Resolves once the run is completed, failed or cancelled; rejects after `timeout` (default 30s). */
   waitForRun<TInput = unknown, TOutput = unknown>(run: RunHandle<TInput, TOutput>, options?: WaitForRunOptions): Promise<RunView<TInput, TOutput>>;
   /** Ids of the registered flows, sorted. */
@@ -61,4 +63,16 @@ export interface GoTickApi {
    * @throws RunNotFoundError, RunNotRetriableError
    */
   retry(runId: string): Promise<RetryResult>;
+  /**
+   * Creates or replaces schedule `scheduleId`: runs of a flow on a cron (in an
+   * IANA zone) or an interval; each slot starts at most one run whatever the
+   * number of nodes. The same spec again changes nothing.
+   * @throws InvalidScheduleError (naming the bad cron, zone or interval), UnknownFlowError
+   */
+  schedule<TInput, TOutput>(scheduleId: string, flow: FlowRef<TInput, TOutput>, spec: ScheduleSpec<TInput>): Promise<ScheduleView>;
+  schedule(scheduleId: string, flowId: string, spec: ScheduleSpec): Promise<ScheduleView>;
+  /** Removes a schedule and its pending slot (runs already started go on); false when there was none. */
+  unschedule(scheduleId: string): Promise<boolean>;
+  /** Every schedule, by id: its spec, next slot, last run and skipped slots. */
+  listSchedules(): Promise<ScheduleView[]>;
 }

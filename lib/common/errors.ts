@@ -247,3 +247,22 @@ export class ConcurrencyKeyError extends NonRetriableError {
     super(`The concurrency key of flow "${flowId}" ${detail}; return a string of 1-200 characters computed from the input.`);
   }
 }
+
+/**
+ * A schedule that cannot be kept: a cron expression or time zone that does not
+ * parse, an interval under a second, a bad schedule id or overlap policy. From
+ * a `@Flow` decorator it stops bootstrap; from `schedule()` it rejects the call.
+ * @public
+ */
+export class InvalidScheduleError extends GoTickError {
+  constructor(readonly scheduleId: string, detail: string) {
+    super(`Invalid schedule "${scheduleId}": ${detail}`);
+  }
+}
+
+/**
+ * An interceptor broke the wrap contract: it called `next()` a second time
+ * (which would run the step's body twice). The attempt fails with it.
+ * @public
+ */
+export class InterceptorError extends GoTickError {}

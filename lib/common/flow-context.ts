@@ -4,8 +4,8 @@ import type { MemoOptions, ReceivedSignal, StepOptions, TaskContext, WaitForSign
 /** A lazy step made by ctx.async / ctx.asyncArray; ctx.wait starts it. @public */
 export interface Future<T> {
   readonly key: string;
-  /** @internal runs (or replays) the step; call ctx.wait instead. */
-  readonly start: () => Promise<T>;
+  /** @internal runs (or replays) the step, recording the wait it runs in; call ctx.wait instead. */
+  readonly start: (waitGroup?: number) => Promise<T>;
 }
 
 /** Sets a durable status value; resolves once it is stored. @public */

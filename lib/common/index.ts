@@ -6,3 +6,4 @@ export { asDuration, MAX_TIME_MS } from './duration';
 export type { FlowContext, Future, StatusSetter } from './flow-context';
 export type { GoTickApi, RunHandle, TriggerArgs } from './api';
 export { defineFlow, type FlowRef } from './flow-ref';
+export type { GoTickInterceptor, RunInterceptInfo, StepInterceptInfo, ExecutionEnd } from './interceptors';

@@ -67,7 +67,10 @@ export interface ErrorInfo {
 /** One failed attempt of a step. @public */
 export interface StepErrorView extends ErrorInfo {
   attempt: number;
+  /** When the attempt failed. */
   at: string;
+  /** When the attempt began (with `at`: its bar on a timeline; the gap to the next attempt is the backoff). */
+  startedAt?: string;
 }
 
 /** One step of a run, as getRun shows it. @public */
@@ -81,12 +84,23 @@ export interface StepView {
   /** When a sleeping step or a retry backoff is due (for a signal wait: its timeout). */
   wakeAt?: string;
   finishedAt?: string;
-  /** When the attempt in flight began (status running). */
+  /**
+   * When the attempt in flight began (status running); on a finished step,
+   * when its last attempt began; on a sleep or signal wait, when the flow
+   * reached it. With `finishedAt`: the step's bar on a timeline.
+   */
   startedAt?: string;
   /** The worker node running the attempt in flight. */
   node?: string;
   /** The signal name a waiting step waits for. */
   waitingFor?: string;
+  /**
+   * The `ctx.wait` the step ran in, counted from 1 in the order the flow
+   * reached them: steps with one waitGroup ran side by side (fan-out), and
+   * the flow went on once all had ended (fan-in). Absent outside a wait, and
+   * on a step of a wait while its attempt is in flight.
+   */
+  waitGroup?: number;
 }
 
 /** A run as TickService.getRun and GET /runs/:runId show it. @public */
@@ -107,6 +121,10 @@ export interface RunView<TInput = unknown, TOutput = unknown> {
   executions: number;
   /** How many times `retry(runId)` sent the run back to the queue. */
   retries?: number;
+  /** The schedule that started the run (see `schedule`), when one did. */
+  scheduleId?: string;
+  /** The schedule slot the run stands for (ISO time): the time the cron or interval named, not when the run started. */
+  slotAt?: string;
   /** The errors of the attempts before the last retry, oldest first (at most 10). */
   previousErrors?: PreviousRunError[];
   steps: StepView[];
@@ -213,6 +231,22 @@ export interface TriggerResult<TInput = unknown, TOutput = unknown> {
   readonly __flow?: FlowRef<TInput, TOutput>;
 }
 
+/**
+ * Runs of one flow by status, as countRuns answers. Statuses are read from
+ * the newest `counted` runs (at most 10,000), so a flow with more runs shows
+ * the recent ones; `total` counts them all.
+ * @public
+ */
+export interface RunCounts {
+  flowId: string;
+  /** Every run the flow's index holds (runs past their retention count until the index sweeper drops them). */
+  total: number;
+  /** How many of the newest runs `byStatus` was read from. */
+  counted: number;
+  /** Runs among the newest `counted` in each status (every status is present, 0 when none). */
+  byStatus: Record<RunStatus, number>;
+}
+
 /** @public */
 export interface ListRunsQuery {
   flowId?: string;
@@ -238,7 +272,7 @@ export interface FlowFailure {
 }
 
 /** Per-flow options given to @Flow. @public */
-export interface FlowOptions {
+export interface FlowOptions<TInput = unknown> {
   /** Step defaults for this flow, over the module's `defaults`. */
   defaults?: StepOptions;
   /**
@@ -253,7 +287,13 @@ export interface FlowOptions {
    * Runs over the cap wait queued, without polling, and start when a slot frees.
    * A sleeping or signal-waiting run holds no slot.
    */
-  concurrency?: number | ConcurrencyOptions;
+  concurrency?: number | ConcurrencyOptions<TInput>;
+  /**
+   * Start runs of this flow on a clock: a cron expression ('0 6 * * *'), a
+   * spec, or several. Upserted at bootstrap; a schedule removed from code is
+   * removed from Redis at the next bootstrap. See {@link FlowSchedule}.
+   */
+  schedule?: FlowSchedule<TInput> | Array<FlowSchedule<TInput>>;
 }
 
 /** A flow's concurrency cap, per key when `key` is given. @public */
@@ -265,5 +305,50 @@ export interface ConcurrencyOptions<TInput = any> {
    * on the worker at every execution, so it must be a pure function of the input.
    * A throw or a bad value fails the run with ConcurrencyKeyError.
    */
-  key?: (input: TInput) => string;
+  key?(input: TInput): string;
+}
+
+/**
+ * What a schedule does while its previous run is still live (queued, running
+ * or sleeping): `'skip'` (default) skips the slot and counts it; `'allow'`
+ * starts the slot's run anyway.
+ * @public
+ */
+export type ScheduleOverlap = 'skip' | 'allow';
+
+/**
+ * When a schedule fires and with what input. `cron`: a cron expression (5
+ * fields, or 6 with seconds first) read in the IANA time zone `tz` (default
+ * UTC), so '0 6 * * *' with tz 'Europe/Berlin' stays at 06:00 local time
+ * across DST. `every`: a fixed interval of at least one second, on multiples
+ * of it since the Unix epoch (UTC): '1h' fires on the hour.
+ * @public
+ */
+export type ScheduleSpec<TInput = unknown> =
+  | { cron: string; tz?: string; input?: TInput; overlap?: ScheduleOverlap }
+  | { every: Duration; input?: TInput; overlap?: ScheduleOverlap };
+
+/**
+ * A schedule given in `@Flow(id, { schedule })`: a cron string, or a spec.
+ * Its id is the flow id (for the n-th of several: `<flowId>#<n>`) unless it
+ * names its own `id`; give ids to a list you may reorder.
+ * @public
+ */
+export type FlowSchedule<TInput = unknown> = string | (ScheduleSpec<TInput> & { id?: string });
+
+/** A schedule as `listSchedules` shows it. @public */
+export interface ScheduleView {
+  scheduleId: string;
+  flowId: string;
+  spec: ScheduleSpec;
+  /** 'code' for a schedule from `@Flow(id, { schedule })`, 'runtime' for one made by `schedule()`. */
+  source: 'code' | 'runtime';
+  /** When the next slot fires (ISO time); absent when the schedule has none left. */
+  nextAt?: string;
+  /** The run of the latest slot that started one. */
+  lastRun?: { runId: string; slotAt: string };
+  /** Slots skipped because the previous run was still live (overlap 'skip'). */
+  skipped: number;
+  /** When the latest skipped slot was due (ISO time). */
+  lastSkippedAt?: string;
 }

@@ -1,6 +1,6 @@
 import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
 import { toMs } from '../common/duration';
-import { FlowDefinitionError, GoTickError } from '../common/errors';
+import { FlowDefinitionError, GoTickError, UnknownFlowError } from '../common/errors';
 import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import {
   RUN_STATUSES,
@@ -8,19 +8,24 @@ import {
   type CancelResult,
   type ListRunsQuery,
   type RetryResult,
+  type RunCounts,
   type RunPage,
   type RunView,
+  type ScheduleSpec,
+  type ScheduleView,
   type TriggerItem,
   type TriggerManyOptions,
   type TriggerOptions,
   type TriggerResult,
   type WaitForRunOptions,
 } from '../common/types';
+import type { EngineBackend } from './backend';
 import { BullmqRunQueue } from './bullmq/run-queue';
+import { BullmqScheduleQueue } from './bullmq/schedule-queue';
 import type { EngineLogger, FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
-import { checkedTimeout, resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
+import { checkedTimeout, checkInterceptors, resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
 import type { RunEnds, RunQueue, RunStore } from './ports';
 import { RedisCancelNudges } from './redis/cancel-nudges';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
@@ -30,19 +35,27 @@ import { RedisRetryStore } from './redis/retry-store';
 import { RedisRunEnds } from './redis/run-ends';
 import { CURSOR } from './redis/run-index';
 import { RedisRunStore } from './redis/run-store';
+import { RedisScheduleStore } from './redis/schedule-store';
 import { RunControl } from './run-control';
 import { RunCreator } from './run-creator';
 import { isRunId } from './run-id';
 import { toRunSummary, toRunView } from './run-view';
 import { waitUntilEnded } from './run-waiter';
+import { codeSchedules, type CheckedSchedule } from './schedules/schedule-spec';
+import { declaredSchedules, Scheduler } from './schedules/scheduler';
 import { shutDown } from './shutdown';
 import { RunExecutor } from './worker/run-executor';
 import { concurrencyRule, type ConcurrencyRule } from './concurrency';
 import { RedisConcurrencySlots } from './redis/concurrency-slots';
 import { ConcurrencyGate } from './worker/concurrency-gate';
 import { SlotReconciler } from './maintenance/slot-reconciler';
+import { buildObservers, composeChains, type Observers } from './observe/observers';
+import type { GoTickInterceptor } from '../common/interceptors';
+import type { MetricsRegistry } from './observe/metrics';
 
 const MAX_LIST_LIMIT = 200;
+/** countRuns reads the statuses of this many of a flow's newest runs at most: one HGET each. */
+const COUNT_SAMPLE = 10_000;
 
 /**
  * The durable runtime without Nest: register flows, start, trigger. The Nest
@@ -65,16 +78,38 @@ export class GoTickEngine implements GoTickApi {
   /** Flows with a concurrency cap, checked at register(). */
   private readonly concurrencyRules = new Map<string, ConcurrencyRule>();
   private slotReconciler?: SlotReconciler;
+  private scheduleQueue?: BullmqScheduleQueue;
+  private scheduler?: Scheduler;
+  /** The schedules each registered flow declares (@Flow(id, { schedule })), checked at register(). */
+  private readonly codeSchedules = new Map<string, CheckedSchedule[]>();
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
+  private readonly observers: Observers;
+  private unwatchQueue?: () => void;
 
   constructor(private readonly options: GoTickEngineOptions = {}) {
     this.settings = resolveOptions(options);
+    this.observers = buildObservers(this.settings);
     this.watch = new ConnectionWatch(describeConnection(options.connection), this.settings.logger);
   }
 
   /** The engine's logger behind its logLevel: whatever wraps the engine logs through it too, so one option filters all. */
   get logger(): EngineLogger {
     return this.settings.logger;
+  }
+
+  /** The prom-client registry GoTick's metrics are in (the `metrics` option), or undefined when metrics are off. */
+  get metricsRegistry(): MetricsRegistry | undefined {
+    return this.observers.metrics?.registry;
+  }
+
+  /**
+   * Adds interceptors after those of the `interceptors` option (the Nest
+   * module adds its injected ones here, once the app's providers exist).
+   * Must happen before start().
+   */
+  intercept(...interceptors: GoTickInterceptor[]): void {
+    if (this.state !== 'new') throw new GoTickError('Interceptors added after start(); add every interceptor first.');
+    this.settings.interceptors.push(...checkInterceptors(interceptors));
   }
 
   /** Adds a flow. Must happen before start(). */
@@ -90,7 +125,10 @@ export class GoTickEngine implements GoTickApi {
     checkedTimeout(flow.options?.defaults?.timeout, `defaults.timeout of flow "${flow.id}"`);
     const rule = concurrencyRule(flow.id, flow.options);
     if (rule) this.concurrencyRules.set(flow.id, rule);
-    this.flows.set(flow.id, flow);
+    const schedules = codeSchedules(flow.id, flow.options?.schedule);
+    declaredSchedules([...[...this.codeSchedules].map(([id, list]) => ({ id, schedules: list })), { id: flow.id, schedules }]);
+    this.flows.set(flow.id, this.options.backend?.wrapFlow?.(flow) ?? flow);
+    this.codeSchedules.set(flow.id, schedules);
   }
 
   /** Ids of the registered flows, sorted. */
@@ -102,6 +140,7 @@ export class GoTickEngine implements GoTickApi {
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     this.state = 'starting';
+    if (this.options.backend) return this.startOn(this.options.backend);
     const { connection } = this.options;
     const settings = this.settings;
     const where = describeConnection(connection);
@@ -133,7 +172,26 @@ export class GoTickEngine implements GoTickApi {
       this.queue = queue;
       // Runs are created on the producer's connection, so the job add can follow on the same socket (see RunCreator.trigger).
       const creator = new RedisRunStore(producer, settings.prefix, settings.retentionMs, isCluster(connection));
-      this.runCreator = new RunCreator({ creator, store, queue, flows: this.flows, settings });
+      this.runCreator = new RunCreator({ creator, store, queue, flows: this.flows, settings, traceTrigger: this.observers.traceTrigger });
+      this.unwatchQueue = this.observers.metrics?.watchQueue(() => queue.jobCounts());
+      const scheduleQueue = (this.scheduleQueue = new BullmqScheduleQueue({
+        prefix: settings.prefix,
+        cluster: isCluster(connection),
+        producer,
+        consumer: () => this.track(createClient(connection, { maxRetriesPerRequest: null })),
+        onError: (source, err) => this.watch.report(source, err),
+      }));
+      const scheduler = (this.scheduler = new Scheduler({
+        queue: scheduleQueue,
+        store: new RedisScheduleStore(storeClient, settings.prefix),
+        runs: store,
+        creator: this.runCreator,
+        flows: this.flows,
+        maxPayloadBytes: settings.maxPayloadBytes,
+        logger: settings.logger,
+      }));
+      // Every node, trigger-only ones too, brings Redis in line with the schedules its code declares.
+      await scheduler.syncCode([...this.codeSchedules.values()].flat());
       const worker = this.options.worker !== false;
       // One subscriber connection per worker node hears every cancel nudge; producers only publish.
       const subscriber = worker ? this.track(createClient(connection, { maxRetriesPerRequest: null })) : undefined;
@@ -147,6 +205,7 @@ export class GoTickEngine implements GoTickApi {
         flows: this.flows,
         settings,
         onCancelled: (runId) => this.runCancelled(runId),
+        onParkedRunCancelled: this.observers.metrics?.parkedRunCancelled,
       });
       if (worker) {
         // Executions write through a client of their own without commandTimeout: after a step
@@ -159,6 +218,7 @@ export class GoTickEngine implements GoTickApi {
         // Also without a capped flow here: a flow that lost its cap in a deploy may have runs in line.
         const slots = new RedisConcurrencySlots(workerClient, settings.prefix);
         const gate = new ConcurrencyGate({ slots, queue, leaseMs: settings.leaseMs, logger: settings.logger });
+        const chains = composeChains(this.observers, settings.interceptors);
         const executor = (this.executor = new RunExecutor({
           store: new RedisRunStore(workerClient, settings.prefix, settings.retentionMs, isCluster(connection)),
           queue,
@@ -167,11 +227,15 @@ export class GoTickEngine implements GoTickApi {
           ...settings,
           onCancelled: (runId) => this.runCancelled(runId),
           slots: { gate, rules: this.concurrencyRules },
+          interceptRun: chains.interceptRun,
+          interceptStep: chains.interceptStep,
+          tracing: settings.tracing,
         }));
         await nudges.listen((runId, reason) => executor.nudge(runId, reason));
         await queue.startWorker((runId, request) => executor.execute(runId, request));
         this.sweeper = new IndexSweeper(store, () => this.flowIds(), settings.retentionMs, settings.logger);
         this.sweeper.start();
+        await scheduleQueue.startWorker((slot) => scheduler.fire(slot));
         this.reconciler = new Reconciler(store, queue, settings.logger);
         this.reconciler.start(Math.min(Math.max(settings.leaseMs / 2, 500), 5000));
         this.slotReconciler = new SlotReconciler(slots, gate, this.concurrencyRules, (flowId) => this.flows.has(flowId), settings.leaseMs);
@@ -182,6 +246,34 @@ export class GoTickEngine implements GoTickApi {
       await this.close();
       throw err;
     }
+  }
+
+  /**
+   * start() on a backend other than Redis (the testing kit's memory): the same
+   * wiring, with no connections, reconciler or index sweeper (the backend
+   * loses no jobs and expires records itself).
+   */
+  private async startOn(backend: EngineBackend): Promise<void> {
+    const settings = this.settings;
+    const ports = backend.open(settings);
+    const { store, queue } = ports;
+    this.store = store;
+    this.queue = queue;
+    this.runEnds = ports.runEnds;
+    const onCancelled = (runId: string) => this.runCancelled(runId);
+    const { traceTrigger, metrics } = this.observers;
+    this.runCreator = new RunCreator({ creator: store, store, queue, flows: this.flows, settings, traceTrigger });
+    this.unwatchQueue = metrics?.watchQueue(() => queue.jobCounts());
+    this.runControl = new RunControl({
+      store, queue, mailbox: ports.mailbox, retries: ports.retries, nudges: ports.nudges, flows: this.flows, settings, onCancelled, onParkedRunCancelled: metrics?.parkedRunCancelled,
+    });
+    if (this.options.worker !== false) {
+      const chains = composeChains(this.observers, settings.interceptors);
+      const executor = (this.executor = new RunExecutor({ store, queue, mailbox: ports.mailbox, flows: this.flows, ...settings, onCancelled, ...chains }));
+      await ports.nudges.listen((runId, reason) => executor.nudge(runId, reason));
+      await queue.startWorker((runId, request) => executor.execute(runId, request));
+    }
+    this.state = 'started';
   }
 
   /**
@@ -234,6 +326,20 @@ export class GoTickEngine implements GoTickApi {
   }
 
   /**
+   * Runs of a registered flow by status, read from its newest 10,000 runs
+   * (`counted`), and how many it has in all (`total`). For dashboards: one
+   * command per run read, so poll it every few seconds, not in a loop.
+   * @throws UnknownFlowError
+   */
+  async countRuns(flowId: string): Promise<RunCounts> {
+    if (!this.flows.has(flowId)) throw new UnknownFlowError(flowId, this.flowIds());
+    const { total, statuses, counted } = await this.started().store.counts(flowId, COUNT_SAMPLE);
+    const byStatus = Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as RunCounts['byStatus'];
+    for (const status of statuses) if (status in byStatus) byStatus[status]++;
+    return { flowId, total, counted, byStatus };
+  }
+
+  /**
    * Resolves with the run once it is completed, failed or cancelled. Woken by
    * the run's end (pub/sub on one shared connection), not by polling; a slow
    * poll stays underneath so a lost message cannot strand a waiter.
@@ -275,6 +381,30 @@ export class GoTickEngine implements GoTickApi {
   }
 
   /**
+   * Creates or replaces schedule `scheduleId`: runs of `flowId` on a cron (in
+   * an IANA zone) or an interval. Each slot starts at most one run, whatever
+   * the number of nodes; with overlap 'skip' (default) a slot is skipped while
+   * the schedule's previous run is still live. Calling it again with the same
+   * spec changes nothing.
+   * @throws InvalidScheduleError (naming the bad cron, zone or interval), UnknownFlowError, NotSerializableError, PayloadTooLargeError
+   */
+  schedule<TInput, TOutput>(scheduleId: string, flow: FlowRef<TInput, TOutput>, spec: ScheduleSpec<TInput>): Promise<ScheduleView>;
+  schedule(scheduleId: string, flowId: string, spec: ScheduleSpec): Promise<ScheduleView>;
+  schedule(scheduleId: string, flow: string | FlowRef, spec: ScheduleSpec): Promise<ScheduleView> {
+    return this.schedules().schedule(scheduleId, flowIdOf(flow), spec);
+  }
+
+  /** Removes a schedule and its pending slot; false when there was no such schedule. Runs already started go on. */
+  unschedule(scheduleId: string): Promise<boolean> {
+    return this.schedules().unschedule(scheduleId);
+  }
+
+  /** Every schedule (from code and from schedule()), by id, with its next slot, last run and skipped count. */
+  listSchedules(): Promise<ScheduleView[]> {
+    return this.schedules().list();
+  }
+
+  /**
    * Stops taking work, lets executions in hand finish (up to shutdownTimeout,
    * then hands their runs back), and closes every connection. Returns within
    * about shutdownTimeout + 1.5 s whatever Redis does: past the grace period
@@ -283,10 +413,16 @@ export class GoTickEngine implements GoTickApi {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.unwatchQueue?.();
     this.sweeper?.stop();
     this.reconciler?.stop();
     this.slotReconciler?.stop();
+    // Alongside the runs' shutdown, within its bound: a slot in hand gets up to a second to start
+    // its run; one cut off is fired again by another node, into the same run.
+    const scheduleQueue = this.scheduleQueue;
+    const schedulesStopped = scheduleQueue?.stopWorker(Math.min(this.settings.shutdownTimeoutMs, 1000)).then(() => scheduleQueue.close());
     await shutDown({ queue: this.queue, executor: this.executor, clients: this.clients, watch: this.watch, shutdownTimeoutMs: this.settings.shutdownTimeoutMs });
+    await schedulesStopped;
   }
 
   /**
@@ -300,6 +436,14 @@ export class GoTickEngine implements GoTickApi {
   private creator(): RunCreator {
     this.started();
     return this.runCreator!;
+  }
+
+  private schedules(): Scheduler {
+    this.started();
+    if (!this.scheduler) {
+      throw new GoTickError('Schedules need Redis (they are BullMQ job schedulers); the in-memory testing backend has none. In a test, trigger the flow directly.');
+    }
+    return this.scheduler;
   }
 
   private control(): RunControl {

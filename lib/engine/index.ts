@@ -5,3 +5,4 @@ export type { RedisConnection, ClusterConnection } from './redis/connection';
 export { GoTickEngine } from './engine';
 export type { GoTickEngineOptions } from './options';
 export type { LogLevel } from './worker/run-log';
+export type { MetricsOption, MetricsRegistry } from './observe/metrics';

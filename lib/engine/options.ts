@@ -2,9 +2,13 @@ import { toMs, type Duration } from '../common/duration';
 import { MAX_TIMER_MS } from '../common/timers';
 import { GoTickConfigError } from '../common/errors';
 import type { Backoff } from '../common/types';
+import type { EngineBackend } from './backend';
+import { systemClock, type Clock } from './clock';
 import type { EngineLogger } from './flow-definition';
 import type { RedisConnection } from './redis/connection';
 import { LOG_LEVELS, leveledLogger, type LogLevel } from './worker/run-log';
+import type { GoTickInterceptor } from '../common/interceptors';
+import type { MetricsOption } from './observe/metrics';
 
 /** Options of the engine; GoTickModule.forRoot takes the same. @public */
 export interface GoTickEngineOptions {
@@ -76,6 +80,25 @@ export interface GoTickEngineOptions {
    * UnknownFlowError (retry it once the flow is back). Default '10m'.
    */
   unknownFlowGrace?: Duration;
+  /**
+   * Wrap every execution and every step attempt (see GoTickInterceptor),
+   * composed in order, the first outermost. Default none.
+   */
+  interceptors?: GoTickInterceptor[];
+  /**
+   * OpenTelemetry spans through @opentelemetry/api (install it; a no-op until
+   * the app registers an SDK): `gotick.trigger`, `gotick.run` per execution,
+   * `gotick.step` per attempt, one trace from the trigger across every node.
+   * Default false.
+   */
+  tracing?: boolean;
+  /**
+   * Prometheus metrics with prom-client (install it): `true` registers them in
+   * prom-client's global registry; `{ registry, prefix }` in yours. Default false.
+   */
+  metrics?: MetricsOption;
+  /** @internal The testing kit's in-memory backend instead of Redis (use 'nestjs-gotick/testing'). */
+  backend?: EngineBackend;
 }
 
 /** The options with every default applied and every value checked, once, at construction. */
@@ -96,6 +119,11 @@ export interface ResolvedOptions {
   timeout?: Duration;
   logger: EngineLogger;
   unknownFlowGraceMs: number;
+  interceptors: GoTickInterceptor[];
+  tracing: boolean;
+  metrics: Exclude<MetricsOption, true>;
+  /** Where the engine reads the time and arms run timers: the system clock, or a test's virtual one. */
+  clock: Clock;
 }
 
 const silentLogger: EngineLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -140,6 +168,10 @@ export function resolveOptions(options: GoTickEngineOptions): ResolvedOptions {
     timeout: checkedTimeout(defaults.timeout, 'defaults.timeout'),
     logger: leveledLogger(loggerOption(options.logger) ?? silentLogger, logLevel),
     unknownFlowGraceMs: durationOption(options.unknownFlowGrace, '10m', 'unknownFlowGrace', 0),
+    interceptors: options.interceptors === undefined ? [] : checkInterceptors(options.interceptors),
+    tracing: booleanOption(options.tracing, 'tracing'),
+    metrics: metricsOption(options.metrics),
+    clock: options.backend?.clock ?? systemClock,
   };
 }
 
@@ -197,6 +229,38 @@ function loggerOption(logger: EngineLogger | undefined): EngineLogger | undefine
     throw new GoTickConfigError(`Invalid logger: it needs the methods log, warn and error (missing: ${missing.join(', ')}).`);
   }
   return logger;
+}
+
+/** Interceptors, checked: each has interceptRun and/or interceptStep, and nothing else by those names. */
+export function checkInterceptors(value: unknown): GoTickInterceptor[] {
+  if (!Array.isArray(value)) throw new GoTickConfigError(`Invalid interceptors ${typeof value}: an array of { interceptRun?, interceptStep? } objects.`);
+  value.forEach((interceptor: unknown, i) => {
+    const methods = interceptor !== null && typeof interceptor === 'object' ? (interceptor as Record<string, unknown>) : {};
+    const ok = typeof methods.interceptRun === 'function' || typeof methods.interceptStep === 'function';
+    const wrong = ['interceptRun', 'interceptStep'].filter((m) => methods[m] !== undefined && typeof methods[m] !== 'function');
+    if (!ok || wrong.length) {
+      const name = (interceptor as object | null)?.constructor?.name;
+      throw new GoTickConfigError(
+        `Invalid interceptors[${i}]${name && name !== 'Object' ? ` (${name})` : ''}: an object with an interceptRun(info, next) and/or interceptStep(info, next) method.`,
+      );
+    }
+  });
+  return [...value];
+}
+
+function booleanOption(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new GoTickConfigError(`Invalid ${name} ${JSON.stringify(value)}: true or false.`);
+  return value;
+}
+
+function metricsOption(value: MetricsOption | undefined): Exclude<MetricsOption, true> {
+  if (value === undefined || value === false) return false;
+  if (value === true) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new GoTickConfigError(`Invalid metrics ${JSON.stringify(value)}: true, false, or { registry?, prefix? }.`);
+  }
+  return value;
 }
 
 /** A step timeout from options: checked here so a bad one fails at bootstrap, not at a step. */

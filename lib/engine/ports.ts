@@ -20,6 +20,10 @@ export interface RunRecord {
   deadline?: number;
   /** Set (to the reason, maybe '') once a cancel was requested. */
   cancelRequested?: string;
+  /** The schedule whose slot started the run. */
+  scheduleId?: string;
+  /** That slot's time (ms). */
+  slotAt?: number;
   /** How many times the run was retried. */
   retries?: number;
   /** When a node first handed the run back for not having its flow (cleared by retry and by a node that has it). */
@@ -28,6 +32,10 @@ export interface RunRecord {
   slotGroup?: string;
   /** Errors of earlier attempts of the run, oldest first (set by retry). */
   previousErrors?: Array<ErrorInfo & { stepKey?: string; failedAt?: number }>;
+  /** W3C traceparent of the span that triggered the run (tracing on). */
+  traceparent?: string;
+  /** W3C traceparent of the last execution's span (tracing on), for the next execution's link. */
+  lastTrace?: string;
 }
 
 /** A step as stored, one JSON value per step key. */
@@ -38,15 +46,18 @@ export interface StepRecord {
   /** Order of first appearance in the run, so views list steps as the flow ran them. */
   seq: number;
   result?: string;
-  errors?: Array<ErrorInfo & { attempt: number; at: number }>;
+  /** `startedAt`: when that attempt began (absent on records written before it was kept). */
+  errors?: Array<ErrorInfo & { attempt: number; at: number; startedAt?: number }>;
   wakeAt?: number;
   finishedAt?: number;
-  /** When the attempt in flight (status running) began. */
+  /** When the attempt in flight (status running) began; on a finished step, when its last attempt began (a sleep or signal wait: when the flow reached it). */
   startedAt?: number;
   /** Which worker node runs the attempt in flight. */
   node?: string;
   /** The signal name a `waiting` step waits for. */
   waitingFor?: string;
+  /** The ctx.wait the step ran in: 1 for the run's first wait, 2 for the next... (steps outside a wait have none). */
+  waitGroup?: number;
 }
 
 export type ClaimResult =
@@ -101,9 +112,10 @@ export interface OverdueRun {
  */
 export interface RunStore {
   /** false when the run id exists already (idempotent trigger). */
-  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string }): Promise<boolean>;
+  /** `scheduleId` and `slotAt` name the schedule slot that started the run. */
+  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; traceparent?: string; scheduleId?: string; slotAt?: number }): Promise<boolean>;
   /** create() for many runs in one pipelined round trip; one flag per run, in order (a runId repeated in `runs` is created once). */
-  createMany(runs: ReadonlyArray<{ runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }>): Promise<boolean[]>;
+  createMany(runs: ReadonlyArray<{ runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; traceparent?: string }>): Promise<boolean[]>;
   /** Cancels a parked run at once, or stores the request of a running one (see CancelReply). */
   cancel(runId: string, reason: string, error: ErrorInfo): Promise<CancelReply>;
   /** `request`: the trigger request id a trigger's job carries (see enqueueNew), so a spare job is turned away. */
@@ -129,6 +141,8 @@ export interface RunStore {
   handBack(runId: string, token: string, retryAt: number, resumeJob: string): Promise<{ first: boolean; since: number }>;
   /** Drops the unknown-flow mark of a run a node with its flow has claimed. */
   forgetUnknownFlow(runId: string): Promise<void>;
+  /** Stores the trace context of the execution holding the lease `token` (no-op otherwise). */
+  recordTrace(runId: string, token: string, traceparent: string): Promise<void>;
   get(runId: string): Promise<{ run: RunRecord; steps: Map<string, StepRecord> } | null>;
   /**
    * Runs whose timer is past `now`: each live run has one, set to when a
@@ -145,6 +159,8 @@ export interface RunStore {
   /** Drops index entries of runs created before `cutoff` whose records have expired; returns how many. */
   sweepIndexes(flowIds: readonly string[], cutoff: number): Promise<number>;
   status(runId: string): Promise<RunStatus | null>;
+  /** The flow's runs in its index (`total`) and the statuses of its newest `sample` runs (`counted`: how many were read). */
+  counts(flowId: string, sample: number): Promise<{ total: number; statuses: RunStatus[]; counted: number }>;
   /** Newest first over the indexes of `flowIds`. */
   list(query: { flowIds: readonly string[]; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }>;
 }
@@ -168,6 +184,10 @@ export interface RunEnds {
   /** Calls `onEnd` when the run's end is announced; resolves (with a function that stops it) once listening. */
   watch(runId: string, onEnd: () => void): Promise<() => void>;
 }
+
+/** The queue states the gotick_queue_jobs gauge reports (finished jobs are not kept, so not counted). */
+export const QUEUE_JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
+export type QueueJobState = (typeof QUEUE_JOB_STATES)[number];
 
 /**
  * The work queue. New runs and resumes share one queue in two lanes: a resume
@@ -193,6 +213,8 @@ export interface RunQueue {
    * run's first job, added by trigger.
    */
   hasLiveJob(runId: string, jobId?: string, dueBy?: number): Promise<boolean>;
+  /** Jobs in the queue by state, over all partitions (read when metrics are scraped). */
+  jobCounts(): Promise<Record<QueueJobState, number>>;
   /** Starts consuming; `process` runs one execution of a run. */
   startWorker(process: (runId: string, request?: string) => Promise<void>): Promise<void>;
   /** Stops taking jobs; resolves once the jobs in hand have ended. */
@@ -315,4 +337,68 @@ export interface ConcurrencySlots {
   unwatch(groupId: string): Promise<void>;
   /** A run's status (null when it is gone): the reconciler's check on a hand-over that does not start. */
   runStatus(runId: string): Promise<RunStatus | null>;
+}
+
+/** When a schedule fires, as the queue keeps it: a cron in an IANA zone, or an interval in ms. */
+export type ScheduleTiming = { cron: string; tz?: string } | { everyMs: number };
+
+/** What a schedule's queue entry carries: everything a node needs to fire a slot, even one without the flow. */
+export interface ScheduleEntry {
+  scheduleId: string;
+  flowId: string;
+  /** The spec as views show it, without its input (JSON). */
+  spec: string;
+  /** The encoded input ('' = none). */
+  input: string;
+  overlap: 'skip' | 'allow';
+  /** 'code': declared by a @Flow; 'runtime': made by schedule(). */
+  source: 'code' | 'runtime';
+}
+
+/** A schedule as the queue keeps it. */
+export interface QueuedSchedule {
+  entry: ScheduleEntry;
+  timing: ScheduleTiming;
+  /** When the next slot fires (ms); undefined when none is planned. */
+  nextAt?: number;
+}
+
+/** One slot of a schedule, handed to the node that fires it. */
+export interface ScheduleSlot {
+  entry: ScheduleEntry;
+  /** The time of the slot the queue's job was planned for (ms). */
+  dueAt: number;
+  /** When a worker took the job (ms). */
+  takenAt: number;
+}
+
+/** The schedules' clock: one job factory per schedule (BullMQ job schedulers), fired on one node per slot. */
+export interface ScheduleQueue {
+  /** Creates or replaces the schedule (its pending slot is replanned). */
+  upsert(entry: ScheduleEntry, timing: ScheduleTiming): Promise<void>;
+  get(scheduleId: string): Promise<QueuedSchedule | null>;
+  list(): Promise<QueuedSchedule[]>;
+  /** false when there was no such schedule. */
+  remove(scheduleId: string): Promise<boolean>;
+  /** Starts taking due slots; `fire` starts (or skips) the slot's run. */
+  startWorker(fire: (slot: ScheduleSlot) => Promise<void>): Promise<void>;
+  /** Stops taking slots, waiting at most `graceMs` for the ones in hand. */
+  stopWorker(graceMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What a schedule did: its latest run, its skipped slots, and which schedules came from code. */
+export interface ScheduleStore {
+  lastRun(scheduleId: string): Promise<{ runId: string; slotAt: number } | null>;
+  /** Records the run of a slot unless a later slot's run is recorded already. */
+  recordRun(scheduleId: string, slotAt: number, runId: string): Promise<void>;
+  recordSkip(scheduleId: string, slotAt: number): Promise<void>;
+  stats(scheduleIds: readonly string[]): Promise<Array<{ lastRun?: { runId: string; slotAt: number }; skipped: number; lastSkippedAt?: number }>>;
+  /** Ids of the schedules declared by @Flow decorators (as of the latest bootstrap). */
+  codeScheduleIds(): Promise<string[]>;
+  markCode(scheduleIds: readonly string[]): Promise<void>;
+  /** Drops what is kept about the schedule (its stats and its code mark). */
+  forget(scheduleId: string): Promise<void>;
+  /** Drops only the code mark: a runtime schedule() took the id over. */
+  unmarkCode(scheduleId: string): Promise<void>;
 }

@@ -19,9 +19,11 @@ export interface RunControlDeps {
   retries: RetryStore;
   nudges: CancelNudges;
   flows: ReadonlyMap<string, FlowDefinition>;
-  settings: Pick<ResolvedOptions, 'logger' | 'maxPayloadBytes' | 'maxSignalsPerRun'>;
+  settings: Pick<ResolvedOptions, 'logger' | 'maxPayloadBytes' | 'maxSignalsPerRun' | 'clock'>;
   /** Where a run's end by cancel is announced, on the node that ended it (child runs cascade from here). */
   onCancelled: (runId: string) => void;
+  /** Told of a parked run this node cancelled (no execution ends it, so no interceptor sees it): metrics count it. */
+  onParkedRunCancelled?: (flowId: string) => void;
 }
 
 /** Cancel, signal and retry: acting on runs that already exist, from any node. */
@@ -65,6 +67,7 @@ export class RunControl {
           this.deps.settings.logger.warn(`Run "${runId}" was cancelled, but this node does not have flow "${reply.flowId}": its OnFlowCancel hooks did not run.`);
         }
         this.deps.onCancelled(runId);
+        this.deps.onParkedRunCancelled?.(reply.flowId);
         return { runId, status: 'cancelled' };
       }
     }
@@ -78,7 +81,7 @@ export class RunControl {
     checkSignalName(name);
     const { store, queue } = this.deps;
     if (!isRunId(runId)) throw new RunNotFoundError(String(runId));
-    const sentAt = Date.now();
+    const sentAt = this.deps.settings.clock.now();
     const encoded = encodeSignal(name, payload, sentAt);
     const maxBytes = this.deps.settings.maxPayloadBytes;
     if (encoded.length * 3 > maxBytes && Buffer.byteLength(encoded) > maxBytes) {
@@ -110,7 +113,7 @@ export class RunControl {
   async retry(runId: string): Promise<RetryResult> {
     const { store, queue } = this.deps;
     if (!isRunId(runId)) throw new RunNotFoundError(String(runId));
-    const now = Date.now();
+    const now = this.deps.settings.clock.now();
     const result = await this.deps.retries.retry(runId, now);
     if (result.kind === 'missing') throw new RunNotFoundError(runId);
     if (result.kind === 'not-retriable') throw new RunNotRetriableError(runId, result.status);

@@ -8,6 +8,10 @@ import type { ResolvedOptions } from './options';
 import type { RunQueue, RunStore } from './ports';
 import { requestId } from './request-id';
 import { isRunId } from './run-id';
+import type { TriggerTracer } from './observe/tracing';
+
+/** A checked run, ready to write. */
+type PreparedRun = { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; traceparent?: string };
 
 /** Runs written per pipeline and bulk add in triggerMany. */
 const TRIGGER_BATCH = 1000;
@@ -18,7 +22,9 @@ export interface RunCreatorDeps {
   store: RunStore;
   queue: RunQueue;
   flows: ReadonlyMap<string, FlowDefinition>;
-  settings: Pick<ResolvedOptions, 'maxPayloadBytes'>;
+  settings: Pick<ResolvedOptions, 'maxPayloadBytes' | 'clock'>;
+  /** Tracing on: each trigger runs in its span, whose context the run stores. */
+  traceTrigger?: TriggerTracer;
 }
 
 /** Starting runs: checks a trigger's arguments, writes the run and enqueues its job. */
@@ -31,6 +37,11 @@ export class RunCreator {
    */
   async trigger(flowId: string, input: unknown, options: TriggerOptions): Promise<TriggerResult> {
     const run = this.prepareRun(flowId, input, options);
+    const trace = this.deps.traceTrigger;
+    return trace === undefined ? this.write(run) : trace(flowId, { runId: run.runId }, (traceparent) => this.write({ ...run, traceparent }));
+  }
+
+  private async write(run: PreparedRun): Promise<TriggerResult> {
     const { queue } = this.deps;
     // One round trip: the job add goes out right behind the create, on the same
     // connection, so Redis runs them in that order (no worker can take the job
@@ -61,7 +72,13 @@ export class RunCreator {
    * one bulk add per batch.
    * @throws UnknownFlowError, InvalidRunIdError, InvalidDurationError, NotSerializableError, PayloadTooLargeError (naming the item)
    */
-  async triggerMany(flowId: string, items: ReadonlyArray<TriggerItem>, options: TriggerManyOptions): Promise<TriggerResult[]> {
+  triggerMany(flowId: string, items: ReadonlyArray<TriggerItem>, options: TriggerManyOptions): Promise<TriggerResult[]> {
+    const trace = this.deps.traceTrigger;
+    if (trace === undefined) return this.writeMany(flowId, items, options);
+    return trace(flowId, Array.isArray(items) ? items.length : 0, (traceparent) => this.writeMany(flowId, items, options, traceparent));
+  }
+
+  private async writeMany(flowId: string, items: ReadonlyArray<TriggerItem>, options: TriggerManyOptions, traceparent?: string): Promise<TriggerResult[]> {
     if (!Array.isArray(items)) throw new GoTickError(`triggerMany: items must be an array of { input?, runId?, delay?, timeout? }; got ${typeof items}.`);
     const runs = items.map((item, i) => {
       if (item === null || typeof item !== 'object' || Array.isArray(item)) {
@@ -78,7 +95,7 @@ export class RunCreator {
     const results: TriggerResult[] = [];
     for (let from = 0; from < runs.length; from += TRIGGER_BATCH) {
       const batch = runs.slice(from, from + TRIGGER_BATCH);
-      const created = await this.deps.creator.createMany(batch);
+      const created = await this.deps.creator.createMany(traceparent === undefined ? batch : batch.map((run) => ({ ...run, traceparent })));
       // As in trigger: a run that exists and is still queued gets its job again (deduped by job id).
       const queued = await Promise.all(batch.map((run, i) => (created[i] ? true : store.status(run.runId).then((status) => status === 'queued'))));
       const toEnqueue = batch.filter((_, i) => queued[i]).map((run) => ({ runId: run.runId, delayMs: run.dueAt - run.createdAt }));
@@ -88,14 +105,29 @@ export class RunCreator {
     return results;
   }
 
+  /**
+   * Starts the run of a schedule's slot, idempotent by its runId like trigger.
+   * The input was checked and encoded when the schedule was made. The flow
+   * need not be registered on this node (any node fires any schedule's slots):
+   * the run then waits for a node that has it, as any run does.
+   */
+  async triggerSlot(slot: { flowId: string; input?: string; runId: string; scheduleId: string; slotAt: number }): Promise<TriggerResult> {
+    const timeout = this.deps.flows.get(slot.flowId)?.options?.timeout;
+    const createdAt = Date.now();
+    const request = requestId();
+    const run = { ...slot, createdAt, dueAt: createdAt, timeoutMs: timeout === undefined ? undefined : toMs(timeout, 'timeout'), request };
+    const [created] = await Promise.all([this.deps.creator.create(run), this.deps.queue.enqueueNew(slot.runId, 0, request)]);
+    return { runId: slot.runId, created };
+  }
+
   /** Checks a trigger's arguments and builds the run record to write. */
-  private prepareRun(flowId: string, input: unknown, options: TriggerOptions): { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number } {
+  private prepareRun(flowId: string, input: unknown, options: TriggerOptions): PreparedRun {
     const flow = this.deps.flows.get(flowId);
     if (!flow) throw new UnknownFlowError(flowId, [...this.deps.flows.keys()].sort());
     const runId = options.runId ?? randomUUID();
     if (!isRunId(runId)) throw new InvalidRunIdError(runId);
     const delayMs = options.delay === undefined ? 0 : toMs(options.delay, 'delay');
-    if (delayMs > 0) checkTime(Date.now() + delayMs, `delay ${JSON.stringify(options.delay)} (start time)`);
+    if (delayMs > 0) checkTime(this.deps.settings.clock.now() + delayMs, `delay ${JSON.stringify(options.delay)} (start time)`);
     const timeout = options.timeout ?? flow.options?.timeout;
     const timeoutMs = timeout === undefined ? undefined : toMs(timeout, 'timeout');
     if (timeoutMs !== undefined && timeoutMs <= 0) {
@@ -106,7 +138,7 @@ export class RunCreator {
     if (encoded !== undefined && Buffer.byteLength(encoded) > maxBytes) {
       throw new PayloadTooLargeError(`Input of flow "${flowId}"`, Buffer.byteLength(encoded), maxBytes);
     }
-    const createdAt = Date.now();
+    const createdAt = this.deps.settings.clock.now();
     return { runId, flowId, input: encoded, createdAt, dueAt: createdAt + delayMs, timeoutMs };
   }
 

@@ -34,6 +34,8 @@ export function toRunSummary(run: RunRecord): RunSummary {
     wakeAt: iso(run.wakeAt),
     executions: run.executions,
     retries: run.retries,
+    scheduleId: run.scheduleId,
+    slotAt: iso(run.slotAt),
     previousErrors: run.previousErrors?.map(({ failedAt, ...error }) => compact({ ...withoutStack(error), failedAt: iso(failedAt) })),
   });
 }
@@ -45,12 +47,13 @@ function toStepView(key: string, step: StepRecord): StepView {
     status: step.status,
     attempts: step.attempts,
     result: decode(step.result),
-    errors: step.errors?.map(({ at, ...error }) => ({ ...error, at: iso(at)! })),
+    errors: step.errors?.map(({ at, startedAt, ...error }) => compact({ ...error, at: iso(at)!, startedAt: iso(startedAt) })),
     wakeAt: iso(step.wakeAt),
     finishedAt: iso(step.finishedAt),
     startedAt: iso(step.startedAt),
     node: step.node,
     waitingFor: step.waitingFor,
+    waitGroup: step.waitGroup,
   });
 }
 

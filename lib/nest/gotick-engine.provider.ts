@@ -17,5 +17,6 @@ function nestLogger(): EngineLogger {
 export const goTickEngineProvider: Provider = {
   provide: GOTICK_ENGINE,
   inject: [GOTICK_MODULE_OPTIONS],
-  useFactory: ({ http: _http, ...options }: GoTickModuleOptions) => new GoTickEngine({ logger: nestLogger(), ...options }),
+  // Interceptors are added at bootstrap (GoTickLifecycle): injectable ones exist only once every module is instantiated.
+  useFactory: ({ http: _http, interceptors: _interceptors, ...options }: GoTickModuleOptions) => new GoTickEngine({ logger: nestLogger(), ...options }),
 };

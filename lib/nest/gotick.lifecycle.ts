@@ -1,5 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { GoTickConfigError, type GoTickEngine } from '../engine';
+import { resolveInterceptors } from './interceptors.resolver';
 import { GOTICK_ENGINE, GOTICK_HTTP_OPTIONS, GOTICK_MODULE_OPTIONS } from './gotick.constants';
 import type { GoTickHttpOptions, GoTickModuleOptions } from './gotick.options';
 
@@ -14,6 +16,7 @@ export class GoTickLifecycle implements OnModuleInit, OnApplicationBootstrap, On
     @Inject(GOTICK_ENGINE) private readonly engine: GoTickEngine,
     @Inject(GOTICK_MODULE_OPTIONS) private readonly options: GoTickModuleOptions,
     @Inject(GOTICK_HTTP_OPTIONS) private readonly http: GoTickHttpOptions | null,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   onModuleInit(): void {
@@ -28,6 +31,8 @@ export class GoTickLifecycle implements OnModuleInit, OnApplicationBootstrap, On
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    const interceptors = await resolveInterceptors(this.options.interceptors, this.moduleRef);
+    if (interceptors) this.engine.intercept(...interceptors);
     await this.engine.start();
   }
 

@@ -2,6 +2,8 @@ import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { GOTICK_HTTP_OPTIONS, GOTICK_MODULE_OPTIONS } from './gotick.constants';
 import type { GoTickHttpOptions, GoTickModuleOptions } from './gotick.options';
 import { createTickController } from './http/tick.controller';
+import { createMetricsController } from './http/metrics.controller';
+import { createDashboardController } from './dashboard/dashboard.controller';
 
 /** Static options of both forRoot and forRootAsync (decided before any factory runs). @public */
 export interface GoTickModuleExtras {
@@ -21,7 +23,13 @@ export const {
     ...definition,
     global: extras.isGlobal,
     // Routes only exist when asked for; their path is known statically, so the controller is made per module.
-    controllers: extras.http ? [createTickController(extras.http.path ?? 'gotick')] : [],
+    controllers: extras.http
+      ? [
+          createTickController(extras.http.path ?? 'gotick'),
+          createMetricsController(extras.http.path ?? 'gotick'),
+          ...(extras.http.ui === false ? [] : [createDashboardController(extras.http.path ?? 'gotick')]),
+        ]
+      : [],
     providers: [...(definition.providers ?? []), { provide: GOTICK_HTTP_OPTIONS, useValue: extras.http ?? null }],
   }))
   .build();

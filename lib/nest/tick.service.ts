@@ -9,9 +9,12 @@ import type {
   GoTickEngine,
   ListRunsQuery,
   RetryResult,
+  RunCounts,
   RunHandle,
   RunPage,
   RunView,
+  ScheduleSpec,
+  ScheduleView,
   TriggerItem,
   TriggerManyOptions,
   TriggerOptions,
@@ -72,6 +75,11 @@ export class TickService implements GoTickApi {
     return this.engine.listFlows();
   }
 
+  /** Runs of a flow by status (among its newest 10,000) and in all; UnknownFlowError for a flow this app lacks. */
+  countRuns(flowId: string): Promise<RunCounts> {
+    return this.engine.countRuns(flowId);
+  }
+
   /**
    * Cancels a run: a queued or sleeping run at once, a running one within
    * about a second on whichever node runs it (its tasks' `signal` aborts).
@@ -99,5 +107,29 @@ export class TickService implements GoTickApi {
    */
   retry(runId: string): Promise<RetryResult> {
     return this.engine.retry(runId);
+  }
+
+  /**
+   * Creates or replaces schedule `scheduleId`: runs of the flow on a cron
+   * (`{ cron: '0 6 * * *', tz: 'Europe/Berlin' }`) or an interval
+   * (`{ every: '10m' }`). Each slot starts at most one run, however many nodes
+   * run; with `overlap: 'skip'` (default) a slot is skipped while the
+   * schedule's previous run is live. The same spec again changes nothing.
+   * @throws InvalidScheduleError, UnknownFlowError, NotSerializableError, PayloadTooLargeError, RedisUnavailableError
+   */
+  schedule<TInput, TOutput>(scheduleId: string, flow: FlowRef<TInput, TOutput>, spec: ScheduleSpec<TInput>): Promise<ScheduleView>;
+  schedule(scheduleId: string, flowId: string, spec: ScheduleSpec): Promise<ScheduleView>;
+  schedule(scheduleId: string, flow: string | FlowRef, spec: ScheduleSpec): Promise<ScheduleView> {
+    return this.engine.schedule(scheduleId, flowIdOf(flow), spec);
+  }
+
+  /** Removes a schedule and its pending slot (runs already started go on); false when there was none. */
+  unschedule(scheduleId: string): Promise<boolean> {
+    return this.engine.unschedule(scheduleId);
+  }
+
+  /** Every schedule (from @Flow and from schedule()) with its next slot, last run and skipped count. */
+  listSchedules(): Promise<ScheduleView[]> {
+    return this.engine.listSchedules();
   }
 }

@@ -22,6 +22,11 @@ export class OrderService {
     return order;
   }
 
+  /** Every order, for reports. */
+  all(): Order[] {
+    return [...this.orders.values()];
+  }
+
   get(id: string): Order {
     const order = this.orders.get(id);
     if (!order) throw new NotFoundException(`Order ${id} not found`);

@@ -65,7 +65,8 @@ describe('shutdown, retention and isolation', () => {
 
   it('expires finished runs and their index entries after the retention', async () => {
     const prefix = 'retention';
-    const keysOf = async () => (await env.redis.client.keys(`${prefix}:*`)).filter((key) => !key.startsWith(`${prefix}:runs:`));
+    // The BullMQ queues (runs, and the schedules queue every worker node listens on) keep keys of their own.
+    const keysOf = async () => (await env.redis.client.keys(`${prefix}:*`)).filter((key) => !key.startsWith(`${prefix}:runs:`) && !key.startsWith(`${prefix}:schedules:`));
     const engine = await env.harness.start([{ id: 'tiny', handler: async (ctx: FlowContext<number>) => ctx.memo('double', () => ctx.input * 2) }], {
       prefix,
       retention: '1s',

@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
-import { defineFlow, Flow, GoTickModule, TickService, UnknownFlowError, type FlowContext } from '../../lib';
+import { defineFlow, Flow, GoTickModule, OnFlowSuccess, TickService, UnknownFlowError, type FlowContext, type FlowHookContext } from '../../lib';
 import { bootApp } from '../support/nest-app';
 import { startRedis, type TestRedis } from '../support/redis-server';
+import { waitUntil } from '../support/wait-until';
 
 const Greet = defineFlow<{ name: string }, { greeting: string }>('typed/greet');
 const Tick = defineFlow('typed/tick');
@@ -13,6 +14,14 @@ class TypedFlows {
   async greet(ctx: FlowContext<{ name: string }>) {
     const greeting = await ctx.memo('greet', () => `hello ${ctx.input.name}`);
     return { greeting };
+  }
+
+  readonly greeted: string[] = [];
+
+  // A hook names its flow by reference, like @Flow does.
+  @OnFlowSuccess(Greet)
+  onGreeted(ctx: FlowHookContext<{ name: string }>) {
+    this.greeted.push(ctx.input.name);
   }
 
   @Flow(Tick, { defaults: { retries: 0 } })
@@ -39,6 +48,9 @@ describe('typed flow references', () => {
       const started = await ticks.trigger(Greet, { name: 'Ada' });
       const run = await ticks.waitForRun(started, { timeout: '10s' });
       expect(run.output?.greeting).toBe('hello Ada');
+      // The hook runs just after the run is recorded completed, so it is polled for, not assumed.
+      await waitUntil(() => app.get(TypedFlows).greeted.length > 0, 'the OnFlowSuccess(Greet) hook');
+      expect(app.get(TypedFlows).greeted).toEqual(['Ada']);
       expect((await ticks.waitForRun(await ticks.trigger(Tick), { timeout: '10s' })).output).toBe('tock');
       // The string form reaches the same flow.
       expect((await ticks.trigger('typed/greet', { name: 'Bo' })).created).toBe(true);

@@ -79,6 +79,7 @@ console.log(JSON.stringify({ absent, runId, missing, status }));
       const use = `import { GoTickModule, TickService, type FlowContext } from 'nestjs-gotick';
 import { GoTickEngine, type GoTickEngineOptions } from 'nestjs-gotick/engine';
 import { TickClient, type Duration, type RunView } from 'nestjs-gotick/client';
+import { createTestEngine, GoTickTestingModule, GoTickTestHarness } from 'nestjs-gotick/testing';
 
 const options: GoTickEngineOptions = { prefix: 'app', retention: '7d', worker: { concurrency: 2 } };
 export const engine = new GoTickEngine(options);
@@ -87,6 +88,8 @@ export const module = GoTickModule.forRoot({ connection: 'redis://127.0.0.1:6379
 export const wait: Duration = '3s';
 export async function read(ticks: TickService): Promise<RunView | null> { return ticks.getRun('r-1'); }
 export async function flow(ctx: FlowContext<{ id: string }>): Promise<string> { await ctx.sleep('pause', wait); return ctx.input.id; }
+export const testing = GoTickTestingModule.forRoot({ startAt: new Date('2030-01-01') });
+export async function unit(): Promise<number> { const kit: GoTickTestHarness = await createTestEngine({ flows: [{ id: 'f', handler: flow }] }); await kit.advance('3s'); await kit.close(); return kit.now(); }
 // @ts-expect-error proves the types resolved to the real declarations (an unresolved module would be any)
 export const wrong: GoTickEngineOptions = { prefix: 42 };
 `;
@@ -101,7 +104,7 @@ export const wrong: GoTickEngineOptions = { prefix: 42 };
       }));
     }, 180_000);
 
-    it.each(['node10', 'nodenext'])('TypeScript resolves nestjs-gotick, /engine and /client under moduleResolution %s', async (resolution) => {
+    it.each(['node10', 'nodenext'])('TypeScript resolves nestjs-gotick, /engine, /client and /testing under moduleResolution %s', async (resolution) => {
       expect(await typecheck(`tsconfig.${resolution}.json`, project)).toBe('');
     });
 
@@ -114,7 +117,7 @@ export const wrong: GoTickEngineOptions = { prefix: 42 };
     });
 
     it('every subpath loads at run time from CommonJS and from ESM', async () => {
-      const names = { '': 'GoTickModule', '/engine': 'GoTickEngine', '/client': 'TickClient' };
+      const names = { '': 'GoTickModule', '/engine': 'GoTickEngine', '/client': 'TickClient', '/testing': 'createTestEngine' };
       for (const [subpath, name] of Object.entries(names)) {
         const cjs = await sh(process.execPath, ['-e', `console.log(typeof require('nestjs-gotick${subpath}').${name})`], project);
         const esm = await sh(process.execPath, ['--input-type=module', '-e', `import { ${name} } from 'nestjs-gotick${subpath}'; console.log(typeof ${name})`], project);

@@ -41,6 +41,8 @@ export async function packLibrary(workDir: string): Promise<string> {
   mkdirSync(stage, { recursive: true });
   await sh(process.execPath, [tscPath, '-p', join(repoRoot, 'tsconfig.build.json'), '--outDir', join(stage, 'dist')], repoRoot);
   cpSync(join(repoRoot, 'lib/engine/redis/lua'), join(stage, 'dist/engine/redis/lua'), { recursive: true });
+  // The dashboard, as `npm run build:ui` builds it (dist/ui).
+  await sh(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'ui/vite.config.mjs', '--outDir', join(stage, 'dist/ui'), '--logLevel', 'error'], repoRoot);
   for (const file of ['package.json', 'README.md', 'LICENSE']) cpSync(join(repoRoot, file), join(stage, file));
   // --ignore-scripts: prepack would run the build again, in a directory without the sources.
   await sh('npm', ['pack', '--ignore-scripts', '--pack-destination', workDir], stage);

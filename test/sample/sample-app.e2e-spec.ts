@@ -94,4 +94,15 @@ describe('the sample app', () => {
     const { runId } = await client.trigger('demo/parallel-translate', { text: 'hola' });
     expect((await client.waitForRun(runId)).output).toEqual({ en: 'en(hola)', length: 4 });
   });
+
+  it('schedules the nightly report at 02:00 Berlin time; a run of it reports the orders by status', async () => {
+    const [nightly] = (await client.listSchedules()).filter((s) => s.flowId === 'reports/nightly');
+    expect(nightly).toMatchObject({ scheduleId: 'reports/nightly', source: 'code', spec: { cron: '0 2 * * *', tz: 'Europe/Berlin' } });
+    const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(nightly.nextAt!));
+    expect(local).toBe('02:00');
+    const { runId } = await client.trigger('reports/nightly', { title: 'now' });
+    const run = await client.waitForRun<unknown, Record<string, number>>(runId, { timeout: '5s' });
+    expect(run.steps.map((step) => step.key)).toEqual(['count-orders', 'send-report']);
+    expect(Object.keys(run.output!)).toEqual(['open', 'paid', 'closed']);
+  });
 });

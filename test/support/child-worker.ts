@@ -79,6 +79,8 @@ export const ticksKey = (prefix: string): string => `ticks:${prefix}`;
 export const abortedKey = (prefix: string, runId: string): string => `aborted:${prefix}:${runId}`;
 /** One JSON entry per OnFlowCancel hook call of the abortable flow. */
 export const cancelHooksKey = (prefix: string, runId: string): string => `cancelled:${prefix}:${runId}`;
+/** The finished spans (SpanRecord JSON) a tracing worker pushes when it is stopped. */
+export const spansKey = (prefix: string): string => `spans:${prefix}`;
 /** Incremented by a flow's success hook: how many times the run was reported completed. */
 export const hooksKey = (prefix: string, runId: string): string => `ok:${prefix}:${runId}`;
 
@@ -124,6 +126,11 @@ export interface WorkerOptions {
   clockOffsetMs?: number;
   /** Hands the engine ioredis options with auto-pipelining on (commands wait for setImmediate), as an app may. */
   autoPipelining?: boolean;
+  /**
+   * Registers the OpenTelemetry SDK (in-memory exporter) and runs the engine with `tracing: true`;
+   * on stop() the process pushes its finished spans to spansKey(prefix) before it exits.
+   */
+  tracing?: boolean;
 }
 
 export interface WorkerProcess {
@@ -162,6 +169,7 @@ export async function startWorkerProcess(options: WorkerOptions): Promise<Worker
       WORKER_GATED_ON: (options.gatedOn ?? []).join(','),
       WORKER_CLOCK_OFFSET_MS: String(options.clockOffsetMs ?? 0),
       WORKER_AUTO_PIPELINING: options.autoPipelining ? '1' : '',
+      WORKER_TRACING: options.tracing ? '1' : '',
     },
     // stdin stays a pipe so the fixture notices if this (parent) process dies and exits too.
     stdio: ['pipe', 'pipe', 'pipe'],

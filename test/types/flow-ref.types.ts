@@ -27,6 +27,17 @@ export class TypedFlows {
     return { closed: true };
   }
 
+  @Flow(CloseOrder, { schedule: { cron: '0 6 * * *', input: { orderId: 'nightly' } } })
+  async scheduled(ctx: FlowContext<{ orderId: string }>) {
+    return { closedAfterMs: ctx.input.orderId.length };
+  }
+
+  // @ts-expect-error a schedule's input follows the reference's input type
+  @Flow(CloseOrder, { schedule: { every: '1h', input: { orderID: 'nightly' } } })
+  async scheduledWrongInput(ctx: FlowContext<{ orderId: string }>) {
+    return { closedAfterMs: ctx.input.orderId.length };
+  }
+
   @Flow('untyped/by-id')
   async byId(ctx: FlowContext) {
     return ctx.input;
@@ -52,6 +63,12 @@ export async function callers(ticks: GoTickApi): Promise<void> {
   // @ts-expect-error the output type follows the flow
   const wrong: RunView<unknown, string> = await ticks.waitForRun(started);
   void wrong;
+
+  await ticks.schedule('nightly-close', CloseOrder, { cron: '0 2 * * *', tz: 'Europe/Berlin', input: { orderId: 'o-3' } });
+  // @ts-expect-error a schedule's input follows the flow
+  await ticks.schedule('nightly-close', CloseOrder, { every: '1d', input: { orderID: 'o-3' } });
+  // @ts-expect-error an interval is a Duration
+  await ticks.schedule('nightly-close', 'orders/close', { every: 'nightly' });
 
   // The string forms keep working, untyped.
   const loose = await ticks.trigger('orders/close', { anything: true });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
-import type { RunQueue } from '../ports';
+import { QUEUE_JOB_STATES, type QueueJobState, type RunQueue } from '../ports';
 import { explainUnavailable, type RedisClient } from '../redis/connection';
 
 export interface BullmqRunQueueOptions {
@@ -118,6 +118,13 @@ export class BullmqRunQueue implements RunQueue {
     // A job delayed past `dueBy` (say, a sleep's resume while a signal should have woken the run) is not the one awaited.
     const job = await queue.getJob(jobId).catch(explainUnavailable);
     return job !== undefined && job.timestamp + job.delay <= dueBy;
+  }
+
+  async jobCounts(): Promise<Record<QueueJobState, number>> {
+    const perPartition = await Promise.all(this.queues.map((queue) => queue.getJobCounts(...QUEUE_JOB_STATES))).catch(explainUnavailable);
+    const total = Object.fromEntries(QUEUE_JOB_STATES.map((state) => [state, 0])) as Record<QueueJobState, number>;
+    for (const counts of perPartition) for (const state of QUEUE_JOB_STATES) total[state] += counts[state] ?? 0;
+    return total;
   }
 
   async startWorker(process: (runId: string, request?: string) => Promise<void>): Promise<void> {

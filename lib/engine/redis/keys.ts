@@ -38,6 +38,16 @@ export class RunKeys {
   flowRuns(flowId: string): string {
     return `${this.prefix}:flow:${flowId}:runs`;
   }
+
+  /** What every schedule did (one hash: `last:<id>`, `skipped:<id>`, `skippedAt:<id>`), so listing them is one read. */
+  schedules(): string {
+    return `${this.prefix}:schedules`;
+  }
+
+  /** Ids of the schedules declared by @Flow decorators, so a bootstrap can remove those no longer in code. */
+  codeSchedules(): string {
+    return `${this.prefix}:schedules:code`;
+  }
 }
 
 /** Steps share the run's hash under this field prefix; no run field starts with it. */

@@ -29,6 +29,10 @@ export function toRun(runId: string, fields: Map<string, string>): RunRecord {
     previousErrors: fields.has('previousErrors') ? JSON.parse(fields.get('previousErrors')!) : undefined,
     unknownFlowSince: num(fields.get('unknownFlowSince')),
     slotGroup: fields.get('slotGroup'),
+    scheduleId: fields.get('scheduleId'),
+    slotAt: num(fields.get('slotAt')),
+    traceparent: fields.get('traceparent'),
+    lastTrace: fields.get('lastTrace'),
   };
 }
 

@@ -6,7 +6,7 @@ import { flatPairs, toRun } from './run-fields';
 import { guarded } from './guarded';
 
 /** The run fields a list needs: never the input, output or steps, however large they are. */
-const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error', 'retries', 'previousErrors'] as const;
+const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error', 'retries', 'previousErrors', 'scheduleId', 'slotAt'] as const;
 
 /** Where a page ended: the last run's index score and id. */
 interface Position {
@@ -100,6 +100,18 @@ export class RedisRunIndex {
   private below(indexes: string[], score: string | undefined, batch: number): Promise<string[][]> {
     const max = score === undefined ? '+inf' : `(${score}`;
     return guarded(Promise.all(indexes.map((index) => this.redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch))));
+  }
+
+  /**
+   * How many runs the flow's index holds, and the statuses of its newest `sample`: one ZCARD and
+   * ZREVRANGE, then one HGET per run sent back to back. Index entries of expired runs count in
+   * `total` until the sweeper drops them; they are left out of the statuses.
+   */
+  async counts(flowId: string, sample: number): Promise<{ total: number; statuses: RunStatus[]; counted: number }> {
+    const index = this.keys.flowRuns(flowId);
+    const [total, ids] = await guarded(Promise.all([this.redis.zcard(index), this.redis.zrevrange(index, 0, sample - 1)]));
+    const statuses = await guarded(Promise.all(ids.map((runId) => this.redis.hget(this.keys.run(runId), 'status'))));
+    return { total, statuses: statuses.filter((status): status is RunStatus => status !== null), counted: ids.length };
   }
 
   async sweep(flowIds: readonly string[], cutoff: number): Promise<number> {

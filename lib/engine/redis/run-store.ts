@@ -11,10 +11,13 @@ import { flatPairs, num, splitRunHash } from './run-fields';
 import { RunKeys, STEP_FIELD } from './keys';
 import { packStep } from './step-codec';
 
-type ScriptName = 'create' | 'createIndexed' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release' | 'cancel' | 'setResumeJob' | 'handBack';
+type ScriptName = 'create' | 'createIndexed' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release' | 'cancel' | 'setResumeJob' | 'handBack' | 'setTrace';
 type ScriptClient = RedisClient & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
 
 const LUA_DIR = join(__dirname, 'lua');
+
+/** The extra run fields of a plain trigger: none (shared, so a trigger allocates nothing for them). */
+const NO_FIELDS: readonly string[] = [];
 
 /**
  * How late past its due time a run may be before the reconciler steps in.
@@ -80,8 +83,9 @@ export class RedisRunStore implements RunStore {
     this.index = new RedisRunIndex(client, this.keys);
   }
 
-  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string }): Promise<boolean> {
+  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; traceparent?: string; scheduleId?: string; slotAt?: number }): Promise<boolean> {
     const timeoutMs = run.timeoutMs ?? '';
+    const origin = run.scheduleId === undefined ? NO_FIELDS : ['scheduleId', run.scheduleId, 'slotAt', run.slotAt ?? ''];
     // A sub-millisecond sequence keeps runs created in the same ms apart (and in order) for cursor paging.
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
     const runKey = this.keys.run(run.runId);
@@ -92,17 +96,18 @@ export class RedisRunStore implements RunStore {
       const created = await guarded(
         this.redis.createIndexed(
           runKey, indexKey, this.keys.timers(), run.flowId, run.input ?? '', run.createdAt, score, run.runId, run.dueAt + TIMER_GRACE_MS, timeoutMs, request,
+          run.traceparent ?? '', ...origin,
         ),
       );
       return created === 1;
     }
-    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt, timeoutMs, request));
+    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt, timeoutMs, request, run.traceparent ?? '', ...origin));
     if (created !== 1) return false;
     await guarded(Promise.all([this.redis.zadd(indexKey, 'NX', score, run.runId), this.setTimer(run.runId, run.dueAt + TIMER_GRACE_MS)]));
     return true;
   }
 
-  async createMany(runs: ReadonlyArray<{ runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number }>): Promise<boolean[]> {
+  async createMany(runs: ReadonlyArray<{ runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; traceparent?: string }>): Promise<boolean[]> {
     // A Cluster spreads the runs over slots, which a pipeline cannot span; ioredis still sends these back to back.
     if (this.cluster) return Promise.all(runs.map((run) => this.create(run)));
     const pipeline = this.redis.pipeline() as unknown as Record<'createIndexed', (...args: (string | number)[]) => void> & { exec(): Promise<Array<[Error | null, unknown]> | null> };
@@ -122,6 +127,7 @@ export class RedisRunStore implements RunStore {
         run.dueAt + TIMER_GRACE_MS,
         run.timeoutMs ?? '',
         `${request}${i}`,
+        run.traceparent ?? '',
       );
     });
     const replies = (await guarded(pipeline.exec())) ?? [];
@@ -250,6 +256,10 @@ export class RedisRunStore implements RunStore {
     return { first: Number(reply[0]) === 1, since: Number(reply[1]) };
   }
 
+  async recordTrace(runId: string, token: string, traceparent: string): Promise<void> {
+    await guarded(this.redis.setTrace(this.keys.run(runId), token, traceparent));
+  }
+
   async forgetUnknownFlow(runId: string): Promise<void> {
     await guarded(this.redis.hdel(this.keys.run(runId), 'unknownFlowSince'));
   }
@@ -262,6 +272,10 @@ export class RedisRunStore implements RunStore {
 
   list(query: { flowIds: readonly string[]; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }> {
     return this.index.list(query);
+  }
+
+  counts(flowId: string, sample: number): Promise<{ total: number; statuses: RunStatus[]; counted: number }> {
+    return this.index.counts(flowId, sample);
   }
 
   sweepIndexes(flowIds: readonly string[], cutoff: number): Promise<number> {

@@ -7,13 +7,22 @@ describe('step records as stored', () => {
     { kind: 'sleep', status: 'sleeping', attempts: 0, seq: 3, wakeAt: 1795469056847 },
     { kind: 'task', status: 'retrying', attempts: 2, seq: 1, wakeAt: 5, errors: [{ name: 'Error', message: 'x', attempt: 2, at: 4 }] },
     { kind: 'async', status: 'failed', attempts: 4, seq: 9, finishedAt: 7, errors: [] },
+    { kind: 'async', status: 'completed', attempts: 1, seq: 4, finishedAt: 1795469056847, startedAt: 1795469056800, waitGroup: 2 },
+    { kind: 'task', status: 'completed', attempts: 1, seq: 4, finishedAt: 1795469056847, startedAt: 1795469056847 },
+    { kind: 'signal', status: 'waiting', attempts: 0, seq: 5, startedAt: 1795469056847, waitingFor: 'go' },
   ])('round-trips a $kind step that is $status', (step) => {
     expect(unpackStep(packStep(step))).toEqual(step);
   });
 
   it('keeps a finished memo under the 64 bytes that let Redis use its compact hash encoding', () => {
-    const packed = packStep({ kind: 'memo', status: 'completed', attempts: 1, seq: 12, finishedAt: 1795469056847, result: '{"v":147}' });
+    // With its start time, as the engine writes it: the last attempt took 40 ms.
+    const packed = packStep({ kind: 'memo', status: 'completed', attempts: 1, seq: 12, finishedAt: 1795469056847, result: '{"v":147}', startedAt: 1795469056807 });
     expect(Buffer.byteLength(packed)).toBeLessThan(64);
+  });
+
+  it('keeps a finished task with its start time and wait group well under 64 bytes', () => {
+    const packed = packStep({ kind: 'async', status: 'completed', attempts: 1, seq: 9999, finishedAt: 1795469056847, startedAt: 1795469050000, waitGroup: 99 });
+    expect(Buffer.byteLength(packed)).toBeLessThan(56);
   });
 });
 

@@ -22,6 +22,8 @@ import { isValidConcurrency, runInLanes, type WaitResults } from './primitives/w
 import { stepKeyProblem } from './step-key';
 import { callWithTimeout } from './timed-call';
 import { AttemptsInFlight } from './attempts-in-flight';
+import type { StepChain } from '../observe/interceptor-chain';
+import { systemClock, type Clock } from '../clock';
 
 export interface ExecutionSettings {
   lease: Lease;
@@ -41,10 +43,14 @@ export interface ExecutionSettings {
   /** Timeout of an attempt whose step sets none (defaults.timeout of the flow or the engine). */
   timeout?: Duration;
   maxPayloadBytes: number;
+  /** Where time is read: the system clock, or a test's virtual one. Default: the system clock. */
+  clock?: Clock;
   /** Called after every failed step attempt (the OnFlowError hook). */
   onStepError: (failure: FlowFailure) => Promise<void>;
   /** Called at most once per execution, for an attempt that runs with no timeout at all. */
   onUntimedAttempt?: (stepKey: string) => void;
+  /** The interceptors' step chain; undefined without any, and the attempt then calls the body directly. */
+  interceptStep?: StepChain;
 }
 
 type TaskFn<T> = (task: TaskContext) => T | Promise<T>;
@@ -91,8 +97,11 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   };
   private untimedWarning?: (stepKey: string) => void;
   private nextSeq: number;
+  /** How many ctx.wait calls the flow made so far in this execution: a replay counts them again in the same order. */
+  private waits = 0;
   private signalInterrupt!: () => void;
   private signalHost?: SignalWaitHost;
+  private readonly clock: Clock;
 
   constructor(
     run: RunRecord,
@@ -103,6 +112,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     this.runId = run.runId;
     this.flowId = run.flowId;
     this.lease = settings.lease;
+    this.clock = settings.clock ?? systemClock;
     let maxSeq = -1;
     for (const step of steps.values()) maxSeq = Math.max(maxSeq, step.seq);
     this.nextSeq = maxSeq + 1;
@@ -130,7 +140,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   async<T>(key: string, fn: TaskFn<T>, options?: MemoOptions<T>): Future<T> {
     // The key is claimed now, where the flow names it, so a duplicate is caught even if the future never runs.
     this.claimKey(key);
-    return { key, start: () => this.runStep('async', key, fn, options) };
+    return { key, start: (waitGroup) => this.runStep('async', key, fn, options, waitGroup) };
   }
 
   asyncArray<I, T>(
@@ -152,7 +162,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
         new InvalidStepError(`ctx.wait: concurrency must be a positive integer or left out; got ${String(concurrency)} in flow "${this.flowId}".`),
       );
     }
-    return runInLanes(futures, concurrency ?? futures.length);
+    return runInLanes(futures, concurrency ?? futures.length, ++this.waits);
   }
 
   async useStatus<T>(key: string, initial: T): Promise<[T, StatusSetter<T>]> {
@@ -167,7 +177,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       attempts: 0,
       seq,
       result: this.encodeChecked(v, `Status "${key}"`),
-      finishedAt: Date.now(),
+      finishedAt: this.clock.now(),
     });
     if (!known) this.defer(key, record(initial));
     const set: StatusSetter<T> = async (next) => {
@@ -185,7 +195,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       return this.refuse(error as Error, key);
     }
     // Checked when the step is first reached, not on replay: a recorded sleep keeps its recorded wake time.
-    return this.sleepStep(key, () => checkTime(Date.now() + ms, `sleep "${key}" wake time (now + ${ms} ms)`));
+    return this.sleepStep(key, () => checkTime(this.clock.now() + ms, `sleep "${key}" wake time (now + ${ms} ms)`));
   }
 
   sleepUntil(key: string, until: Date | number): Promise<void> {
@@ -247,7 +257,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     this.seen.add(key);
   }
 
-  private runStep<T>(kind: StepKind, key: string, fn: TaskFn<T>, options?: MemoOptions<T>): Promise<T> {
+  private runStep<T>(kind: StepKind, key: string, fn: TaskFn<T>, options?: MemoOptions<T>, waitGroup?: number): Promise<T> {
     if (this.interrupt) return parked();
     const known = this.steps.get(key);
     if (known?.status === 'completed') return Promise.resolve(this.replayed(kind, known, options));
@@ -255,9 +265,9 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       const last = known.errors?.[known.errors.length - 1] ?? { name: 'Error', message: 'unknown error' };
       return Promise.reject(new StepFailedError(key, known.attempts, last));
     }
-    if (known?.status === 'retrying' && known.wakeAt! > Date.now()) return this.stop({ kind: 'suspend', wakeAt: known.wakeAt! });
+    if (known?.status === 'retrying' && known.wakeAt! > this.clock.now()) return this.stop({ kind: 'suspend', wakeAt: known.wakeAt! });
     // Only the attempt itself counts as in flight: a step that parks must not keep settle() waiting.
-    const running = this.attempt(kind, key, fn, options, known);
+    const running = this.attempt(kind, key, fn, options, known, waitGroup);
     this.inflight.add(running);
     const forget = () => this.inflight.delete(running);
     running.then(forget, forget);
@@ -274,6 +284,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     fn: TaskFn<T>,
     options: MemoOptions<T> | undefined,
     known?: StepRecord,
+    waitGroup?: number,
   ): Promise<T | typeof PARK> {
     const retries = options?.retries ?? this.settings.retries;
     const seq = known?.seq ?? this.nextSeq++;
@@ -281,25 +292,29 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     let errors = known?.errors ?? [];
     // Marked running, yet this execution holds the lease: the execution that began the attempt lost
     // its lease before recording how it ended. It failed, so retries run out instead of looping.
-    let failure: { error: unknown; at?: number } | undefined =
-      known?.status === 'running' ? { error: this.leaseExpired(key, known), at: known.startedAt } : undefined;
+    // `at`: where a lost attempt's backoff counts from; `began`: when the failed attempt began (kept with its error).
+    let failure: { error: unknown; at?: number; began?: number } | undefined =
+      known?.status === 'running' ? { error: this.leaseExpired(key, known), at: known.startedAt, began: known.startedAt } : undefined;
     for (;;) {
       if (failure) {
         if (isHardStop(this.interrupt)) return PARK;
         const { error } = failure;
         const info = errorInfo(error);
         // Only the latest error keeps its stack: ten stacks per failing step would bloat the run hash.
-        errors = [...errors.map(withoutStack), { ...info, attempt: attempts, at: Date.now() }].slice(-10);
+        errors = [...errors.map(withoutStack), { ...info, attempt: attempts, at: this.clock.now(), startedAt: failure.began }].slice(-10);
         await this.settings.onStepError({ error: info, stepKey: key, attempt: attempts });
         if (error instanceof NonRetriableError || attempts > retries) {
-          if (!(await this.write(key, { kind, status: 'failed', attempts, seq, errors, finishedAt: Date.now() }))) return PARK;
+          const failed: StepRecord = { kind, status: 'failed', attempts, seq, errors, finishedAt: this.clock.now(), startedAt: failure.began };
+          if (waitGroup) failed.waitGroup = waitGroup;
+          if (!(await this.write(key, failed))) return PARK;
           throw new StepFailedError(key, attempts, info);
         }
         // A lost attempt's backoff counts from its start: its lease already kept the step from running for a while.
-        const wakeAt = (failure.at ?? Date.now()) + backoffMs(options?.backoff ?? this.settings.backoff, attempts);
+        const wakeAt = (failure.at ?? this.clock.now()) + backoffMs(options?.backoff ?? this.settings.backoff, attempts);
         failure = undefined;
-        if (wakeAt > Date.now()) {
+        if (wakeAt > this.clock.now()) {
           const retrying: StepRecord = { kind, status: 'retrying', attempts, seq, errors, wakeAt };
+          if (waitGroup) retrying.waitGroup = waitGroup;
           this.defer(key, retrying);
           // Deferred records are dropped by a hand-back; this one must not be (Redis may still say running).
           this.inFlight.begin(key, retrying);
@@ -310,18 +325,23 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       if (this.interrupt) return PARK;
       // After the event loop was blocked past the lease (this step's last attempt, or another run's step), the run
       // may be another execution's already: a body must not start (unrecorded) there.
-      const now = Date.now();
-      if (!this.lease.surelyHeld(now) && !(await this.leaseStillHeld())) return PARK;
+      const now = this.clock.now();
+      if (!this.lease.surelyHeld(Date.now()) && !(await this.leaseStillHeld())) return PARK;
       attempts++;
       this.markBegun(kind, key, seq, attempts, errors, now);
       let value: T;
       try {
-        value = await this.invoke(key, fn, attempts, options?.timeout ?? this.settings.timeout);
+        const intercept = this.settings.interceptStep;
+        value = await (intercept === undefined
+          ? this.invoke(key, fn, attempts, options?.timeout ?? this.settings.timeout)
+          : (intercept({ flowId: this.flowId, runId: this.runId, key, kind, attempt: attempts }, () =>
+              this.invoke(key, fn, attempts, options?.timeout ?? this.settings.timeout),
+            ) as Promise<T>));
         if (kind === 'array' && !Array.isArray(value)) {
           throw new NonRetriableError(`ctx.array("${key}") must return an array; got ${typeof value}.`);
         }
       } catch (error) {
-        failure = { error };
+        failure = { error, began: now };
         continue;
       }
       // Known lost (heartbeat refused, shutdown hand-back): the write would be refused anyway.
@@ -330,8 +350,10 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       // entity with cycles must not fail a run whose side effect already ran). For the other kinds,
       // a result that cannot be stored is the flow's bug: retrying would not help, so it surfaces at once.
       const result = kind === 'task' ? undefined : this.encodeChecked(value, `Result of step "${key}"`);
-      const record: StepRecord = { kind, status: 'completed', attempts, seq, result, finishedAt: Date.now() };
+      // startedAt and waitGroup cost no command: a few bytes in the one write the step makes anyway (see step-codec).
+      const record: StepRecord = { kind, status: 'completed', attempts, seq, result, finishedAt: this.clock.now(), startedAt: now };
       if (errors.length) record.errors = errors;
+      if (waitGroup) record.waitGroup = waitGroup;
       if (!(await this.write(key, record))) return PARK;
       if (kind === 'task') return undefined as T;
       // Primitives come back from a replay as they are; only objects need the
@@ -390,7 +412,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     if (this.interrupt) return parked();
     const known = this.steps.get(key);
     if (known?.status === 'completed') return;
-    const now = Date.now();
+    const now = this.clock.now();
     let wakeAt: number;
     try {
       wakeAt = known?.wakeAt ?? dueAt();
@@ -400,10 +422,10 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     const seq = known?.seq ?? this.nextSeq++;
     if (wakeAt <= now) {
       // Written with the next step, not on its own: a lost marker only means the sleep is passed again.
-      this.defer(key, { kind: 'sleep', status: 'completed', attempts: 1, seq, wakeAt, finishedAt: now });
+      this.defer(key, { kind: 'sleep', status: 'completed', attempts: 1, seq, wakeAt, finishedAt: now, startedAt: known?.startedAt ?? now });
       return;
     }
-    if (!known) this.defer(key, { kind: 'sleep', status: 'sleeping', attempts: 0, seq, wakeAt });
+    if (!known) this.defer(key, { kind: 'sleep', status: 'sleeping', attempts: 0, seq, wakeAt, startedAt: now });
     return this.stop({ kind: 'suspend', wakeAt });
   }
 
@@ -421,6 +443,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   private hostForPrimitives(): SignalWaitHost {
     return {
       lease: this.lease,
+      now: () => this.clock.now(),
       stopped: () => this.interrupt !== undefined,
       known: (key) => this.steps.get(key),
       seqOf: (key) => this.steps.get(key)?.seq ?? this.nextSeq++,

@@ -99,6 +99,15 @@ export class Lease {
     this.store.saveSteps(this.runId, this.token, [[key, record]]).catch(onFailed);
   }
 
+  /**
+   * Stores this execution's trace context with the run (tracing on), for the
+   * next execution's link. Not awaited: it goes out ahead of the step writes
+   * on the same connection, and a lost one only leaves a link out.
+   */
+  recordTrace(traceparent: string): void {
+    this.store.recordTrace(this.runId, this.token, traceparent).catch(() => undefined);
+  }
+
   /** Decides a signal wait (see MailboxStore.take), writing the deferred steps along: one round trip. */
   takeSignal(wait: Parameters<MailboxStore['take']>[2]): Promise<TakeResult> {
     if (!this.mailbox) throw new Error('This lease was made without a mailbox store.');

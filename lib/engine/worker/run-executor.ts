@@ -1,14 +1,13 @@
 import { decode, encode } from '../codec';
 import { errorInfo } from '../error-info';
 import { ConcurrencyKeyError, FlowTimeoutError, RunCancelledError, StepFailedError, UnknownFlowError } from '../../common/errors';
-import { setLongTimeout } from '../../common/timers';
 import { CancelRequestedError, LeaseLostError } from '../errors';
 import { Execution, type ExecutionSettings } from './execution';
 import { Lease } from './lease';
 import { NODE_ID } from './node-id';
 import type { Interrupt } from './interrupt';
 import type { FlowDefinition } from '../flow-definition';
-import type { MailboxStore, RunOutcome, RunQueue, RunRecord, RunStore, StepRewind } from '../ports';
+import type { ClaimResult, MailboxStore, RunOutcome, RunQueue, RunRecord, RunStore, StepRewind } from '../ports';
 import type { ErrorInfo, FlowFailure } from '../../common/types';
 import { runHooks } from './hooks';
 import { RunLog } from './run-log';
@@ -16,8 +15,11 @@ import { iso } from '../run-view';
 import type { ResolvedOptions } from '../options';
 import { parseSlotGroup, type ConcurrencyRule } from '../concurrency';
 import type { ConcurrencyGate, HeldSlot } from './concurrency-gate';
+import type { ExecutionEnd, RunInterceptInfo } from '../../common/interceptors';
+import type { RunChain, StepChain } from '../observe/interceptor-chain';
+import { attachTrace } from '../observe/execution-trace';
 
-export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'timeout' | 'maxPayloadBytes' | 'logger' | 'unknownFlowGraceMs'> {
+export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | 'retries' | 'backoff' | 'timeout' | 'maxPayloadBytes' | 'logger' | 'unknownFlowGraceMs' | 'clock'> {
   store: RunStore;
   queue: RunQueue;
   mailbox: MailboxStore;
@@ -29,6 +31,11 @@ export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | '
   onCancelled?: (runId: string) => void;
   /** Flows with a concurrency cap (by flow id) and the gate their executions pass. */
   slots?: { gate: ConcurrencyGate; rules: ReadonlyMap<string, ConcurrencyRule> };
+  /** The interceptors' chains (tracing, metrics, the user's); undefined when there are none. */
+  interceptRun?: RunChain;
+  interceptStep?: StepChain;
+  /** Tracing is on: executions get the trigger's trace context and record their own (see execution-trace). */
+  tracing?: boolean;
 }
 
 /** What ending a run needs: Execution has it, and so has a claim that must end without running the flow. */
@@ -87,7 +94,7 @@ export class RunExecutor {
   }
 
   async execute(runId: string, request?: string): Promise<void> {
-    const { store, queue, leaseMs, logger } = this.settings;
+    const { store, queue, leaseMs, logger, clock } = this.settings;
     const lease = new Lease(runId, store, leaseMs, this.settings.mailbox);
     const claim = await lease.claim(request);
     if (claim.kind === 'missing') {
@@ -98,31 +105,87 @@ export class RunExecutor {
     if (claim.kind === 'spare') return;
     if (claim.kind === 'busy') {
       // Another execution holds the run; look again when its lease would run out.
-      await queue.enqueueResume(runId, Date.now() + claim.retryInMs + 1);
+      await queue.enqueueResume(runId, clock.now() + claim.retryInMs + 1);
       return;
     }
     const flow = this.settings.flows.get(claim.run.flowId);
     if (!flow) return this.withoutFlow(lease, claim.run, claim.stop);
     // The flow is back (or a node with it took the run): its grace starts afresh should it go missing again.
     if (claim.run.unknownFlowSince !== undefined) await store.forgetUnknownFlow(runId);
+    // A capped flow's execution takes its slot first: a run that has to wait in line is no
+    // execution (not counted, not intercepted).
+    const rule = claim.stop ? undefined : this.settings.slots?.rules.get(flow.id);
+    let slot: HeldSlot | undefined;
+    if (rule) {
+      slot = await this.enterSlot(rule, lease, flow, claim.run, decode(claim.run.input));
+      if (!slot) return;
+    }
+    const intercept = this.settings.interceptRun;
+    if (intercept === undefined) {
+      await this.executeClaimed(lease, claim, flow, slot);
+      return;
+    }
+    const run = claim.run;
+    const info: RunInterceptInfo = {
+      flowId: flow.id,
+      runId,
+      execution: run.executions,
+      attempt: (run.retries ?? 0) + 1,
+      createdAt: run.createdAt,
+      startedAt: run.startedAt ?? run.createdAt,
+    };
+    if (this.settings.tracing) attachTrace(info, { parent: run.traceparent, previous: run.lastTrace, record: (traceparent) => lease.recordTrace(traceparent) });
+    await this.intercepted(intercept, info, () => this.executeClaimed(lease, claim, flow, slot));
+  }
+
+  /**
+   * Runs the interceptors' run chain around the execution. They observe, they
+   * cannot veto: the execution holds the lease and must end the run, so an
+   * interceptor that throws first or never calls next() is logged and the
+   * execution runs anyway. The execution's own errors go on to the queue.
+   */
+  private async intercepted(intercept: RunChain, info: RunInterceptInfo, execution: () => Promise<ExecutionEnd>): Promise<void> {
+    let ran: Promise<ExecutionEnd> | undefined;
+    let interceptorError: unknown;
+    try {
+      await intercept(info, () => (ran ??= execution()));
+    } catch (err) {
+      interceptorError = err;
+    }
+    const where = `run "${info.runId}" of flow "${info.flowId}" (execution ${info.execution})`;
+    if (!ran) {
+      const why = interceptorError === undefined ? 'returned without calling next()' : `threw before calling next(): ${(interceptorError as Error)?.message}`;
+      this.settings.logger.error(`An interceptRun ${why}, for ${where}; the execution runs anyway (interceptors cannot veto an execution; cancel the run instead).`);
+      ran = execution();
+      interceptorError = undefined;
+    }
+    let failed = false;
+    await ran.catch(() => (failed = true));
+    // Its own error (an outage) surfaces as without interceptors; an interceptor that rethrew it adds nothing.
+    if (failed) await ran;
+    if (interceptorError !== undefined) {
+      this.settings.logger.error(`An interceptRun threw after the execution of ${where} ended: ${(interceptorError as Error)?.message}`, (interceptorError as Error)?.stack);
+    }
+  }
+
+  /** One execution of a claimed run of a flow this node has: the flow replayed and run, then the run concluded. */
+  private async executeClaimed(lease: Lease, claim: Extract<ClaimResult, { kind: 'claimed' }>, flow: FlowDefinition, slot?: HeldSlot): Promise<ExecutionEnd> {
+    const { leaseMs, logger, clock } = this.settings;
+    const runId = claim.run.runId;
     const input = decode(claim.run.input);
     if (claim.stop) {
       // Its node died with a cancel pending, or the deadline passed while it was parked: end it, run nothing.
       const run: RunInHand = { runId, flowId: flow.id, input, lease };
       const ending = claim.stop === 'cancelled' ? { kind: 'cancelled' as const, reason: claim.run.cancelRequested ?? '' } : timeoutOf(claim.run);
       try {
-        await this.conclude(run, flow, undefined, ending, claim.run.deadline);
+        return await this.conclude(run, flow, undefined, ending, claim.run.deadline);
       } catch (err) {
         if (!(err instanceof LeaseLostError)) throw err;
+        return { status: 'lost' };
+      } finally {
+        // Ended while in a concurrency line (say, at its deadline): it leaves the line.
+        await this.leaveSlotGroup(runId, claim.run.slotGroup);
       }
-      return this.leaveSlotGroup(runId, claim.run.slotGroup);
-    }
-    const rule = this.settings.slots?.rules.get(flow.id);
-    let slot: HeldSlot | undefined;
-    if (rule) {
-      const entered = await this.enterSlot(rule, lease, flow, claim.run, input);
-      if (!entered) return;
-      slot = entered;
     }
     const defaults = flow.options?.defaults;
     const hookRun = { runId, flowId: flow.id, input };
@@ -135,11 +198,13 @@ export class RunExecutor {
       backoff: defaults?.backoff ?? this.settings.backoff,
       timeout: defaults?.timeout ?? this.settings.timeout,
       maxPayloadBytes: this.settings.maxPayloadBytes,
+      clock,
       onStepError: (failure) => {
         this.log.attemptFailed(hookRun, failure.stepKey!, failure.attempt!, failure.error);
         return runHooks(logger, 'OnFlowError', flow.hooks?.onError, hookRun, failure);
       },
       onUntimedAttempt: this.warnedUntimed.has(flow.id) ? undefined : (stepKey) => this.warnUntimed(flow.id, stepKey),
+      interceptStep: this.settings.interceptStep,
     };
     this.log.started(hookRun, claim.run.executions);
     const ctx = new Execution(claim.run, input, claim.steps, settings);
@@ -155,7 +220,7 @@ export class RunExecutor {
     }, ctx.inFlight);
     // The whole-run deadline, a timer per execution (not per step).
     const deadline = claim.run.deadline;
-    const deadlineTimer = deadline === undefined ? undefined : setLongTimeout(() => void ctx.stop(timeoutOf(claim.run)), deadline - Date.now());
+    const deadlineTimer = deadline === undefined ? undefined : clock.setTimer(() => void ctx.stop(timeoutOf(claim.run)), deadline - clock.now());
     try {
       const outcome = await Promise.race<Outcome | undefined>([
         Promise.resolve()
@@ -170,12 +235,14 @@ export class RunExecutor {
       // signal aborted) cannot be waited for, and their late writes are refused (no lease any more).
       const stop = ctx.interrupt?.kind;
       if (stop !== 'released' && stop !== 'cancelled' && stop !== 'timeout') await ctx.settle();
-      await this.conclude(ctx, flow, outcome, ctx.interrupt, deadline);
+      const end = await this.conclude(ctx, flow, outcome, ctx.interrupt, deadline);
       // Given back once the run is parked or ended (or its lease lost: the slot is this token's alone).
       await slot?.free();
+      return end;
     } catch (err) {
       if (!(err instanceof LeaseLostError)) throw err;
       await slot?.free();
+      return { status: 'lost' };
     } finally {
       // Any other throw (Redis down) leaves the slot to lapse with the lease.
       slot?.stopHeartbeat();
@@ -223,7 +290,7 @@ export class RunExecutor {
   private async withoutFlow(lease: Lease, run: RunRecord, stop: 'cancelled' | 'timeout' | undefined): Promise<void> {
     const { logger, queue, unknownFlowGraceMs } = this.settings;
     const ref = { runId: run.runId, flowId: run.flowId };
-    const now = Date.now();
+    const now = this.settings.clock.now();
     let ending: Extract<RunOutcome, { error: unknown }> | undefined;
     if (stop === 'cancelled') {
       ending = { status: 'cancelled', error: cancelledErrorInfo(run.runId, run.cancelRequested ?? '') };
@@ -267,23 +334,23 @@ export class RunExecutor {
   }
 
   /** Ends the run as the interrupt or outcome says; a cancel request found on the way wins over any other ending. */
-  private async conclude(ctx: RunInHand, flow: FlowDefinition, outcome: Outcome | undefined, interrupt: Interrupt | undefined, deadline?: number): Promise<void> {
+  private async conclude(ctx: RunInHand, flow: FlowDefinition, outcome: Outcome | undefined, interrupt: Interrupt | undefined, deadline?: number): Promise<ExecutionEnd> {
     try {
-      await this.concludeAs(ctx, flow, outcome, interrupt, deadline);
+      return await this.concludeAs(ctx, flow, outcome, interrupt, deadline);
     } catch (err) {
       if (!(err instanceof CancelRequestedError)) throw err;
-      await this.cancelled(ctx, flow, err.reason);
+      return this.cancelled(ctx, flow, err.reason);
     }
   }
 
-  private async concludeAs(ctx: RunInHand, flow: FlowDefinition, outcome: Outcome | undefined, interrupt: Interrupt | undefined, deadline?: number): Promise<void> {
-    if (interrupt?.kind === 'lease-lost') return;
+  private async concludeAs(ctx: RunInHand, flow: FlowDefinition, outcome: Outcome | undefined, interrupt: Interrupt | undefined, deadline?: number): Promise<ExecutionEnd> {
+    if (interrupt?.kind === 'lease-lost') return { status: 'lost' };
     if (interrupt?.kind === 'infra') throw interrupt.error;
     if (interrupt?.kind === 'released') {
       const jobId = this.settings.queue.resumeJobId(ctx.runId);
       await ctx.lease.release(jobId, ctx.rewinds?.());
-      await this.settings.queue.enqueueResumeJob(ctx.runId, Date.now(), jobId);
-      return;
+      await this.settings.queue.enqueueResumeJob(ctx.runId, this.settings.clock.now(), jobId);
+      return { status: 'handed-back' };
     }
     if (interrupt?.kind === 'cancelled') return this.cancelled(ctx, flow, interrupt.reason);
     if (interrupt?.kind === 'timeout') return this.fail(ctx, flow, interrupt.error);
@@ -297,15 +364,15 @@ export class RunExecutor {
       // A signal sent between the wait's look at the mailbox and this suspend
       // found the run still running, so it did not wake it: look once more.
       const signalled = interrupt.signals !== undefined && (await this.settings.mailbox.holdsAny(ctx.runId, interrupt.signals));
-      await this.settings.queue.enqueueResumeJob(ctx.runId, signalled ? Date.now() : wakeAt, jobId);
-      return;
+      await this.settings.queue.enqueueResumeJob(ctx.runId, signalled ? this.settings.clock.now() : wakeAt, jobId);
+      return { status: 'parked', wakeAt };
     }
     if (interrupt?.kind === 'fatal') return this.fail(ctx, flow, interrupt.error, interrupt.stepKey);
     if (outcome!.ok) return this.complete(ctx, flow, outcome!.value);
     return this.fail(ctx, flow, outcome!.error);
   }
 
-  private async complete(ctx: RunInHand, flow: FlowDefinition, value: unknown): Promise<void> {
+  private async complete(ctx: RunInHand, flow: FlowDefinition, value: unknown): Promise<ExecutionEnd> {
     let output: string | undefined;
     try {
       output = encode(value, `Output of flow "${flow.id}"`);
@@ -315,17 +382,19 @@ export class RunExecutor {
     await ctx.lease.finish({ status: 'completed', output });
     this.log.completed(ctx);
     await runHooks(this.settings.logger, 'OnFlowSuccess', flow.hooks?.onSuccess, ctx, decode(output));
+    return { status: 'completed' };
   }
 
   /** Ends the run cancelled (fenced by the lease), then its OnFlowCancel hooks, once: only this write's success leads here. */
-  private async cancelled(ctx: RunInHand, flow: FlowDefinition, reason: string): Promise<void> {
+  private async cancelled(ctx: RunInHand, flow: FlowDefinition, reason: string): Promise<ExecutionEnd> {
     await ctx.lease.finish({ status: 'cancelled', error: cancelledErrorInfo(ctx.runId, reason) }, ctx.rewinds?.());
     this.log.cancelled(ctx);
     await runHooks(this.settings.logger, 'OnFlowCancel', flow.hooks?.onCancel, ctx, { reason: reason || undefined });
     this.settings.onCancelled?.(ctx.runId);
+    return { status: 'cancelled' };
   }
 
-  private async fail(ctx: RunInHand, flow: FlowDefinition, error: unknown, stepKey?: string): Promise<void> {
+  private async fail(ctx: RunInHand, flow: FlowDefinition, error: unknown, stepKey?: string): Promise<ExecutionEnd> {
     const failure: FlowFailure = { error: errorInfo(error) };
     if (error instanceof StepFailedError) {
       failure.stepKey = error.stepKey;
@@ -338,6 +407,7 @@ export class RunExecutor {
     await ctx.lease.finish({ status: 'failed', error: { ...failure.error, stepKey: failure.stepKey } }, ctx.rewinds?.());
     this.log.runFailed(ctx, failure.error, failure.stepKey);
     await runHooks(this.settings.logger, 'OnFlowFail', flow.hooks?.onFail, ctx, failure);
+    return { status: 'failed', error: { ...failure.error, stepKey: failure.stepKey } };
   }
 
   private warnUntimed(flowId: string, stepKey: string): void {

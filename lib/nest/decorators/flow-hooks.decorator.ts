@@ -1,3 +1,4 @@
+import { flowIdOf, type FlowRef } from '../../common/flow-ref';
 import { FLOW_HOOKS_METADATA } from '../gotick.constants';
 
 export type FlowHookKind = 'success' | 'fail' | 'error' | 'cancel';
@@ -8,13 +9,14 @@ export interface FlowHookMetadata {
 }
 
 // A list, not a single value: one method may serve several flows or hook kinds.
+// The flow is named like @Flow names it: by id or by a defineFlow reference.
 const hook =
   (kind: FlowHookKind) =>
-  (flowId: string): MethodDecorator =>
+  (flow: string | FlowRef<any, any>): MethodDecorator =>
   (_target, _key, descriptor) => {
     const method = descriptor.value as object;
     const hooks: FlowHookMetadata[] = Reflect.getMetadata(FLOW_HOOKS_METADATA, method) ?? [];
-    Reflect.defineMetadata(FLOW_HOOKS_METADATA, [...hooks, { kind, flowId }], method);
+    Reflect.defineMetadata(FLOW_HOOKS_METADATA, [...hooks, { kind, flowId: flowIdOf(flow) }], method);
     return descriptor;
   };
 

@@ -21,7 +21,7 @@ export type TypedFlowDecorator<TInput, TOutput> = <M extends (ctx: FlowContext<T
  * Given a FlowRef (see defineFlow), the method's input and output types must match it.
  * @public
  */
-export function Flow<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, options?: FlowOptions): TypedFlowDecorator<TInput, TOutput>;
+export function Flow<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, options?: FlowOptions<TInput>): TypedFlowDecorator<TInput, TOutput>;
 export function Flow(id: string, options?: FlowOptions): MethodDecorator;
 export function Flow(flow: string | FlowRef, options?: FlowOptions): MethodDecorator {
   return SetMetadata<string, FlowMetadata>(FLOW_METADATA, { id: flowIdOf(flow), options });

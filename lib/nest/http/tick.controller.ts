@@ -1,5 +1,7 @@
-import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseFilters, UseGuards, UsePipes, ValidationPipe, type Type } from '@nestjs/common';
-import type { CancelResult, RetryResult, RunPage, RunView, TriggerItem, TriggerResult } from '../../engine';
+import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Put, Query, UseFilters, UseGuards, UsePipes, ValidationPipe, type Type } from '@nestjs/common';
+import type { CancelResult, RetryResult, RunCounts, RunPage, RunView, ScheduleView, TriggerItem, TriggerResult } from '../../engine';
+import { ScheduleDto } from './dto/schedule.dto';
+import { ScheduleBodyGuard } from './schedule-body.guard';
 import { CancelRunDto } from './dto/cancel-run.dto';
 import { TickService } from '../tick.service';
 import { ListRunsDto } from './dto/list-runs.dto';
@@ -42,6 +44,12 @@ export class TickController {
     return { flows: (await this.ticks.listFlows()).map((id) => ({ id })) };
   }
 
+  /** Runs of the flow by status (among its newest 10,000) and in all; 404 for a flow the app lacks. */
+  @Get('flows/:flowId/counts')
+  counts(@Param('flowId') flowId: string): Promise<RunCounts> {
+    return this.ticks.countRuns(flowId);
+  }
+
   @Get('runs/:runId')
   async run(@Param('runId') runId: string): Promise<RunView> {
     const run = await this.ticks.getRun(runId);
@@ -72,6 +80,26 @@ export class TickController {
   @HttpCode(200)
   retry(@Param('runId') runId: string): Promise<RetryResult> {
     return this.ticks.retry(runId);
+  }
+
+  @Get('schedules')
+  async schedules(): Promise<{ schedules: ScheduleView[] }> {
+    return { schedules: await this.ticks.listSchedules() };
+  }
+
+  /** Creates or replaces a schedule: body { flowId, cron, tz?, input?, overlap? } or { flowId, every, input?, overlap? }. */
+  @Put('schedules/:scheduleId')
+  @UseGuards(ScheduleBodyGuard)
+  schedule(@Param('scheduleId') scheduleId: string, @Body() body: ScheduleDto, @TriggerInput() input: unknown): Promise<ScheduleView> {
+    const { flowId, ...timing } = body;
+    const spec = Object.fromEntries(Object.entries({ ...timing, input }).filter(([, value]) => value !== undefined));
+    return this.ticks.schedule(scheduleId, flowId, spec as never);
+  }
+
+  @Delete('schedules/:scheduleId')
+  async unschedule(@Param('scheduleId') scheduleId: string): Promise<{ scheduleId: string; removed: true }> {
+    if (!(await this.ticks.unschedule(scheduleId))) throw new NotFoundException(`Schedule "${scheduleId}" not found.`);
+    return { scheduleId, removed: true };
   }
 }
 

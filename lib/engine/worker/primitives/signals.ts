@@ -31,6 +31,8 @@ export function encodeSignal(name: string, payload: unknown, sentAt: number): st
 /** What the signal primitive needs of the execution it runs in. */
 export interface SignalWaitHost {
   readonly lease: Lease;
+  /** The execution's clock. */
+  now(): number;
   /** True once the execution stopped: no new wait may start. */
   stopped(): boolean;
   known(key: string): StepRecord | undefined;
@@ -43,16 +45,17 @@ export interface SignalWaitHost {
   parked<T>(): Promise<T>;
 }
 
-function waitRecords(seq: number, name: string, now: number, timeoutAt: number | undefined): SignalWaitRecords {
+/** `since`: when the flow first reached the wait (the start of its bar on a timeline). */
+function waitRecords(seq: number, name: string, now: number, timeoutAt: number | undefined, since: number): SignalWaitRecords {
   // The received record is packed around a marker, so the script can put the
   // stored signal in as the result without knowing the packed layout.
   const marker = '\u0000';
-  const received = packStep({ kind: 'signal', status: 'completed', attempts: 1, seq, finishedAt: now, result: marker });
+  const received = packStep({ kind: 'signal', status: 'completed', attempts: 1, seq, finishedAt: now, result: marker, startedAt: since });
   const [before, after] = received.split(JSON.stringify(marker));
   return {
     received: { before, after },
-    timedOut: packStep({ kind: 'signal', status: 'completed', attempts: 1, seq, finishedAt: now, wakeAt: timeoutAt, result: encode(null, '') }),
-    waiting: packStep({ kind: 'signal', status: 'waiting', attempts: 0, seq, wakeAt: timeoutAt, waitingFor: name }),
+    timedOut: packStep({ kind: 'signal', status: 'completed', attempts: 1, seq, finishedAt: now, wakeAt: timeoutAt, result: encode(null, ''), startedAt: since }),
+    waiting: packStep({ kind: 'signal', status: 'waiting', attempts: 0, seq, wakeAt: timeoutAt, waitingFor: name, startedAt: since }),
   };
 }
 
@@ -71,11 +74,12 @@ export async function waitForSignal<T>(
   if (host.stopped()) return host.parked();
   const known = host.known(key);
   if (known?.status === 'completed') return decode<ReceivedSignal<T> | null>(known.result);
-  const now = Date.now();
+  const now = host.now();
   // The timeout runs from the first time the flow reached the wait, recorded with the waiting step.
   const timeoutAt = known ? known.wakeAt : options?.timeout === undefined ? undefined : now + toMs(options.timeout, `timeout of signal wait "${key}"`);
   const seq = host.seqOf(key);
-  const records = waitRecords(seq, name, now, timeoutAt);
+  const since = known?.startedAt ?? now;
+  const records = waitRecords(seq, name, now, timeoutAt, since);
   let taken;
   try {
     taken = await host.track(host.lease.takeSignal({ stepKey: key, name, now, timeoutAt, records }));
@@ -90,13 +94,13 @@ export async function waitForSignal<T>(
   }
   switch (taken.kind) {
     case 'received':
-      host.remember(key, { kind: 'signal', status: 'completed', attempts: 1, seq, finishedAt: now, result: taken.signal });
+      host.remember(key, { kind: 'signal', status: 'completed', attempts: 1, seq, finishedAt: now, result: taken.signal, startedAt: since });
       return decode<ReceivedSignal<T>>(taken.signal);
     case 'timed-out':
-      host.remember(key, { kind: 'signal', status: 'completed', attempts: 1, seq, finishedAt: now, wakeAt: timeoutAt, result: encode(null, '') });
+      host.remember(key, { kind: 'signal', status: 'completed', attempts: 1, seq, finishedAt: now, wakeAt: timeoutAt, result: encode(null, ''), startedAt: since });
       return null;
     default:
-      host.remember(key, { kind: 'signal', status: 'waiting', attempts: 0, seq, wakeAt: timeoutAt, waitingFor: name });
+      host.remember(key, { kind: 'signal', status: 'waiting', attempts: 0, seq, wakeAt: timeoutAt, waitingFor: name, startedAt: since });
       return host.stop({ kind: 'suspend', wakeAt: timeoutAt ?? now + SIGNAL_RECHECK_MS, signals: [name] });
   }
 }

@@ -12,8 +12,9 @@ export function isValidConcurrency(concurrency: unknown): boolean {
  * Runs futures at most `limit` at a time, in lanes: each lane takes the next
  * future when its current one ends. After a failure no new future starts, but
  * the ones running finish (and are recorded); then the first failure is thrown.
+ * `waitGroup` is recorded with each future's step, so views can show them side by side.
  */
-export async function runInLanes<T extends readonly Future<unknown>[]>(futures: T, limit: number): Promise<WaitResults<T>> {
+export async function runInLanes<T extends readonly Future<unknown>[]>(futures: T, limit: number, waitGroup?: number): Promise<WaitResults<T>> {
   const results: unknown[] = new Array(futures.length);
   let next = 0;
   let failure: { error: unknown } | undefined;
@@ -21,7 +22,7 @@ export async function runInLanes<T extends readonly Future<unknown>[]>(futures: 
     while (!failure && next < futures.length) {
       const index = next++;
       try {
-        results[index] = await futures[index].start();
+        results[index] = await futures[index].start(waitGroup);
       } catch (error) {
         failure ??= { error };
       }

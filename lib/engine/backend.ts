@@ -1,0 +1,29 @@
+import type { Clock } from './clock';
+import type { FlowDefinition } from './flow-definition';
+import type { ResolvedOptions } from './options';
+import type { CancelNudges, MailboxStore, RetryStore, RunEnds, RunQueue, RunStore } from './ports';
+
+/** The ports a backend opens for one engine. */
+export interface BackendPorts {
+  store: RunStore;
+  queue: RunQueue;
+  mailbox: MailboxStore;
+  retries: RetryStore;
+  nudges: CancelNudges;
+  runEnds: RunEnds;
+}
+
+/**
+ * Replaces Redis and BullMQ under an engine: the testing kit's in-memory
+ * backend. Internal: not part of the documented options; users reach it
+ * through 'nestjs-gotick/testing'.
+ * @internal
+ */
+export interface EngineBackend {
+  /** The clock the engine reads and arms its timers on. */
+  readonly clock: Clock;
+  /** Called once by start(), after every flow is registered. */
+  open(settings: ResolvedOptions): BackendPorts;
+  /** Lets the backend wrap each flow as it is registered (the kit's step mocks hook in here). */
+  wrapFlow?(flow: FlowDefinition): FlowDefinition;
+}

@@ -1,0 +1,222 @@
+import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
+import { toMs, type Duration } from '../common/duration';
+import { GoTickError, RunNotFoundError, WaitForRunTimeoutError } from '../common/errors';
+import { flowIdOf, type FlowRef } from '../common/flow-ref';
+import type {
+  CancelOptions,
+  CancelResult,
+  ListRunsQuery,
+  RetryResult,
+  RunCounts,
+  ScheduleSpec,
+  ScheduleView,
+  RunPage,
+  RunView,
+  StepView,
+  TriggerItem,
+  TriggerManyOptions,
+  TriggerOptions,
+  TriggerResult,
+  WaitForRunOptions,
+} from '../common/types';
+import type { GoTickEngine } from '../engine/engine';
+import type { MemoryBackend } from './memory-backend';
+import type { StepMock } from './step-mocks';
+
+/** How many rounds of "fire what is due, run what is waiting" one call may take before it calls the flows runaway. */
+const MAX_ROUNDS = 100_000;
+
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+
+/**
+ * How long (wall time) the harness waits for executions under way before it
+ * calls them stuck: the virtual clock cannot move while a step runs, so a step
+ * waiting for something that never comes would hang the test silently.
+ */
+const STALL_MS = 10_000;
+
+/** Lets every promise chain that can move now move (a macrotask turn drains the microtask queue). */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Drives an engine on the in-memory backend: the TickService methods, plus a
+ * virtual clock the test moves (advance, runUntilIdle), step mocks, and each
+ * run's step history. Get it from GoTickTestingModule (inject
+ * GoTickTestHarness) or from createTestEngine().
+ * @public
+ */
+export class GoTickTestHarness implements GoTickApi {
+  constructor(
+    /** The engine under test (started). */
+    readonly engine: GoTickEngine,
+    private readonly backend: MemoryBackend,
+  ) {}
+
+  /** The virtual time, ms since the epoch. Flows read the same time through the engine (sleep, timeouts, step times). */
+  now(): number {
+    return this.backend.clock.now();
+  }
+
+  trigger<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, ...args: TriggerArgs<TInput>): Promise<TriggerResult<TInput, TOutput>>;
+  trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult>;
+  trigger(flow: string | FlowRef, input?: unknown, options?: TriggerOptions): Promise<TriggerResult> {
+    return this.engine.trigger(flowIdOf(flow), input, options);
+  }
+
+  triggerMany<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, items: ReadonlyArray<TriggerItem<TInput>>, options?: TriggerManyOptions): Promise<Array<TriggerResult<TInput, TOutput>>>;
+  triggerMany<TInput = unknown>(flowId: string, items: ReadonlyArray<TriggerItem<TInput>>, options?: TriggerManyOptions): Promise<TriggerResult[]>;
+  triggerMany(flow: string | FlowRef, items: ReadonlyArray<TriggerItem>, options?: TriggerManyOptions): Promise<TriggerResult[]> {
+    return this.engine.triggerMany(flowIdOf(flow), items, options);
+  }
+
+  getRun<TInput = unknown, TOutput = unknown>(runId: string): Promise<RunView<TInput, TOutput> | null> {
+    return this.engine.getRun<TInput, TOutput>(runId);
+  }
+
+  listRuns(query?: ListRunsQuery): Promise<RunPage> {
+    return this.engine.listRuns(query);
+  }
+
+  listFlows(): Promise<string[]> {
+    return this.engine.listFlows();
+  }
+
+  countRuns(flowId: string): Promise<RunCounts> {
+    return this.engine.countRuns(flowId);
+  }
+
+  cancel(runId: string, options?: CancelOptions): Promise<CancelResult> {
+    return this.engine.cancel(runId, options);
+  }
+
+  signal(runId: string, name: string, payload?: unknown): Promise<void> {
+    return this.engine.signal(runId, name, payload);
+  }
+
+  retry(runId: string): Promise<RetryResult> {
+    return this.engine.retry(runId);
+  }
+
+  /** Schedules need Redis: on the memory backend these throw a GoTickError saying so (trigger the flow directly instead). */
+  schedule<TInput, TOutput>(scheduleId: string, flow: FlowRef<TInput, TOutput>, spec: ScheduleSpec<TInput>): Promise<ScheduleView>;
+  schedule(scheduleId: string, flowId: string, spec: ScheduleSpec): Promise<ScheduleView>;
+  schedule(scheduleId: string, flow: string | FlowRef, spec: ScheduleSpec): Promise<ScheduleView> {
+    return this.engine.schedule(scheduleId, flowIdOf(flow), spec);
+  }
+
+  unschedule(scheduleId: string): Promise<boolean> {
+    return this.engine.unschedule(scheduleId);
+  }
+
+  listSchedules(): Promise<ScheduleView[]> {
+    return this.engine.listSchedules();
+  }
+
+  /**
+   * Resolves with the run once it has ended, moving the virtual clock as far
+   * as it must, timer by timer, but no further than `timeout` (default '30s'
+   * of virtual time): a run that sleeps 30 days needs `{ timeout: '31d' }`.
+   * Rejects with WaitForRunTimeoutError otherwise, as TickService does.
+   */
+  async waitForRun<TInput = unknown, TOutput = unknown>(run: RunHandle<TInput, TOutput>, options: WaitForRunOptions = {}): Promise<RunView<TInput, TOutput>> {
+    const runId = runIdOf(run);
+    const timeoutMs = toMs(options.timeout ?? '30s', 'timeout');
+    const clock = this.backend.clock;
+    const until = clock.now() + timeoutMs;
+    for (;;) {
+      await this.runUntilIdle();
+      const view = await this.engine.getRun<TInput, TOutput>(runId);
+      if (!view) throw new RunNotFoundError(runId);
+      if (TERMINAL.has(view.status)) return view;
+      const next = clock.nextDue();
+      if (next === undefined || next > until) {
+        clock.advanceTo(until);
+        await this.runUntilIdle();
+        const last = await this.engine.getRun<TInput, TOutput>(runId);
+        if (last && TERMINAL.has(last.status)) return last;
+        throw new WaitForRunTimeoutError(runId, timeoutMs, last?.status ?? view.status);
+      }
+      clock.advanceTo(next);
+    }
+  }
+
+  /**
+   * Moves the virtual clock forward by `duration`: every sleep, retry
+   * backoff, signal timeout, whole-run timeout and delayed trigger due by then
+   * fires, in time order, each with the clock at its own time; resolves once
+   * the engine is idle again at the new time.
+   */
+  async advance(duration: Duration): Promise<void> {
+    const ms = toMs(duration, 'advance duration');
+    const clock = this.backend.clock;
+    const target = clock.now() + ms;
+    for (;;) {
+      await this.runUntilIdle();
+      const next = clock.nextDue();
+      if (next === undefined || next > target) break;
+      clock.advanceTo(next);
+    }
+    clock.advanceTo(target);
+    await this.runUntilIdle();
+  }
+
+  /** Runs everything due now (the clock stays): waiting runs, timers due, and whatever they start. */
+  async runUntilIdle(): Promise<void> {
+    const queue = this.backend.queue;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      await turn();
+      if (this.backend.clock.fireDue() > 0) continue;
+      if (queue?.busy()) {
+        await this.idleOrStalled();
+        continue;
+      }
+      return;
+    }
+    throw new GoTickError(`runUntilIdle: still busy after ${MAX_ROUNDS} rounds; a flow seems to loop without end (a sleep of 0 in a loop?).`);
+  }
+
+  private async idleOrStalled(): Promise<void> {
+    const queue = this.backend.queue!;
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<true>((resolve) => (timer = setTimeout(() => resolve(true), STALL_MS)));
+    try {
+      if ((await Promise.race([queue.idle(), stalled])) !== true) return;
+    } finally {
+      clearTimeout(timer);
+    }
+    const runs = queue.activeRuns();
+    const steps = await Promise.all(runs.map(async (runId) => (await this.engine.getRun(runId))?.steps.at(-1)?.key ?? '(no step yet)'));
+    throw new GoTickError(
+      `The engine is still busy after ${STALL_MS / 1000} s of wall time: ${runs.map((runId, i) => `run "${runId}" (last recorded step "${steps[i]}")`).join(', ')}. ` +
+        'The virtual clock cannot move while a step runs: give the step a timeout, or mock it (mockStep) or the service it waits on.',
+    );
+  }
+
+  /**
+   * The step `key` of flow `flowId` runs `mock` instead of its body, from the
+   * next time a run reaches it. Its result is recorded like a real one (a
+   * completed step replays without calling the mock again); a mock that
+   * throws fails the attempt, with the step's retries and backoff.
+   * For an asyncArray, mock `key:<index>`.
+   */
+  mockStep(flow: string | FlowRef, key: string, mock: StepMock): void {
+    this.backend.mocks.set(flowIdOf(flow), key, mock);
+  }
+
+  /** Drops every step mock: steps run their real bodies again. */
+  clearMocks(): void {
+    this.backend.mocks.clear();
+  }
+
+  /** The run's steps in the order the flow first reached them, with attempts, status, result and errors. */
+  async history(runId: string): Promise<StepView[]> {
+    const run = await this.engine.getRun(runId);
+    if (!run) throw new RunNotFoundError(runId);
+    return run.steps;
+  }
+
+  /** Closes the engine (GoTickTestingModule does it when the Nest app closes). */
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+}

@@ -1,0 +1,233 @@
+import { CancelRequestedError, LeaseLostError } from '../../lib/engine/errors';
+import type { MailboxStore, RetryStore, RunStore, SignalWaitRecords, StepRecord } from '../../lib/engine/ports';
+
+/** The store ports of one backend, with a clock to read and a way to let time pass. */
+export interface PortsEnv {
+  store: RunStore;
+  mailbox: MailboxStore;
+  retries: RetryStore;
+  /** A store on the same data whose finished runs expire after 300 ms. */
+  shortRetention: RunStore;
+  now(): number;
+  /** Lets `ms` pass: waiting on Redis, moving the virtual clock on memory. */
+  pass(ms: number): Promise<void>;
+}
+
+const LEASE = 200;
+let seq = 0;
+const newRun = (env: PortsEnv, extra: { timeoutMs?: number; request?: string; input?: string } = {}) => {
+  const runId = `p${process.pid}-${++seq}`;
+  const now = env.now();
+  return { runId, flowId: 'ports/flow', createdAt: now, dueAt: now, ...extra };
+};
+const step = (status: StepRecord['status'], extra: Partial<StepRecord> = {}): StepRecord => ({ kind: 'task', status, attempts: 1, seq: 0, ...extra });
+const records = (name: string): SignalWaitRecords => ({
+  received: { before: '["n","c",1,0,1,0,', after: ']' },
+  timedOut: '["n","c",1,0,1,0,"null"]',
+  waiting: `["n","w",0,0,0,0,0,0,0,0,"${name}"]`,
+});
+
+/**
+ * The ports, one script at a time, on a backend: the same replies, fences
+ * and errors from the memory backend as from the Lua scripts on Redis.
+ */
+export function portsContract(env: () => PortsEnv): void {
+  it('create is idempotent per run id (createMany too, a repeated id created once)', async () => {
+    const { store } = env();
+    const run = newRun(env(), { input: '{"a":1}' });
+    expect(await store.create(run)).toBe(true);
+    expect(await store.create({ ...run, input: '{"a":2}' })).toBe(false);
+    expect((await store.get(run.runId))!.run).toMatchObject({ status: 'queued', executions: 0, input: '{"a":1}' });
+    const other = newRun(env());
+    expect(await store.createMany([other, other, run])).toEqual([true, false, false]);
+  });
+
+  it('create keeps the trigger\'s traceparent (createMany too); recordTrace writes only for the lease holder', async () => {
+    const { store } = env();
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const run = newRun(env());
+    await store.create({ ...run, traceparent });
+    const batch = newRun(env());
+    await store.createMany([{ ...batch, traceparent }]);
+    expect((await store.get(run.runId))!.run.traceparent).toBe(traceparent);
+    expect((await store.get(batch.runId))!.run.traceparent).toBe(traceparent);
+
+    await store.claim(run.runId, 'a', LEASE);
+    await store.recordTrace(run.runId, 'a', '00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01');
+    await store.recordTrace(run.runId, 'not-the-holder', '00-4bf92f3577b34da6a3ce929d0e0e4736-2222222222222222-01');
+    await store.recordTrace('no-such-run', 'a', '00-4bf92f3577b34da6a3ce929d0e0e4736-3333333333333333-01');
+    expect((await store.get(run.runId))!.run.lastTrace).toBe('00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01');
+    expect(await store.get('no-such-run')).toBeNull();
+  });
+
+  it('claim: missing, claimed (counted once per token), busy for another token, taken over once the lease lapsed', async () => {
+    const { store } = env();
+    expect(await store.claim('no-such-run', 'a', LEASE)).toEqual({ kind: 'missing' });
+    const run = newRun(env());
+    await store.create(run);
+    const first = await store.claim(run.runId, 'a', LEASE);
+    expect(first).toMatchObject({ kind: 'claimed', run: { status: 'running', executions: 1 }, takeover: false });
+    expect(await store.claim(run.runId, 'a', LEASE)).toMatchObject({ kind: 'claimed', run: { executions: 1 } });
+    const busy = await store.claim(run.runId, 'b', LEASE);
+    expect(busy.kind).toBe('busy');
+    expect((busy as { retryInMs: number }).retryInMs).toBeGreaterThan(0);
+    expect((busy as { retryInMs: number }).retryInMs).toBeLessThanOrEqual(LEASE);
+    await env().pass(LEASE + 100);
+    expect(await store.claim(run.runId, 'b', LEASE)).toMatchObject({ kind: 'claimed', run: { executions: 2 }, takeover: true });
+    await expect(store.saveSteps(run.runId, 'a', [['late', step('completed')]])).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(store.touch(run.runId, 'a', LEASE)).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(store.finish(run.runId, 'a', { status: 'completed' }, [])).rejects.toBeInstanceOf(LeaseLostError);
+    await store.saveSteps(run.runId, 'b', [['mine', step('completed', { result: '"b"', finishedAt: 5 })]]);
+    const state = (await store.get(run.runId))!;
+    expect([...state.steps.keys()]).toEqual(['mine']);
+    expect(state.steps.get('mine')).toEqual(step('completed', { result: '"b"', finishedAt: 5 }));
+  });
+
+  it('a trigger\'s job for a run another trigger started is spare; its own job and jobs of a queued run go on', async () => {
+    const { store } = env();
+    const run = newRun(env(), { request: 'req-1' });
+    await store.create(run);
+    expect((await store.claim(run.runId, 'a', LEASE, 'req-2')).kind).toBe('claimed');
+    await store.release(run.runId, 'a', 'job-1');
+    expect((await store.claim(run.runId, 'b', LEASE, 'req-1')).kind).toBe('claimed');
+    await store.suspend(run.runId, 'b', env().now() + 1000, 'job-2', []);
+    expect(await store.claim(run.runId, 'c', LEASE, 'req-2')).toEqual({ kind: 'spare' });
+    expect((await store.claim(run.runId, 'c', LEASE, 'req-1')).kind).toBe('claimed');
+  });
+
+  it('a cancel request fences every write but the cancelled ending; a finished run claims as finished', async () => {
+    const { store } = env();
+    const run = newRun(env());
+    await store.create(run);
+    await store.claim(run.runId, 'a', LEASE);
+    const error = { name: 'RunCancelledError', message: 'cancelled' };
+    expect(await store.cancel(run.runId, 'first', error)).toEqual({ kind: 'requested', reason: 'first' });
+    expect(await store.cancel(run.runId, 'second', error)).toEqual({ kind: 'requested', reason: 'first' });
+    await expect(store.saveSteps(run.runId, 'a', [['s', step('completed')]])).rejects.toMatchObject({ constructor: CancelRequestedError, reason: 'first' });
+    await expect(store.touch(run.runId, 'a', LEASE)).rejects.toBeInstanceOf(CancelRequestedError);
+    await expect(store.suspend(run.runId, 'a', env().now() + 1000, 'j', [])).rejects.toBeInstanceOf(CancelRequestedError);
+    await expect(store.finish(run.runId, 'a', { status: 'completed' }, [])).rejects.toBeInstanceOf(CancelRequestedError);
+    await store.finish(run.runId, 'a', { status: 'cancelled', error }, []);
+    expect(await store.status(run.runId)).toBe('cancelled');
+    expect(await store.claim(run.runId, 'b', LEASE)).toEqual({ kind: 'finished', status: 'cancelled' });
+    expect(await store.cancel(run.runId, '', error)).toEqual({ kind: 'finished', status: 'cancelled' });
+  });
+
+  it('cancel of a parked run ends it at once and hands back its flow and input; claim after a node died with a request pending says stop', async () => {
+    const { store } = env();
+    const parked = newRun(env(), { input: '{"x":1}' });
+    await store.create(parked);
+    const error = { name: 'RunCancelledError', message: 'cancelled' };
+    expect(await store.cancel(parked.runId, 'r', error)).toEqual({ kind: 'cancelled', flowId: 'ports/flow', input: '{"x":1}' });
+    expect((await store.get(parked.runId))!.run).toMatchObject({ status: 'cancelled', error, cancelRequested: 'r' });
+    const orphan = newRun(env());
+    await store.create(orphan);
+    await store.claim(orphan.runId, 'dead', LEASE);
+    await store.cancel(orphan.runId, 'late', error);
+    await env().pass(LEASE + 100);
+    expect(await store.claim(orphan.runId, 'b', LEASE)).toMatchObject({ kind: 'claimed', stop: 'cancelled', run: { cancelRequested: 'late' } });
+  });
+
+  it('suspend parks the run and gives the lease up; release and handBack queue it again for anyone', async () => {
+    const { store } = env();
+    const run = newRun(env());
+    await store.create(run);
+    await store.claim(run.runId, 'a', LEASE);
+    const wakeAt = env().now() + 60_000;
+    await store.suspend(run.runId, 'a', wakeAt, 'job-1', [['nap', step('sleeping', { kind: 'sleep', wakeAt })]]);
+    expect((await store.get(run.runId))!.run).toMatchObject({ status: 'sleeping', wakeAt });
+    expect(await store.timerState(run.runId)).toMatchObject({ status: 'sleeping', wakeAt, resumeJob: 'job-1' });
+    await expect(store.saveSteps(run.runId, 'a', [])).rejects.toBeInstanceOf(LeaseLostError);
+    const again = await store.claim(run.runId, 'b', LEASE);
+    expect(again).toMatchObject({ kind: 'claimed', run: { status: 'running', executions: 2 } });
+    expect((again as { run: { wakeAt?: number } }).run.wakeAt).toBeUndefined();
+    await store.release(run.runId, 'b', 'job-2', [['nap', null]]);
+    expect((await store.get(run.runId))!).toMatchObject({ run: { status: 'queued' }, steps: new Map() });
+    expect((await store.claim(run.runId, 'c', LEASE)).kind).toBe('claimed');
+    const first = await store.handBack(run.runId, 'c', env().now() + 5000, 'job-3');
+    expect(first.first).toBe(true);
+    await store.claim(run.runId, 'd', LEASE);
+    const second = await store.handBack(run.runId, 'd', env().now() + 5000, 'job-4');
+    expect(second).toEqual({ first: false, since: first.since });
+    // Hand-backs uncount their claims: two real executions, not four.
+    expect((await store.get(run.runId))!.run).toMatchObject({ status: 'queued', executions: 2, unknownFlowSince: first.since });
+    await store.forgetUnknownFlow(run.runId);
+    expect((await store.get(run.runId))!.run.unknownFlowSince).toBeUndefined();
+    await expect(store.handBack(run.runId, 'd', 0, 'j')).rejects.toBeInstanceOf(LeaseLostError);
+  });
+
+  it('a whole-run deadline is fixed by the first claim; a claim past it says stop: timeout', async () => {
+    const { store } = env();
+    const run = newRun(env(), { timeoutMs: 150 });
+    await store.create(run);
+    const claimed = await store.claim(run.runId, 'a', LEASE);
+    const deadline = (claimed as { run: { deadline: number } }).run.deadline;
+    expect(deadline).toBe((claimed as { run: { startedAt: number } }).run.startedAt + 150);
+    await store.suspend(run.runId, 'a', env().now() + 10_000, 'job', []);
+    await env().pass(200);
+    expect(await store.claim(run.runId, 'b', LEASE)).toMatchObject({ kind: 'claimed', stop: 'timeout', run: { deadline } });
+  });
+
+  it('mailbox: FIFO per name, timed out only with none held, waiting marks the run so a signal wakes it, full and finished refused', async () => {
+    const { store, mailbox } = env();
+    expect(await mailbox.send('no-such-run', 'go', '"x"', 10)).toEqual({ kind: 'missing' });
+    const run = newRun(env());
+    await store.create(run);
+    await store.claim(run.runId, 'a', LEASE);
+    expect(await mailbox.send(run.runId, 'go', '"one"', 3)).toEqual({ kind: 'stored', wake: false });
+    expect(await mailbox.send(run.runId, 'go', '"two"', 3)).toEqual({ kind: 'stored', wake: false });
+    expect(await mailbox.holdsAny(run.runId, ['other', 'go'])).toBe(true);
+    const now = env().now();
+    const take = (key: string, timeoutAt?: number) => mailbox.take(run.runId, 'a', { stepKey: key, name: 'go', now: env().now(), timeoutAt, records: records('go') }, []);
+    expect(await take('w1', now)).toEqual({ kind: 'received', signal: '"one"' });
+    expect(await take('w2', now)).toEqual({ kind: 'received', signal: '"two"' });
+    expect(await mailbox.holdsAny(run.runId, ['go'])).toBe(false);
+    expect(await take('w3', now)).toEqual({ kind: 'timed-out' });
+    expect(await take('w4')).toEqual({ kind: 'waiting' });
+    const steps = (await store.get(run.runId))!.steps;
+    expect(steps.get('w1')).toMatchObject({ kind: 'signal', status: 'completed', result: '"one"' });
+    expect(steps.get('w4')).toMatchObject({ status: 'waiting', waitingFor: 'go' });
+    await expect(mailbox.take(run.runId, 'b', { stepKey: 'x', name: 'go', now, records: records('go') }, [])).rejects.toBeInstanceOf(LeaseLostError);
+    await store.suspend(run.runId, 'a', now + 60_000, 'job', []);
+    expect(await mailbox.send(run.runId, 'other', '1', 3)).toEqual({ kind: 'stored', wake: false });
+    expect(await mailbox.send(run.runId, 'go', '"three"', 3)).toEqual({ kind: 'stored', wake: true });
+    expect(await mailbox.send(run.runId, 'go', '"four"', 2)).toEqual({ kind: 'full' });
+    await store.claim(run.runId, 'c', LEASE);
+    await store.finish(run.runId, 'c', { status: 'completed' }, []);
+    expect(await mailbox.send(run.runId, 'go', '"late"', 10)).toEqual({ kind: 'finished', status: 'completed' });
+  });
+
+  it('retry: failed steps start over, completed ones stay, the error moves to previousErrors; only failed or cancelled runs', async () => {
+    const { store, retries } = env();
+    expect(await retries.retry('no-such-run', env().now())).toEqual({ kind: 'missing' });
+    const run = newRun(env(), { timeoutMs: 10_000 });
+    await store.create(run);
+    await store.claim(run.runId, 'a', LEASE);
+    expect(await retries.retry(run.runId, env().now())).toEqual({ kind: 'not-retriable', status: 'running' });
+    const error = { name: 'StepFailedError', message: 'boom', stack: 'at x', stepKey: 'b' };
+    await store.finish(run.runId, 'a', { status: 'failed', error }, [
+      ['a', step('completed', { result: '1' })],
+      ['b', step('failed', { seq: 1, attempts: 4 })],
+    ]);
+    expect(await retries.retry(run.runId, env().now())).toEqual({ kind: 'queued' });
+    const { run: after, steps } = (await store.get(run.runId))!;
+    expect([...steps.keys()]).toEqual(['a']);
+    expect(after).toMatchObject({ status: 'queued', retries: 1 });
+    expect(after.error).toBeUndefined();
+    expect(after.deadline).toBeUndefined();
+    expect(after.previousErrors).toEqual([{ name: 'StepFailedError', message: 'boom', stepKey: 'b', failedAt: expect.any(Number) }]);
+    expect((await store.claim(run.runId, 'b', LEASE)).kind).toBe('claimed');
+  });
+
+  it('a finished run expires after the retention, and leaves listRuns with it', async () => {
+    const { shortRetention: store } = env();
+    const run = newRun(env());
+    await store.create(run);
+    await store.claim(run.runId, 'a', LEASE);
+    await store.finish(run.runId, 'a', { status: 'completed', output: '"ok"' }, []);
+    expect((await store.list({ flowIds: ['ports/flow'], limit: 200 })).runs.map((r) => r.runId)).toContain(run.runId);
+    await env().pass(400);
+    expect(await store.get(run.runId)).toBeNull();
+    expect((await store.list({ flowIds: ['ports/flow'], limit: 200 })).runs.map((r) => r.runId)).not.toContain(run.runId);
+  });
+}
