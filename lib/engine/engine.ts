@@ -257,6 +257,10 @@ export class GoTickEngine implements GoTickApi {
     const settings = this.settings;
     const ports = backend.open(settings);
     const { store, queue } = ports;
+    if (this.concurrencyRules.size) {
+      const capped = [...this.concurrencyRules.keys()].map((id) => `"${id}"`).join(', ');
+      settings.logger.warn(`Concurrency caps of ${capped} are not applied on this backend (they need Redis): runs execute as they come.`);
+    }
     this.store = store;
     this.queue = queue;
     this.runEnds = ports.runEnds;
