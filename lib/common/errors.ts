@@ -249,6 +249,26 @@ export class ConcurrencyKeyError extends NonRetriableError {
 }
 
 /**
+ * A child flow started with `ctx.child` failed, was cancelled, or passed its
+ * timeout. Thrown in the parent where it awaits the child (the same on every
+ * replay); catch it like any step failure. Uncaught, it fails the parent.
+ * @public
+ */
+export class ChildFlowFailedError extends GoTickError {
+  constructor(
+    /** The parent's step that started the child. */
+    readonly stepKey: string,
+    readonly childRunId: string,
+    /** How the child ended: `failed` or `cancelled` (`missing`: its record expired or was deleted before the parent read it). */
+    readonly childStatus: string,
+    /** The child's own error: name and message (e.g. FlowTimeoutError, RunCancelledError). */
+    readonly childError: { name: string; message: string },
+  ) {
+    super(`Child run "${childRunId}" (step "${stepKey}") ${childStatus === 'missing' ? 'is gone' : `ended ${childStatus}`}: ${childError.name}: ${childError.message}`);
+  }
+}
+
+/**
  * A schedule that cannot be kept: a cron expression or time zone that does not
  * parse, an interval under a second, a bad schedule id or overlap policy. From
  * a `@Flow` decorator it stops bootstrap; from `schedule()` it rejects the call.

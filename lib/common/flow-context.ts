@@ -1,5 +1,12 @@
 import type { Duration } from './duration';
-import type { MemoOptions, ReceivedSignal, StepOptions, TaskContext, WaitForSignalOptions } from './types';
+import type { FlowRef } from './flow-ref';
+import type { ChildOptions, MemoOptions, ReceivedSignal, StepOptions, TaskContext, WaitForSignalOptions } from './types';
+
+/** The rest of a typed ctx.child call: the input (optional when the flow's input is void) and the options. @public */
+export type ChildArgs<TInput> = [TInput] extends [void] ? [input?: TInput, options?: ChildOptions] : [input: TInput, options?: ChildOptions];
+
+/** The rest of a typed ctx.startChild call: the input (optional when the flow's input is void). @public */
+export type StartChildArgs<TInput> = [TInput] extends [void] ? [input?: TInput] : [input: TInput];
 
 /** A lazy step made by ctx.async / ctx.asyncArray; ctx.wait starts it. @public */
 export interface Future<T> {
@@ -46,6 +53,25 @@ export interface FlowContext<TInput = unknown> {
    * returns the same value.
    */
   waitForSignal<T = unknown>(key: string, name: string, options?: WaitForSignalOptions): Promise<ReceivedSignal<T> | null>;
+
+  /**
+   * Starts a child run of another flow, once (its runId is derived from this
+   * run's id and `key`: a replay or a crash never starts a second one), parks
+   * this run without holding a worker until the child ends, and returns the
+   * child's output. A failed, cancelled or timed-out child throws
+   * ChildFlowFailedError here, on every replay alike. The child's whole-run
+   * timeout (`options.timeout`, else its flow's) is capped by the time this
+   * run has left; cancelling this run cancels the child.
+   */
+  child<TIn, TOut>(key: string, flow: FlowRef<TIn, TOut>, ...args: ChildArgs<TIn>): Promise<TOut>;
+  child<TOut = unknown>(key: string, flowId: string, input?: unknown, options?: ChildOptions): Promise<TOut>;
+
+  /**
+   * Starts a child run once, like `child`, without waiting for it; resolves
+   * to its runId. Cancelling this run still cancels the child while it is unfinished.
+   */
+  startChild<TIn, TOut>(key: string, flow: FlowRef<TIn, TOut>, ...args: StartChildArgs<TIn>): Promise<string>;
+  startChild(key: string, flowId: string, input?: unknown): Promise<string>;
 
   /** A memo whose result must be an array, for fan-out with asyncArray. */
   array<T>(key: string, fn: (task: TaskContext) => T[] | Promise<T[]>, options?: MemoOptions<T[]>): Promise<T[]>;

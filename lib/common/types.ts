@@ -10,7 +10,7 @@ export type RunStatus = 'queued' | 'running' | 'sleeping' | 'completed' | 'faile
 export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'sleeping', 'completed', 'failed', 'cancelled'];
 
 /** @public */
-export type StepKind = 'task' | 'memo' | 'status' | 'sleep' | 'array' | 'async' | 'signal';
+export type StepKind = 'task' | 'memo' | 'status' | 'sleep' | 'array' | 'async' | 'signal' | 'child';
 /**
  * `running` = an attempt in flight; `retrying` = failed, waiting for its backoff; `sleeping` = a timer not
  * yet due; `waiting` = waiting for a signal (see `waitingFor`).
@@ -101,6 +101,8 @@ export interface StepView {
    * on a step of a wait while its attempt is in flight.
    */
   waitGroup?: number;
+  /** The run a `child` step started (ctx.child, ctx.startChild). */
+  childRunId?: string;
 }
 
 /** A run as TickService.getRun and GET /runs/:runId show it. @public */
@@ -119,6 +121,10 @@ export interface RunView<TInput = unknown, TOutput = unknown> {
   wakeAt?: string;
   /** How many times a worker picked the run up (first run, resumes, crash recovery). */
   executions: number;
+  /** The run that started this one with ctx.child / ctx.startChild. */
+  parentRunId?: string;
+  /** The parent's step that started this run. */
+  parentStepKey?: string;
   /** How many times `retry(runId)` sent the run back to the queue. */
   retries?: number;
   /** The schedule that started the run (see `schedule`), when one did. */
@@ -148,6 +154,15 @@ export interface ReceivedSignal<T = unknown> {
 /** Options of `ctx.waitForSignal`. @public */
 export interface WaitForSignalOptions {
   /** Resolve with null when no signal came within this long (measured from the first time the flow reached the wait). */
+  timeout?: Duration;
+}
+
+/** Options of `ctx.child`. @public */
+export interface ChildOptions {
+  /**
+   * The child's whole-run timeout (over its flow's own). Either way it is
+   * capped by the time the parent has left before its own timeout.
+   */
   timeout?: Duration;
 }
 
@@ -250,6 +265,8 @@ export interface RunCounts {
 /** @public */
 export interface ListRunsQuery {
   flowId?: string;
+  /** Only the child runs this run started (ctx.child, ctx.startChild), newest first. */
+  parentRunId?: string;
   status?: RunStatus;
   /** 1-200, default 50. */
   limit?: number;

@@ -1,6 +1,6 @@
 import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
-import { toMs } from '../common/duration';
-import { FlowDefinitionError, GoTickError, UnknownFlowError } from '../common/errors';
+import { toMs, type Duration } from '../common/duration';
+import { FlowDefinitionError, GoTickConfigError, GoTickError, UnknownFlowError } from '../common/errors';
 import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import {
   RUN_STATUSES,
@@ -19,14 +19,16 @@ import {
   type TriggerResult,
   type WaitForRunOptions,
 } from '../common/types';
+import { checkGivenQueues, runQueueSpecs, type GivenQueue, type RunQueueSpec } from './bullmq/given-queues';
 import type { EngineBackend } from './backend';
 import { BullmqRunQueue } from './bullmq/run-queue';
 import { BullmqScheduleQueue } from './bullmq/schedule-queue';
+import { probeHealth, type EngineHealth } from './health';
 import type { EngineLogger, FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
 import { checkedTimeout, checkInterceptors, resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
-import type { RunEnds, RunQueue, RunStore } from './ports';
+import type { RunEnds, RunQueue, RunRecord, RunStore } from './ports';
 import { RedisCancelNudges } from './redis/cancel-nudges';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
 import { ConnectionWatch } from './redis/connection-watch';
@@ -37,6 +39,7 @@ import { CURSOR } from './redis/run-index';
 import { RedisRunStore } from './redis/run-store';
 import { RedisScheduleStore } from './redis/schedule-store';
 import { RunControl } from './run-control';
+import { ChildRunService } from './child-runs';
 import { RunCreator } from './run-creator';
 import { isRunId } from './run-id';
 import { toRunSummary, toRunView } from './run-view';
@@ -72,6 +75,7 @@ export class GoTickEngine implements GoTickApi {
   private queue?: RunQueue;
   private runCreator?: RunCreator;
   private runControl?: RunControl;
+  private childRuns?: ChildRunService;
   private executor?: RunExecutor;
   private sweeper?: IndexSweeper;
   private reconciler?: Reconciler;
@@ -83,6 +87,12 @@ export class GoTickEngine implements GoTickApi {
   /** The schedules each registered flow declares (@Flow(id, { schedule })), checked at register(). */
   private readonly codeSchedules = new Map<string, CheckedSchedule[]>();
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
+  /** The connection runs are created and jobs added on (made early when queueConnection() is asked first). */
+  private producer?: RedisClient;
+  /** Queues made outside (see useQueues); the engine makes its own otherwise. */
+  private givenQueues?: GivenQueue[];
+  /** The store's connection, which health() pings. */
+  private pingClient?: RedisClient;
   private readonly observers: Observers;
   private unwatchQueue?: () => void;
 
@@ -152,11 +162,12 @@ export class GoTickEngine implements GoTickApi {
     const storeClient = this.track(
       createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout, enableAutoPipelining: false }),
     );
-    const producer = this.track(createClient(connection, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout }));
+    const producer = this.producerClient();
     try {
       await connectOrExplain(storeClient, where, settings.connectTimeoutMs);
       await connectOrExplain(producer, where, settings.connectTimeoutMs);
       const store = new RedisRunStore(storeClient, settings.prefix, settings.retentionMs, isCluster(connection));
+      this.pingClient = storeClient;
       const queue = new BullmqRunQueue({
         prefix: settings.prefix,
         producer,
@@ -165,6 +176,7 @@ export class GoTickEngine implements GoTickApi {
         lockMs: settings.leaseMs,
         partitions: settings.partitions,
         cluster: isCluster(connection),
+        queues: this.givenQueues,
         onError: (source, err) => this.watch.report(source, err),
       });
       this.runEnds = new RedisRunEnds(settings.prefix, () => this.track(createClient(connection, { maxRetriesPerRequest: null })));
@@ -174,6 +186,7 @@ export class GoTickEngine implements GoTickApi {
       const creator = new RedisRunStore(producer, settings.prefix, settings.retentionMs, isCluster(connection));
       this.runCreator = new RunCreator({ creator, store, queue, flows: this.flows, settings, traceTrigger: this.observers.traceTrigger });
       this.unwatchQueue = this.observers.metrics?.watchQueue(() => queue.jobCounts());
+      this.childRuns = new ChildRunService({ creator: this.runCreator, store, queue, logger: settings.logger, clock: settings.clock });
       const scheduleQueue = (this.scheduleQueue = new BullmqScheduleQueue({
         prefix: settings.prefix,
         cluster: isCluster(connection),
@@ -204,7 +217,7 @@ export class GoTickEngine implements GoTickApi {
         nudges,
         flows: this.flows,
         settings,
-        onCancelled: (runId) => this.runCancelled(runId),
+        onCancelled: (runId, wakeParent) => this.runCancelled(runId, wakeParent),
         onParkedRunCancelled: this.observers.metrics?.parkedRunCancelled,
       });
       if (worker) {
@@ -227,6 +240,7 @@ export class GoTickEngine implements GoTickApi {
           ...settings,
           onCancelled: (runId) => this.runCancelled(runId),
           slots: { gate, rules: this.concurrencyRules },
+          children: this.childRuns,
           interceptRun: chains.interceptRun,
           interceptStep: chains.interceptStep,
           tracing: settings.tracing,
@@ -264,16 +278,17 @@ export class GoTickEngine implements GoTickApi {
     this.store = store;
     this.queue = queue;
     this.runEnds = ports.runEnds;
-    const onCancelled = (runId: string) => this.runCancelled(runId);
+    const onCancelled = (runId: string, wakeParent?: string) => this.runCancelled(runId, wakeParent);
     const { traceTrigger, metrics } = this.observers;
     this.runCreator = new RunCreator({ creator: store, store, queue, flows: this.flows, settings, traceTrigger });
     this.unwatchQueue = metrics?.watchQueue(() => queue.jobCounts());
+    this.childRuns = new ChildRunService({ creator: this.runCreator, store, queue, logger: settings.logger, clock: settings.clock });
     this.runControl = new RunControl({
       store, queue, mailbox: ports.mailbox, retries: ports.retries, nudges: ports.nudges, flows: this.flows, settings, onCancelled, onParkedRunCancelled: metrics?.parkedRunCancelled,
     });
     if (this.options.worker !== false) {
       const chains = composeChains(this.observers, settings.interceptors);
-      const executor = (this.executor = new RunExecutor({ store, queue, mailbox: ports.mailbox, flows: this.flows, ...settings, onCancelled, ...chains }));
+      const executor = (this.executor = new RunExecutor({ store, queue, mailbox: ports.mailbox, flows: this.flows, ...settings, onCancelled, ...chains, children: this.childRuns }));
       await ports.nudges.listen((runId, reason) => executor.nudge(runId, reason));
       await queue.startWorker((runId, request) => executor.execute(runId, request));
     }
@@ -323,9 +338,16 @@ export class GoTickEngine implements GoTickApi {
     if (query.cursor !== undefined && (typeof query.cursor !== 'string' || !CURSOR.test(query.cursor))) {
       throw new GoTickError(`listRuns: malformed cursor "${query.cursor}"; pass back the nextCursor of a previous page.`);
     }
-    // Without a flow id the list spans every flow this node knows.
-    const flowIds = query.flowId !== undefined ? [query.flowId] : this.flowIds();
-    const page = await this.started().store.list({ flowIds, status: query.status, cursor: query.cursor, limit });
+    let page: { runs: RunRecord[]; nextCursor?: string };
+    if (query.parentRunId !== undefined) {
+      if (!isRunId(query.parentRunId)) throw new GoTickError(`listRuns: parentRunId ${JSON.stringify(query.parentRunId)} is not a run id.`);
+      const flowIds = query.flowId !== undefined ? [query.flowId] : undefined;
+      page = await this.started().store.listChildren(query.parentRunId, { flowIds, status: query.status, cursor: query.cursor, limit });
+    } else {
+      // Without a flow id the list spans every flow this node knows.
+      const flowIds = query.flowId !== undefined ? [query.flowId] : this.flowIds();
+      page = await this.started().store.list({ flowIds, status: query.status, cursor: query.cursor, limit });
+    }
     return { runs: page.runs.map(toRunSummary), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
   }
 
@@ -409,6 +431,55 @@ export class GoTickEngine implements GoTickApi {
   }
 
   /**
+   * For integrations that own BullMQ Queue objects (the Nest module registers
+   * them with @nestjs/bullmq): the BullMQ name and key prefix of each
+   * partition's run queue, in partition order.
+   */
+  queueSpecs(): RunQueueSpec[] {
+    this.withoutBackend('queueSpecs()');
+    return runQueueSpecs(this.settings.prefix, this.settings.partitions, isCluster(this.options.connection));
+  }
+
+  /**
+   * The connection such queues must be made on: the one runs are written on,
+   * so a job never reaches Redis before its run. Made on the first call (not
+   * yet connected; start() waits for it), closed by close().
+   */
+  queueConnection(): RedisClient {
+    return this.producerClient();
+  }
+
+  /**
+   * Makes the engine use these queues (one per partition, as queueSpecs()
+   * says, on queueConnection()) instead of its own. Before start(); their
+   * owner closes them.
+   * @throws GoTickConfigError when they do not match
+   */
+  useQueues(queues: ReadonlyArray<unknown>): void {
+    this.withoutBackend('useQueues()');
+    if (this.state !== 'new') throw new GoTickError('useQueues() after start(): hand the engine its queues first.');
+    this.givenQueues = checkGivenQueues(queues, this.queueSpecs());
+    // They connect as soon as they are made: an outage before start() must reach our log, not Node's.
+    for (const queue of this.givenQueues) queue.on('error', (err) => this.watch.report('BullMQ queue', err));
+  }
+
+  /**
+   * This node's state and one PING of Redis (its latency, or why it failed
+   * within `timeout`, default 1s). Never throws: health checks read it.
+   */
+  health(options: { timeout?: Duration } = {}): Promise<EngineHealth> {
+    return probeHealth({
+      state: this.state,
+      workerEnabled: this.options.worker !== false,
+      concurrency: this.settings.concurrency,
+      client: this.pingClient,
+      inMemory: this.options.backend !== undefined,
+      where: describeConnection(this.options.connection),
+      timeoutMs: toMs(options.timeout ?? '1s', 'timeout'),
+    });
+  }
+
+  /**
    * Stops taking work, lets executions in hand finish (up to shutdownTimeout,
    * then hands their runs back), and closes every connection. Returns within
    * about shutdownTimeout + 1.5 s whatever Redis does: past the grace period
@@ -430,11 +501,17 @@ export class GoTickEngine implements GoTickApi {
   }
 
   /**
-   * Where a run's end by cancel is announced, on the node that ended it.
-   * Child runs (a later issue) will be cancelled with their parent from here.
+   * Where a run's end by cancel is announced, on the node that ended it:
+   * its unfinished children are cancelled (each cascading further down), and
+   * `wakeParent`, a parent waiting for this run, is woken.
    */
-  private runCancelled(_runId: string): void {
-    // Cascading to child runs hooks in here.
+  private runCancelled(runId: string, wakeParent?: string): void {
+    const children = this.childRuns;
+    if (!children || this.state !== 'started') return;
+    if (wakeParent) void children.wakeParentQuietly(wakeParent, runId);
+    void children
+      .cancelChildren(runId, (childRunId, reason) => this.control().cancel(childRunId, { reason }))
+      .catch((err: Error) => this.settings.logger.warn(`Run "${runId}" was cancelled, but its child runs could not be read to cancel them: ${err.message}`));
   }
 
   private creator(): RunCreator {
@@ -466,6 +543,19 @@ export class GoTickEngine implements GoTickApi {
       );
     }
     return { store: this.store, queue: this.queue };
+  }
+
+  /** The BullMQ queue hooks make no sense on another backend: say so rather than connect to a Redis nobody configured. */
+  private withoutBackend(what: string): void {
+    if (this.options.backend) throw new GoTickConfigError(`${what}: this engine runs on another backend (the testing kit's memory), which has no BullMQ queues.`);
+  }
+
+  private producerClient(): RedisClient {
+    // Producers fail fast while Redis is away and time out while it is frozen: a trigger must not hang.
+    this.producer ??= this.track(
+      createClient(this.options.connection, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: this.settings.commandTimeoutMs }),
+    );
+    return this.producer;
   }
 
   private track(client: RedisClient): RedisClient {

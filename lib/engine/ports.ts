@@ -36,6 +36,26 @@ export interface RunRecord {
   traceparent?: string;
   /** W3C traceparent of the last execution's span (tracing on), for the next execution's link. */
   lastTrace?: string;
+  /** The run that started this one as a child, and its step. */
+  parentRunId?: string;
+  parentStepKey?: string;
+  /** The parent waits for this run (ctx.child): its end must wake the parent. */
+  wakeParent?: boolean;
+}
+
+/** How a child run is tied to the run that started it. */
+export interface ParentLink {
+  runId: string;
+  stepKey: string;
+  /** ctx.child (the parent parks until this run ends) rather than ctx.startChild. */
+  waits: boolean;
+}
+
+/** The end of a run, as a parent waiting for it reads it. */
+export interface RunEnding {
+  status: RunStatus;
+  output?: string;
+  error?: ErrorInfo;
 }
 
 /** A step as stored, one JSON value per step key. */
@@ -58,6 +78,8 @@ export interface StepRecord {
   waitingFor?: string;
   /** The ctx.wait the step ran in: 1 for the run's first wait, 2 for the next... (steps outside a wait have none). */
   waitGroup?: number;
+  /** The run a `child` step started. */
+  childRunId?: string;
 }
 
 export type ClaimResult =
@@ -83,8 +105,11 @@ export type RunOutcome =
 
 export type CancelReply =
   | { kind: 'missing' }
-  /** Was parked (queued or sleeping) and is cancelled now: the caller owes the OnFlowCancel hooks. */
-  | { kind: 'cancelled'; flowId: string; input?: string }
+  /**
+   * Was parked (queued or sleeping) and is cancelled now: the caller owes the OnFlowCancel hooks,
+   * and the wake-up of `wakeParent`, the parent waiting for this run (ctx.child).
+   */
+  | { kind: 'cancelled'; flowId: string; input?: string; wakeParent?: string }
   | { kind: 'finished'; status: RunStatus }
   /** Running: the request is stored; the executing node must be nudged. */
   | { kind: 'requested'; reason: string };
@@ -112,8 +137,8 @@ export interface OverdueRun {
  */
 export interface RunStore {
   /** false when the run id exists already (idempotent trigger). */
-  /** `scheduleId` and `slotAt` name the schedule slot that started the run. */
-  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; traceparent?: string; scheduleId?: string; slotAt?: number }): Promise<boolean>;
+  /** `scheduleId` and `slotAt` name the schedule slot that started the run; `parent`, the run that started it as a child. */
+  create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; traceparent?: string; scheduleId?: string; slotAt?: number; parent?: ParentLink }): Promise<boolean>;
   /** create() for many runs in one pipelined round trip; one flag per run, in order (a runId repeated in `runs` is created once). */
   createMany(runs: ReadonlyArray<{ runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; traceparent?: string }>): Promise<boolean[]>;
   /** Cancels a parked run at once, or stores the request of a running one (see CancelReply). */
@@ -161,6 +186,13 @@ export interface RunStore {
   status(runId: string): Promise<RunStatus | null>;
   /** The flow's runs in its index (`total`) and the statuses of its newest `sample` runs (`counted`: how many were read). */
   counts(flowId: string, sample: number): Promise<{ total: number; statuses: RunStatus[]; counted: number }>;
+  /** Status, output and error of a run (null when it is gone): what a parent reads of its child. */
+  ending(runId: string): Promise<RunEnding | null>;
+  /**
+   * The child runs of `parentRunId` (from its `child` steps), newest first; the
+   * cursor is a position in that list. Empty when the parent is gone.
+   */
+  listChildren(parentRunId: string, query: { flowIds?: readonly string[]; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }>;
   /** Newest first over the indexes of `flowIds`. */
   list(query: { flowIds: readonly string[]; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }>;
 }

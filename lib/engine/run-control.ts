@@ -20,8 +20,11 @@ export interface RunControlDeps {
   nudges: CancelNudges;
   flows: ReadonlyMap<string, FlowDefinition>;
   settings: Pick<ResolvedOptions, 'logger' | 'maxPayloadBytes' | 'maxSignalsPerRun' | 'clock'>;
-  /** Where a run's end by cancel is announced, on the node that ended it (child runs cascade from here). */
-  onCancelled: (runId: string) => void;
+  /**
+   * Where a run's end by cancel is announced, on the node that ended it (child runs cascade from here);
+   * `wakeParent`: the parent that waits for the run (ctx.child), to wake.
+   */
+  onCancelled: (runId: string, wakeParent?: string) => void;
   /** Told of a parked run this node cancelled (no execution ends it, so no interceptor sees it): metrics count it. */
   onParkedRunCancelled?: (flowId: string) => void;
 }
@@ -66,7 +69,7 @@ export class RunControl {
         } else {
           this.deps.settings.logger.warn(`Run "${runId}" was cancelled, but this node does not have flow "${reply.flowId}": its OnFlowCancel hooks did not run.`);
         }
-        this.deps.onCancelled(runId);
+        this.deps.onCancelled(runId, reply.wakeParent);
         this.deps.onParkedRunCancelled?.(reply.flowId);
         return { runId, status: 'cancelled' };
       }

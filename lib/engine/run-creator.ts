@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { checkTime, toMs } from '../common/duration';
+import { checkTime, toMs, type Duration } from '../common/duration';
 import { GoTickError, InvalidDurationError, InvalidRunIdError, PayloadTooLargeError, RedisUnavailableError, UnknownFlowError } from '../common/errors';
 import type { TriggerItem, TriggerManyOptions, TriggerOptions, TriggerResult } from '../common/types';
 import { encode } from './codec';
 import type { FlowDefinition } from './flow-definition';
 import type { ResolvedOptions } from './options';
-import type { RunQueue, RunStore } from './ports';
+import type { ParentLink, RunQueue, RunStore } from './ports';
 import { requestId } from './request-id';
 import { isRunId } from './run-id';
 import type { TriggerTracer } from './observe/tracing';
 
 /** A checked run, ready to write. */
-type PreparedRun = { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; traceparent?: string };
+type PreparedRun = { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; traceparent?: string; parent?: ParentLink };
 
 /** Runs written per pipeline and bulk add in triggerMany. */
 const TRIGGER_BATCH = 1000;
@@ -37,6 +37,20 @@ export class RunCreator {
    */
   async trigger(flowId: string, input: unknown, options: TriggerOptions): Promise<TriggerResult> {
     const run = this.prepareRun(flowId, input, options);
+    const trace = this.deps.traceTrigger;
+    return trace === undefined ? this.write(run) : trace(flowId, { runId: run.runId }, (traceparent) => this.write({ ...run, traceparent }));
+  }
+
+  /**
+   * Creates a child run (idempotent: its id is derived from the parent's) tied
+   * to its parent, and enqueues it. Its whole-run timeout, given or its flow's,
+   * is cut to `capMs` (what the parent has left before its own deadline).
+   * @throws UnknownFlowError, NotSerializableError, PayloadTooLargeError, InvalidDurationError, RedisUnavailableError
+   */
+  async startChild(flowId: string, input: unknown, child: { runId: string; timeout?: Duration; capMs?: number; parent: ParentLink }): Promise<TriggerResult> {
+    const run: PreparedRun = { ...this.prepareRun(flowId, input, { runId: child.runId, timeout: child.timeout }), parent: child.parent };
+    if (child.capMs !== undefined) run.timeoutMs = Math.max(1, Math.min(run.timeoutMs ?? Infinity, child.capMs));
+    // Traced like a trigger: inside the parent's step, the child's trace hangs under the parent's execution.
     const trace = this.deps.traceTrigger;
     return trace === undefined ? this.write(run) : trace(flowId, { runId: run.runId }, (traceparent) => this.write({ ...run, traceparent }));
   }

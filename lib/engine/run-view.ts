@@ -33,6 +33,8 @@ export function toRunSummary(run: RunRecord): RunSummary {
     finishedAt: iso(run.finishedAt),
     wakeAt: iso(run.wakeAt),
     executions: run.executions,
+    parentRunId: run.parentRunId,
+    parentStepKey: run.parentStepKey,
     retries: run.retries,
     scheduleId: run.scheduleId,
     slotAt: iso(run.slotAt),
@@ -54,6 +56,7 @@ function toStepView(key: string, step: StepRecord): StepView {
     node: step.node,
     waitingFor: step.waitingFor,
     waitGroup: step.waitGroup,
+    childRunId: step.childRunId,
   });
 }
 

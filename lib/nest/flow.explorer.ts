@@ -23,6 +23,16 @@ export class FlowExplorer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    try {
+      this.registerFlows();
+    } catch (err) {
+      // Bootstrap stops here; connections already open (queues registered with @nestjs/bullmq) must not outlive it.
+      void this.engine.close();
+      throw err;
+    }
+  }
+
+  private registerFlows(): void {
     const flows = new Map<string, FlowDefinition & { where: string }>();
     const hooks: Array<{ kind: FlowHookKind; flowId: string; fn: Hook; where: string }> = [];
 

@@ -23,6 +23,7 @@ export class GoTickLifecycle implements OnModuleInit, OnApplicationBootstrap, On
     if (!this.http) return;
     const auth = { ...this.http, ...this.options.http };
     if (!auth.token && !auth.guard && !auth.public) {
+      void this.engine.close();
       throw new GoTickConfigError(
         'GoTick REST routes have no protection: set http.token (bearer token) or http.guard, ' +
           'or set http.public: true to expose them without auth on purpose.',

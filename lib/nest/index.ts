@@ -12,3 +12,28 @@ export { MAX_BATCH_RUNS } from './http/trigger-body.guard';
 export { CancelRunDto } from './http/dto/cancel-run.dto';
 export { SignalDto } from './http/dto/signal.dto';
 export { ScheduleDto } from './http/dto/schedule.dto';
+export { GoTickHealthIndicator, type GoTickHealthDetail, type GoTickHealthOptions } from './health/gotick.health-indicator';
+export {
+  GoTickErrorInfo,
+  GoTickRunError,
+  GoTickPreviousRunError,
+  GoTickStepError,
+  GoTickStepView,
+  GoTickRunSummary,
+  GoTickRunView,
+  GoTickRunPage,
+} from './http/openapi/run-view.schema';
+export {
+  GoTickTriggerResult,
+  GoTickTriggerBatchResult,
+  GoTickTriggerItem,
+  GoTickTriggerBatchBody,
+  GoTickFlowItem,
+  GoTickFlowList,
+  GoTickRunStatusResult,
+  GoTickRunCounts,
+  GoTickSignalAccepted,
+  GoTickErrorBody,
+} from './http/openapi/results.schema';
+export { GoTickScheduleSpec, GoTickScheduleLastRun, GoTickScheduleView, GoTickScheduleList, GoTickUnscheduled } from './http/openapi/schedules.schema';
+export { GOTICK_QUEUE, GOTICK_BULL_CONFIG_KEY, goTickQueueName } from './bullmq/gotick-queues';

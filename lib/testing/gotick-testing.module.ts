@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import type { GoTickEngine } from '../engine/engine';
 import { GOTICK_ENGINE, GOTICK_MODULE_OPTIONS } from '../nest/gotick.constants';
 import { GoTickModule } from '../nest/gotick.module';
+import { withoutQueueRegistration } from '../nest/bullmq/gotick-queues';
 import type { GoTickHttpOptions, GoTickModuleOptions } from '../nest/gotick.options';
 import { testEngineParts, type GoTickTestOptions } from './create-test-engine';
 import { GoTickTestHarness } from './harness';
@@ -32,7 +33,8 @@ const isOptionsProvider = (provider: Provider) => typeof provider === 'object' &
 export class GoTickTestingModule {
   static forRoot(options: GoTickTestingModuleOptions = {}): DynamicModule {
     const { http, ...rest } = options;
-    const base = GoTickModule.forRoot(http ? { http } : {});
+    // The memory backend has no BullMQ queues to register with @nestjs/bullmq.
+    const base = withoutQueueRegistration(GoTickModule.forRoot(http ? { http } : {}));
     return {
       ...base,
       providers: [

@@ -2,6 +2,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { GoTickTestHarness, GoTickTestingModule } from 'nestjs-gotick/testing';
 import { ORDER_PAYMENT, OrderFlows, PAYMENT_SIGNAL, orderRunId } from './order.flows';
 import { OrderService } from './order.service';
+import { PaymentFlows } from './payment.flows';
 
 // The sample's order flow, unit-tested the way an app would: its real providers, no Redis, a virtual clock.
 describe('OrderFlows (nestjs-gotick/testing)', () => {
@@ -12,7 +13,7 @@ describe('OrderFlows (nestjs-gotick/testing)', () => {
   beforeEach(async () => {
     moduleRef = await Test.createTestingModule({
       imports: [GoTickTestingModule.forRoot({ logLevel: 'error' })],
-      providers: [OrderFlows, OrderService],
+      providers: [OrderFlows, PaymentFlows, OrderService],
     }).compile();
     await moduleRef.init();
     gotick = moduleRef.get(GoTickTestHarness);
@@ -32,9 +33,15 @@ describe('OrderFlows (nestjs-gotick/testing)', () => {
 
     const run = await gotick.getRun(runId);
     expect(run!.status).toBe('completed');
-    expect(run!.output).toEqual({ orderId: order.id, status: 'paid', amount: 42 });
-    expect(orders.get(order.id)).toMatchObject({ status: 'paid', amount: 42 });
-    expect((await gotick.history(runId)).map((s) => s.key)).toEqual(['payment', 'mark-paid']);
+    expect(run!.output).toEqual({ orderId: order.id, status: 'paid', amount: 42, receipt: `rcpt-${order.id}-42` });
+    expect(orders.get(order.id)).toMatchObject({ status: 'paid', amount: 42, receipt: `rcpt-${order.id}-42` });
+    // The charge ran as a child run of the payment flow.
+    expect((await gotick.history(runId)).map((s) => [s.key, s.kind])).toEqual([
+      ['payment', 'signal'],
+      ['charge', 'child'],
+      ['mark-paid', 'task'],
+    ]);
+    expect((await gotick.listRuns({ parentRunId: runId })).runs).toEqual([expect.objectContaining({ flowId: 'payments/charge', status: 'completed' })]);
   });
 
   it('closes the order once 30 minutes pass without a payment, not a minute before', async () => {
@@ -55,7 +62,7 @@ describe('OrderFlows (nestjs-gotick/testing)', () => {
     const { runId } = await gotick.trigger(ORDER_PAYMENT, { orderId: order.id }, { runId: orderRunId(order.id) });
     await gotick.signal(runId, PAYMENT_SIGNAL, { amount: 7 });
     const run = await gotick.waitForRun(runId);
-    expect(run.output).toEqual({ orderId: order.id, status: 'paid', amount: 7 });
+    expect(run.output).toEqual({ orderId: order.id, status: 'paid', amount: 7, receipt: `rcpt-${order.id}-7` });
   });
 
   it('retries a failing close with backoff, using a mocked step', async () => {

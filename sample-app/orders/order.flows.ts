@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { asDuration, Flow, OnFlowFail, type FlowContext, type FlowFailure } from 'nestjs-gotick';
 import { OrderService } from './order.service';
+import { ChargePayment } from './payment.flows';
 
 export const ORDER_PAYMENT = 'orders/await-payment';
 
@@ -16,7 +17,7 @@ export interface Payment {
 
 /**
  * GoTick's classic: an order is closed 30 minutes after it was created,
- * unless it was paid first. The wait holds no worker; a restart, a deploy or
+ * unless it was paid first (then the payment child flow charges it). The wait holds no worker; a restart, a deploy or
  * a crash in between changes nothing; a payment that arrives while the run
  * is on its way to the wait is kept for it.
  */
@@ -35,9 +36,11 @@ export class OrderFlows {
       this.logger.log(`order ${orderId} closed: no payment came`);
       return { orderId, status: 'closed' as const };
     }
-    await ctx.task('mark-paid', () => void this.orders.markPaid(orderId, payment.payload.amount));
-    this.logger.log(`order ${orderId} paid ${payment.payload.amount} at ${payment.sentAt.toISOString()}`);
-    return { orderId, status: 'paid' as const, amount: payment.payload.amount };
+    // A child flow: this run parks (no worker held) until the charge ends, and gets its receipt back.
+    const { receipt } = await ctx.child('charge', ChargePayment, { orderId, amount: payment.payload.amount });
+    await ctx.task('mark-paid', () => void this.orders.markPaid(orderId, payment.payload.amount, receipt));
+    this.logger.log(`order ${orderId} paid ${payment.payload.amount} at ${payment.sentAt.toISOString()} (${receipt})`);
+    return { orderId, status: 'paid' as const, amount: payment.payload.amount, receipt };
   }
 
   @OnFlowFail(ORDER_PAYMENT)

@@ -8,6 +8,8 @@ export interface Order {
   createdAt: string;
   paidAt?: string;
   amount?: number;
+  /** The payment flow's receipt. */
+  receipt?: string;
   closedAt?: string;
 }
 
@@ -41,9 +43,9 @@ export class OrderService {
   }
 
   /** Idempotent too: a second call changes nothing. */
-  markPaid(id: string, amount: number): Order {
+  markPaid(id: string, amount: number, receipt?: string): Order {
     const order = this.get(id);
-    if (order.status === 'open') Object.assign(order, { status: 'paid', amount, paidAt: new Date().toISOString() });
+    if (order.status === 'open') Object.assign(order, { status: 'paid', amount, receipt, paidAt: new Date().toISOString() });
     return order;
   }
 }

@@ -1,4 +1,5 @@
 import {
+  ChildFlowFailedError,
   FlowTimeoutError,
   NonRetriableError,
   RunCancelledError,
@@ -35,7 +36,7 @@ export const REDIS_ONLY: ReadonlyArray<readonly [name: string, reason: string]> 
  * Primitives being built now (children, schedules, concurrency): each adds
  * its contract tests here, once, and both backends run them.
  */
-export const PENDING_PRIMITIVES = ['children (ctx.child, mockChild)', 'schedules (cron slots)', 'concurrency limits (slots)'];
+export const PENDING_PRIMITIVES = ['schedules (cron slots)', 'concurrency limits (slots)'];
 
 /**
  * The contract: every primitive and control, with the same assertions on
@@ -483,6 +484,71 @@ export function contractSuite(driver: ContractDriver): void {
       await driver.finished(runId);
       await heard(outputs, 'OnFlowSuccess');
       expect(outputs).toEqual([['c/hooks', { ok: true }]]);
+    });
+  });
+
+  describe('children', () => {
+    it('ctx.child returns the output, a failed child is ChildFlowFailedError, startChild answers the runId; listRuns by parent', async () => {
+      const api = await driver.start([
+        {
+          id: 'c/kid',
+          handler: async (ctx: FlowContext<{ n: number }>) => {
+            await ctx.sleep('nap', '100ms');
+            if (ctx.input.n < 0) throw new Error('negative');
+            return ctx.input.n * 2;
+          },
+        },
+        {
+          id: 'c/parent',
+          handler: async (ctx: FlowContext) => {
+            const fired = await ctx.startChild('fired', 'c/kid', { n: 1 });
+            const doubled = await ctx.child<number>('ok', 'c/kid', { n: 21 });
+            try {
+              await ctx.child('bad', 'c/kid', { n: -1 });
+              return { doubled, fired };
+            } catch (err) {
+              const failure = err as ChildFlowFailedError;
+              return { doubled, fired, failed: [failure.name, failure.childStatus, failure.childError.message] };
+            }
+          },
+        },
+      ]);
+      const { runId } = await api.trigger('c/parent');
+      const run = await driver.finished(runId);
+      expect(run.output).toEqual({ doubled: 42, fired: expect.any(String), failed: ['ChildFlowFailedError', 'failed', 'negative'] });
+      expect(run.steps.map((s) => [s.key, s.kind, s.status])).toEqual([
+        ['fired', 'child', 'completed'],
+        ['ok', 'child', 'completed'],
+        ['bad', 'child', 'failed'],
+      ]);
+      const children = (await api.listRuns({ parentRunId: runId })).runs;
+      expect(children.map((c) => c.runId)).toEqual([...run.steps].reverse().map((s) => s.childRunId));
+      expect(children.every((c) => c.parentRunId === runId && c.flowId === 'c/kid')).toBe(true);
+      expect(await driver.finished(run.output.fired)).toMatchObject({ status: 'completed', output: 2, parentRunId: runId, parentStepKey: 'fired' });
+    });
+
+    it('cancelling a parent cancels its waiting child and the child\'s own child', async () => {
+      const api = await driver.start([
+        { id: 'c/leaf', handler: async (ctx: FlowContext) => ctx.waitForSignal('never', 'never') },
+        { id: 'c/middle', handler: async (ctx: FlowContext) => ctx.child('leaf', 'c/leaf') },
+        { id: 'c/top', handler: async (ctx: FlowContext) => ctx.child('middle', 'c/middle') },
+      ]);
+      const { runId } = await api.trigger('c/top');
+      const top = await waitUntil(async () => {
+        const view = await api.getRun(runId);
+        return view?.steps[0]?.status === 'waiting' ? view : undefined;
+      }, 'the top run to wait', 10_000);
+      const middleId = top.steps[0].childRunId!;
+      const middle = await waitUntil(async () => {
+        const view = await api.getRun(middleId);
+        return view?.steps[0]?.status === 'waiting' ? view : undefined;
+      }, 'the middle run to wait', 10_000);
+      const leafId = middle.steps[0].childRunId!;
+      await driver.reaches(leafId, 'sleeping');
+      await api.cancel(runId, { reason: 'stop' });
+      for (const id of [middleId, leafId]) {
+        expect(await driver.reaches(id, 'cancelled')).toMatchObject({ error: { name: 'RunCancelledError', message: `Parent run "${id === middleId ? runId : middleId}" was cancelled.` } });
+      }
     });
   });
 

@@ -230,4 +230,38 @@ export function portsContract(env: () => PortsEnv): void {
     expect(await store.get(run.runId)).toBeNull();
     expect((await store.list({ flowIds: ['ports/flow'], limit: 200 })).runs.map((r) => r.runId)).not.toContain(run.runId);
   });
+
+  it('child runs: created with their parent, the parent waiting named by a cancel; ending and listChildren read them', async () => {
+    const { store } = env();
+    const parent = newRun(env());
+    await store.create(parent);
+    const waited = newRun(env(), { input: '{"n":1}' });
+    const fired = newRun(env());
+    expect(await store.create({ ...waited, parent: { runId: parent.runId, stepKey: 'a', waits: true } })).toBe(true);
+    expect(await store.create({ ...fired, parent: { runId: parent.runId, stepKey: 'b', waits: false } })).toBe(true);
+    expect((await store.get(waited.runId))!.run).toMatchObject({ parentRunId: parent.runId, parentStepKey: 'a', wakeParent: true });
+    expect((await store.get(fired.runId))!.run).toMatchObject({ parentRunId: parent.runId, parentStepKey: 'b' });
+    expect((await store.get(fired.runId))!.run.wakeParent).toBeUndefined();
+
+    expect(await store.ending('no-such-run')).toBeNull();
+    expect(await store.ending(waited.runId)).toEqual({ status: 'queued' });
+    const error = { name: 'RunCancelledError', message: 'stop' };
+    expect(await store.cancel(waited.runId, 'stop', error)).toMatchObject({ kind: 'cancelled', wakeParent: parent.runId });
+    expect(await store.cancel(fired.runId, 'stop', error)).toEqual({ kind: 'cancelled', flowId: 'ports/flow' });
+    expect(await store.ending(waited.runId)).toEqual({ status: 'cancelled', error });
+
+    // The parent's child steps name the children: newest (highest seq) first, paged by position.
+    await store.claim(parent.runId, 'p', LEASE);
+    await store.saveSteps(parent.runId, 'p', [
+      ['a', { kind: 'child', status: 'waiting', attempts: 0, seq: 0, childRunId: waited.runId }],
+      ['b', { kind: 'child', status: 'completed', attempts: 1, seq: 1, childRunId: fired.runId, result: JSON.stringify(fired.runId) }],
+      ['c', step('completed', { seq: 2 })],
+    ]);
+    const page = await store.listChildren(parent.runId, { limit: 1 });
+    expect(page.runs.map((r) => [r.runId, r.parentRunId])).toEqual([[fired.runId, parent.runId]]);
+    const next = await store.listChildren(parent.runId, { limit: 1, cursor: page.nextCursor });
+    expect(next).toEqual({ runs: [expect.objectContaining({ runId: waited.runId, status: 'cancelled' })] });
+    expect((await store.listChildren(parent.runId, { limit: 10, status: 'queued' })).runs).toEqual([]);
+    expect(await store.listChildren('no-such-run', { limit: 10 })).toEqual({ runs: [] });
+  });
 }

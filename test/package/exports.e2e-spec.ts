@@ -116,6 +116,18 @@ export const wrong: GoTickEngineOptions = { prefix: 42 };
       expect(await typecheck('tsconfig.bad.json', project)).toMatch(/TS2307/);
     });
 
+    it('loads, and builds the module, without the optional integrations (Swagger, Terminus, @nestjs/bullmq) installed', async () => {
+      const script = `const gotick = require('nestjs-gotick');
+const absent = ['@nestjs/swagger', '@nestjs/terminus', '@nestjs/bullmq'].filter((name) => { try { require.resolve(name); return false; } catch { return true; } });
+const dynamic = gotick.GoTickModule.forRoot({ connection: 'redis://127.0.0.1:1', http: { token: 't' } });
+console.log(JSON.stringify({ absent, health: typeof gotick.GoTickHealthIndicator, queue: gotick.GOTICK_QUEUE, imports: dynamic.imports.length, controllers: dynamic.controllers.map((mounted) => Object.getPrototypeOf(mounted).name) }));`;
+      const output = await sh(process.execPath, ['-e', script], project);
+      expect(JSON.parse(output.trim().split('\n').pop()!)).toEqual({
+        absent: ['@nestjs/swagger', '@nestjs/terminus', '@nestjs/bullmq'], health: 'function', queue: 'nestjs-gotick:runs', imports: 0,
+        controllers: ['TickController', 'GoTickMetricsController', 'DashboardController'],
+      });
+    });
+
     it('every subpath loads at run time from CommonJS and from ESM', async () => {
       const names = { '': 'GoTickModule', '/engine': 'GoTickEngine', '/client': 'TickClient', '/testing': 'createTestEngine' };
       for (const [subpath, name] of Object.entries(names)) {

@@ -75,13 +75,17 @@ describe('the sample app', () => {
     const paid = await pay(order.id, 42);
     expect(paid.status).toBe(202);
     const run = await client.waitForRun(runId, { timeout: '5s' });
-    expect(run.output).toEqual({ orderId: order.id, status: 'paid', amount: 42 });
-    expect(run.steps.map((step) => [step.key, step.status])).toEqual([
-      ['payment', 'completed'],
-      ['mark-paid', 'completed'],
+    expect(run.output).toEqual({ orderId: order.id, status: 'paid', amount: 42, receipt: `rcpt-${order.id}-42` });
+    expect(run.steps.map((step) => [step.key, step.kind, step.status])).toEqual([
+      ['payment', 'signal', 'completed'],
+      ['charge', 'child', 'completed'],
+      ['mark-paid', 'task', 'completed'],
     ]);
+    // The charge ran as its own run of the payment flow, a child of the order's run.
+    const charge = await client.getRun(run.steps[1].childRunId!);
+    expect(charge).toEqual(expect.objectContaining({ flowId: 'payments/charge', status: 'completed', parentRunId: runId, output: { receipt: `rcpt-${order.id}-42` } }));
     // The run has ended without a close-order step: nothing can close the order any more.
-    expect(await readOrder(order.id)).toEqual(expect.objectContaining({ status: 'paid', amount: 42 }));
+    expect(await readOrder(order.id)).toEqual(expect.objectContaining({ status: 'paid', amount: 42, receipt: `rcpt-${order.id}-42` }));
   });
 
   it('downloads in parallel through the REST routes', async () => {
@@ -104,5 +108,13 @@ describe('the sample app', () => {
     const run = await client.waitForRun<unknown, Record<string, number>>(runId, { timeout: '5s' });
     expect(run.steps.map((step) => step.key)).toEqual(['count-orders', 'send-report']);
     expect(Object.keys(run.output!)).toEqual(['open', 'paid', 'closed']);
+  });
+
+  it('answers /health through Terminus and shows its run queue in Bull Board at /queues', async () => {
+    const health = await fetch(`${url}/health`);
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { info: Record<string, { status: string }> }).info.gotick.status).toBe('up');
+    const board = (await (await fetch(`${url}/queues/api/queues`)).json()) as { queues: Array<{ name: string; readOnlyMode: boolean }> };
+    expect(board.queues.map((queue) => [queue.name, queue.readOnlyMode])).toEqual([['gotick/runs', true]]);
   });
 });

@@ -58,6 +58,12 @@ export const WORKER_FLOWS = {
    * works input.workMs (default 50) recorded as an interval like the chaos flow's; output: the worker's name.
    */
   limited: 'conc/limited',
+  /** task "work" (side effect); output "done:<runId>". The child of the two flows below. */
+  kid: 'child/kid',
+  /** startChild "kid" (a child/kid run) -> task "after"; output: the child's runId. */
+  startsKid: 'child/starts-kid',
+  /** child "kid" (a child/kid run, awaited) -> task "after"; output: the child's output. */
+  awaitsKid: 'child/awaits-kid',
 } as const;
 
 // The fixture's side-effect bookkeeping lives outside the engine's prefix, so

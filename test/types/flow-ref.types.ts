@@ -74,3 +74,25 @@ export async function callers(ticks: GoTickApi): Promise<void> {
   const loose = await ticks.trigger('orders/close', { anything: true });
   await ticks.waitForRun(loose.runId);
 }
+
+/** ctx.child and ctx.startChild take a reference the way trigger does. */
+export async function children(ctx: FlowContext): Promise<void> {
+  const out: { closedAfterMs: number } = await ctx.child('close', CloseOrder, { orderId: 'o-1' }, { timeout: '5m' });
+  void out;
+  const pinged: unknown = await ctx.child('ping', Ping); // a void input may be left out
+  void pinged;
+  const id: string = await ctx.startChild('close-later', CloseOrder, { orderId: 'o-2' });
+  void id;
+  // @ts-expect-error a misspelt child input field
+  await ctx.child('bad', CloseOrder, { orderID: 'o-1' });
+  // @ts-expect-error the child's output type follows the flow
+  const wrong: string = await ctx.child('bad-out', CloseOrder, { orderId: 'o-1' });
+  void wrong;
+  // @ts-expect-error startChild checks the input too
+  await ctx.startChild('bad-start', CloseOrder, { orderID: 'o-1' });
+  // @ts-expect-error not a Duration
+  await ctx.child('bad-timeout', CloseOrder, { orderId: 'o-1' }, { timeout: 'soon' });
+  // The string form stays open.
+  const loose = await ctx.child<number>('loose', 'orders/close', { anything: true });
+  void loose;
+}

@@ -16,6 +16,8 @@ export interface BullmqRunQueueOptions {
   lockMs: number;
   partitions: number;
   cluster: boolean;
+  /** Queues made by the caller, one per partition, on `producer` (checked by checkGivenQueues); their owner closes them. */
+  queues?: Queue[];
   /** Where BullMQ's 'error' events go (a worker's or queue's); without a listener Node would print them raw. */
   onError: (source: string, err: Error) => void;
 }
@@ -37,7 +39,7 @@ const NEW_RUN_PRIORITY = 1;
  * A queue's keys must share one Cluster slot, so on a cluster (or with
  * several partitions) each partition's prefix is a hash tag of its own.
  */
-function bullPrefix(prefix: string, partition: number, options: BullmqRunQueueOptions): string {
+export function bullPrefix(prefix: string, partition: number, options: Pick<BullmqRunQueueOptions, 'partitions' | 'cluster'>): string {
   if (options.partitions === 1) return options.cluster ? `{${prefix}}` : prefix;
   return `{${prefix}:p${partition}}`;
 }
@@ -67,10 +69,10 @@ export class BullmqRunQueue implements RunQueue {
   private readonly node = randomBytes(5).toString('hex');
 
   constructor(private readonly options: BullmqRunQueueOptions) {
-    this.queues = Array.from({ length: options.partitions }, (_, i) => {
+    // Given queues got their error listener when they were handed over (they may fail before this runs).
+    this.queues = options.queues ?? Array.from({ length: options.partitions }, (_, i) => {
       const queue = new Queue(QUEUE_NAME, { connection: options.producer, prefix: bullPrefix(options.prefix, i, options) });
-      queue.on('error', (err) => options.onError('BullMQ queue', err));
-      return queue;
+      return queue.on('error', (err) => options.onError('BullMQ queue', err));
     });
   }
 
@@ -175,6 +177,7 @@ export class BullmqRunQueue implements RunQueue {
   }
 
   async close(): Promise<void> {
+    if (this.options.queues) return;
     await Promise.all(this.queues.map((queue) => queue.close()));
   }
 

@@ -83,12 +83,29 @@ export function explainUnavailable(err: unknown): never {
   throw err;
 }
 
+function readyOrFailed(client: RedisClient): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const ready = () => {
+      client.off('error', failed);
+      resolve();
+    };
+    const failed = (err: Error) => {
+      client.off('ready', ready);
+      reject(err);
+    };
+    client.once('ready', ready);
+    client.once('error', failed);
+  });
+}
+
 /** Connects a lazy client, turning a refused connection into a message that says what to do. */
 export async function connectOrExplain(client: RedisClient, where: string, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      client.connect(),
+      // A client someone else already began to connect (BullMQ, for a queue made on it before start) is waited for.
+      client.status === 'wait' ? client.connect() : readyOrFailed(client),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       }),

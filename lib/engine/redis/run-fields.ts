@@ -31,6 +31,9 @@ export function toRun(runId: string, fields: Map<string, string>): RunRecord {
     slotGroup: fields.get('slotGroup'),
     scheduleId: fields.get('scheduleId'),
     slotAt: num(fields.get('slotAt')),
+    parentRunId: fields.get('parentRunId'),
+    parentStepKey: fields.get('parentStep'),
+    wakeParent: fields.get('wakeParent') === '1' ? true : undefined,
     traceparent: fields.get('traceparent'),
     lastTrace: fields.get('lastTrace'),
   };

@@ -6,7 +6,7 @@ import { flatPairs, toRun } from './run-fields';
 import { guarded } from './guarded';
 
 /** The run fields a list needs: never the input, output or steps, however large they are. */
-const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error', 'retries', 'previousErrors', 'scheduleId', 'slotAt'] as const;
+const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error', 'retries', 'previousErrors', 'scheduleId', 'slotAt', 'parentRunId', 'parentStep'] as const;
 
 /** Where a page ended: the last run's index score and id. */
 interface Position {
@@ -85,6 +85,28 @@ export class RedisRunIndex {
       if (!full) return { runs };
     }
     return { runs, nextCursor: after ? cursorOf(after) : undefined };
+  }
+
+  /**
+   * One page of the runs `runIds` names, in that order, from position `from`;
+   * `next` is where the following page starts. For short lists (a parent's children).
+   */
+  async listOf(runIds: readonly string[], query: { status?: RunStatus; flowIds?: readonly string[]; limit: number; from: number }): Promise<{ runs: RunRecord[]; next?: number }> {
+    const runs: RunRecord[] = [];
+    for (let at = query.from; at < runIds.length; at += query.limit) {
+      const ids = runIds.slice(at, at + query.limit);
+      const records = await guarded(Promise.all(ids.map((runId) => this.redis.hmget(this.keys.run(runId), ...SUMMARY_FIELDS))));
+      for (let i = 0; i < ids.length; i++) {
+        const values = records[i];
+        if (!values[0]) continue;
+        const fields = new Map(SUMMARY_FIELDS.flatMap((name, j) => (values[j] === null ? [] : [[name, values[j]!] as [string, string]])));
+        if (query.status && fields.get('status') !== query.status) continue;
+        if (query.flowIds && !query.flowIds.includes(fields.get('flowId')!)) continue;
+        runs.push(toRun(ids[i], fields));
+        if (runs.length === query.limit) return { runs, ...(at + i + 1 < runIds.length ? { next: at + i + 1 } : {}) };
+      }
+    }
+    return { runs };
   }
 
   /** Entries with the cursor's own score that come after it (smaller runId). A handful at most: one per instance creating runs in that millisecond. */

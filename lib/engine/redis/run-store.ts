@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CancelRequestedError, LeaseLostError } from '../errors';
-import type { CancelReply, ClaimResult, OverdueRun, RunOutcome, RunRecord, RunStore, StepRecord, StepRewind, StepWrite } from '../ports';
+import type { CancelReply, ClaimResult, OverdueRun, ParentLink, RunEnding, RunOutcome, RunRecord, RunStore, StepRecord, StepRewind, StepWrite } from '../ports';
 import type { ErrorInfo, RunStatus } from '../../common/types';
 import { explainUnavailable, type RedisClient } from './connection';
 import { requestId } from '../request-id';
@@ -41,6 +41,12 @@ function stepFields(steps: readonly StepWrite[]): string[] {
   const flat: string[] = [];
   for (const [key, record] of steps) flat.push(STEP_FIELD + key, packStep(record));
   return flat;
+}
+
+/** The fields a child run is created with, tying it to its parent. */
+function parentFields(parent: ParentLink | undefined): string[] {
+  if (!parent) return [];
+  return parent.waits ? ['parentRunId', parent.runId, 'parentStep', parent.stepKey, 'wakeParent', '1'] : ['parentRunId', parent.runId, 'parentStep', parent.stepKey];
 }
 
 function rewindFields(rewinds: readonly StepRewind[]): string[] {
@@ -83,7 +89,7 @@ export class RedisRunStore implements RunStore {
     this.index = new RedisRunIndex(client, this.keys);
   }
 
-  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; traceparent?: string; scheduleId?: string; slotAt?: number }): Promise<boolean> {
+  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; traceparent?: string; scheduleId?: string; slotAt?: number; parent?: ParentLink }): Promise<boolean> {
     const timeoutMs = run.timeoutMs ?? '';
     const origin = run.scheduleId === undefined ? NO_FIELDS : ['scheduleId', run.scheduleId, 'slotAt', run.slotAt ?? ''];
     // A sub-millisecond sequence keeps runs created in the same ms apart (and in order) for cursor paging.
@@ -96,12 +102,12 @@ export class RedisRunStore implements RunStore {
       const created = await guarded(
         this.redis.createIndexed(
           runKey, indexKey, this.keys.timers(), run.flowId, run.input ?? '', run.createdAt, score, run.runId, run.dueAt + TIMER_GRACE_MS, timeoutMs, request,
-          run.traceparent ?? '', ...origin,
+          run.traceparent ?? '', ...origin, ...parentFields(run.parent),
         ),
       );
       return created === 1;
     }
-    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt, timeoutMs, request, run.traceparent ?? '', ...origin));
+    const created = await guarded(this.redis.create(runKey, run.flowId, run.input ?? '', run.createdAt, timeoutMs, request, run.traceparent ?? '', ...origin, ...parentFields(run.parent)));
     if (created !== 1) return false;
     await guarded(Promise.all([this.redis.zadd(indexKey, 'NX', score, run.runId), this.setTimer(run.runId, run.dueAt + TIMER_GRACE_MS)]));
     return true;
@@ -236,7 +242,7 @@ export class RedisRunStore implements RunStore {
         return { kind: 'missing' };
       case 1:
         this.moveTimer(runId, null);
-        return { kind: 'cancelled', flowId: reply[1], input: reply[2] === '' ? undefined : reply[2] };
+        return { kind: 'cancelled', flowId: reply[1], input: reply[2] === '' ? undefined : reply[2], ...(reply[3] ? { wakeParent: reply[3] } : {}) };
       case 2:
         return { kind: 'finished', status: reply[1] as RunStatus };
       default:
@@ -274,6 +280,17 @@ export class RedisRunStore implements RunStore {
     return this.index.list(query);
   }
 
+  async listChildren(parentRunId: string, query: { flowIds?: readonly string[]; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }> {
+    const parent = await this.get(parentRunId);
+    if (!parent) return { runs: [] };
+    const children = [...parent.steps.values()].filter((step) => step.kind === 'child' && step.childRunId).sort((a, b) => b.seq - a.seq);
+    const page = await this.index.listOf(
+      children.map((step) => step.childRunId!),
+      { ...query, from: query.cursor === undefined ? 0 : Math.floor(Number(query.cursor)) || 0 },
+    );
+    return { runs: page.runs, ...(page.next !== undefined ? { nextCursor: String(page.next) } : {}) };
+  }
+
   counts(flowId: string, sample: number): Promise<{ total: number; statuses: RunStatus[]; counted: number }> {
     return this.index.counts(flowId, sample);
   }
@@ -284,6 +301,12 @@ export class RedisRunStore implements RunStore {
 
   async status(runId: string): Promise<RunStatus | null> {
     return (await guarded(this.redis.hget(this.keys.run(runId), 'status'))) as RunStatus | null;
+  }
+
+  async ending(runId: string): Promise<RunEnding | null> {
+    const [status, output, error] = await guarded(this.redis.hmget(this.keys.run(runId), 'status', 'output', 'error'));
+    if (!status) return null;
+    return { status: status as RunStatus, ...(output ? { output } : {}), ...(error ? { error: JSON.parse(error) as ErrorInfo } : {}) };
   }
 
 

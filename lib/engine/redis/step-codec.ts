@@ -12,8 +12,9 @@ import type { StepKind, StepStatus } from '../../common/types';
 // -(finishedAt - startedAt) - 1 (always negative, so it cannot be taken for
 // an absolute time; clocks of two nodes that disagree are clamped to 0 ms):
 // a few bytes instead of thirteen, for the dashboard's
-// timeline. The wait group (the n-th ctx.wait of the run, from 1) comes last.
-const KIND: Record<StepKind, string> = { task: 't', memo: 'm', status: 'u', sleep: 'z', array: 'a', async: 'y', signal: 'n' };
+// timeline. The wait group (the n-th ctx.wait of the run, from 1) and a child
+// step's child run id come last.
+const KIND: Record<StepKind, string> = { task: 't', memo: 'm', status: 'u', sleep: 'z', array: 'a', async: 'y', signal: 'n', child: 'h' };
 const STATUS: Record<StepStatus, string> = { completed: 'c', failed: 'f', retrying: 'r', sleeping: 's', running: 'g', waiting: 'w' };
 const invert = <K extends string>(codes: Record<K, string>) =>
   Object.fromEntries(Object.entries(codes).map(([name, code]) => [code, name])) as Record<string, K>;
@@ -33,6 +34,7 @@ type Packed = [
   node?: string | 0 | null,
   waitingFor?: string | 0 | null,
   waitGroup?: number | 0 | null,
+  childRunId?: string | 0 | null,
 ];
 
 export function packStep(step: StepRecord): string {
@@ -49,6 +51,7 @@ export function packStep(step: StepRecord): string {
     step.node ?? null,
     step.waitingFor ?? null,
     step.waitGroup ?? null,
+    step.childRunId ?? null,
   ];
   while (packed.length > 4 && packed[packed.length - 1] === null) packed.pop();
   for (let i = 4; i < packed.length; i++) if (packed[i] === null) packed[i] = 0;
@@ -56,7 +59,7 @@ export function packStep(step: StepRecord): string {
 }
 
 export function unpackStep(text: string): StepRecord {
-  const [kind, status, attempts, seq, finishedAt, wakeAt, result, errors, startedAt, node, waitingFor, waitGroup] = JSON.parse(text) as Packed;
+  const [kind, status, attempts, seq, finishedAt, wakeAt, result, errors, startedAt, node, waitingFor, waitGroup, childRunId] = JSON.parse(text) as Packed;
   const step: StepRecord = { kind: KIND_OF[kind], status: STATUS_OF[status], attempts, seq };
   // Absent is null (older records) or 0.
   if (finishedAt) step.finishedAt = finishedAt;
@@ -67,5 +70,6 @@ export function unpackStep(text: string): StepRecord {
   if (node) step.node = node;
   if (waitingFor) step.waitingFor = waitingFor;
   if (waitGroup) step.waitGroup = waitGroup;
+  if (childRunId) step.childRunId = childRunId;
   return step;
 }

@@ -16,8 +16,10 @@ import { CancelRequestedError, LeaseLostError } from '../errors';
 import type { RunRecord, StepRecord, StepRewind } from '../ports';
 import { isHardStop, mergeInterrupts, type Interrupt } from './interrupt';
 import type { Lease } from './lease';
-import type { Backoff, FlowFailure, MemoOptions, ReceivedSignal, StepKind, TaskContext, WaitForSignalOptions } from '../../common/types';
+import type { Backoff, ChildOptions, FlowFailure, MemoOptions, ReceivedSignal, StepKind, TaskContext, WaitForSignalOptions } from '../../common/types';
 import { waitForSignal, type SignalWaitHost } from './primitives/signals';
+import { runChild, type ChildHost, type ChildRuns } from './primitives/child';
+import type { FlowRef } from '../../common/flow-ref';
 import { isValidConcurrency, runInLanes, type WaitResults } from './primitives/wait';
 import { stepKeyProblem } from './step-key';
 import { callWithTimeout } from './timed-call';
@@ -49,6 +51,8 @@ export interface ExecutionSettings {
   onStepError: (failure: FlowFailure) => Promise<void>;
   /** Called at most once per execution, for an attempt that runs with no timeout at all. */
   onUntimedAttempt?: (stepKey: string) => void;
+  /** Starts child runs and reads their endings (ctx.child, ctx.startChild). */
+  children?: ChildRuns;
   /** The interceptors' step chain; undefined without any, and the attempt then calls the body directly. */
   interceptStep?: StepChain;
 }
@@ -85,6 +89,8 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
 
   private readonly seen = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Short primitive work (creating a child run) that even a cancelled or timed-out ending waits for. */
+  private readonly endingWaits = new Set<Promise<unknown>>();
   /** Attempts in flight, by step: what the heartbeat marks and what an ending rewinds. */
   readonly inFlight = new AttemptsInFlight();
   /**
@@ -100,7 +106,9 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   /** How many ctx.wait calls the flow made so far in this execution: a replay counts them again in the same order. */
   private waits = 0;
   private signalInterrupt!: () => void;
-  private signalHost?: SignalWaitHost;
+  private primitiveHost?: SignalWaitHost & ChildHost;
+  /** The run's whole-run deadline, which caps a child's timeout. */
+  private readonly deadline?: number;
   private readonly clock: Clock;
 
   constructor(
@@ -111,6 +119,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   ) {
     this.runId = run.runId;
     this.flowId = run.flowId;
+    this.deadline = run.deadline;
     this.lease = settings.lease;
     this.clock = settings.clock ?? systemClock;
     let maxSeq = -1;
@@ -211,7 +220,17 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
 
   waitForSignal<T = unknown>(key: string, name: string, options?: WaitForSignalOptions): Promise<ReceivedSignal<T> | null> {
     this.claimKey(key);
-    return waitForSignal<T>((this.signalHost ??= this.hostForPrimitives()), key, name, options);
+    return waitForSignal<T>((this.primitiveHost ??= this.hostForPrimitives()), key, name, options);
+  }
+
+  child(key: string, flow: string | FlowRef<any, any>, input?: unknown, options?: ChildOptions): Promise<any> {
+    this.claimKey(key);
+    return runChild((this.primitiveHost ??= this.hostForPrimitives()), key, flow, input, options, true);
+  }
+
+  startChild(key: string, flow: string | FlowRef<any, any>, input?: unknown): Promise<string> {
+    this.claimKey(key);
+    return runChild((this.primitiveHost ??= this.hostForPrimitives()), key, flow, input, undefined, false) as Promise<string>;
   }
 
   // ---- for the runner ----------------------------------------------------
@@ -219,6 +238,11 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   /** Waits until no step is running, so nothing writes after the runner's last word. */
   async settle(): Promise<void> {
     while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Waits for the primitive work every ending waits for (see holdEnding); nothing when there is none. */
+  async settleEndingWaits(): Promise<void> {
+    while (this.endingWaits.size) await Promise.allSettled([...this.endingWaits]);
   }
 
   /** Puts back the steps of attempts in flight when the run is handed back or ends under them (see AttemptsInFlight). */
@@ -440,20 +464,33 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   }
 
   /** The narrow view of this execution that primitives in ./primitives work through. */
-  private hostForPrimitives(): SignalWaitHost {
+  private hostForPrimitives(): SignalWaitHost & ChildHost {
+    const track = <T>(work: Promise<T>): Promise<T> => {
+      this.inflight.add(work);
+      const forget = () => this.inflight.delete(work);
+      work.then(forget, forget);
+      return work;
+    };
     return {
+      runId: this.runId,
+      deadline: this.deadline,
+      children: this.settings.children,
+      defer: (key, record) => this.defer(key, record),
+      holdEnding: (work) => {
+        // In flight as any primitive's round trip (a suspend waits for it), and also waited for by the endings that
+        // do not wait for running steps (cancel, timeout, hand-back).
+        this.endingWaits.add(work);
+        const forget = () => this.endingWaits.delete(work);
+        work.then(forget, forget);
+        return track(work);
+      },
       lease: this.lease,
       now: () => this.clock.now(),
       stopped: () => this.interrupt !== undefined,
       known: (key) => this.steps.get(key),
       seqOf: (key) => this.steps.get(key)?.seq ?? this.nextSeq++,
       remember: (key, record) => void this.steps.set(key, record),
-      track: (work) => {
-        this.inflight.add(work);
-        const forget = () => this.inflight.delete(work);
-        work.then(forget, forget);
-        return work;
-      },
+      track,
       stop: (interrupt) => this.stop(interrupt),
       parked,
     };

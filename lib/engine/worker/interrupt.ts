@@ -1,7 +1,10 @@
 /** Why an execution stopped before the flow returned. */
 export type Interrupt =
-  /** `signals`: names of the signal waits that parked the run, so the runner can wake it if one arrived meanwhile. */
-  | { kind: 'suspend'; wakeAt: number; signals?: string[] }
+  /**
+   * `signals`: names of the signal waits that parked the run, `children`: the child runs it waits for,
+   * so the runner can wake it if a signal arrived or a child ended meanwhile.
+   */
+  | { kind: 'suspend'; wakeAt: number; signals?: string[]; children?: string[] }
   | { kind: 'fatal'; error: Error; stepKey?: string }
   /** Past the run's whole-run deadline: fail it with FlowTimeoutError. */
   | { kind: 'timeout'; error: Error }
@@ -26,6 +29,7 @@ export function mergeInterrupts(current: Interrupt | undefined, next: Interrupt)
   if (next.kind === 'suspend' && current.kind === 'suspend') {
     const merged: Interrupt = { kind: 'suspend', wakeAt: Math.min(current.wakeAt, next.wakeAt) };
     if (current.signals || next.signals) merged.signals = [...(current.signals ?? []), ...(next.signals ?? [])];
+    if (current.children || next.children) merged.children = [...(current.children ?? []), ...(next.children ?? [])];
     return merged;
   }
   return current;

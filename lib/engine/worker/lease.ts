@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { RedisUnavailableError } from '../../common/errors';
+import { CancelRequestedError } from '../errors';
 import type { ClaimResult, MailboxStore, RunOutcome, RunStore, StepRecord, StepRewind, StepWrite, TakeResult } from '../ports';
 
 const NO_MARKERS: readonly StepWrite[] = [];
@@ -84,7 +85,13 @@ export class Lease {
   /** Writes the step with everything deferred before it: one round trip. */
   async write(key: string, record: StepRecord): Promise<void> {
     this.defer(key, record);
-    await this.store.saveSteps(this.runId, this.token, this.takePending());
+    const batch = this.takePending();
+    try {
+      await this.store.saveSteps(this.runId, this.token, batch);
+    } catch (err) {
+      this.keepForCancel(batch, err);
+      throw err;
+    }
   }
 
   /**
@@ -111,19 +118,20 @@ export class Lease {
   /** Decides a signal wait (see MailboxStore.take), writing the deferred steps along: one round trip. */
   takeSignal(wait: Parameters<MailboxStore['take']>[2]): Promise<TakeResult> {
     if (!this.mailbox) throw new Error('This lease was made without a mailbox store.');
-    return this.mailbox.take(this.runId, this.token, wait, this.takePending());
+    const batch = this.takePending();
+    return this.mailbox.take(this.runId, this.token, wait, batch).catch((err) => this.keepForCancel(batch, err));
   }
 
   /** Parks the run; `resumeJob` is the id of the job the caller adds next to wake it. */
   suspend(wakeAt: number, resumeJob: string): Promise<void> {
     const steps = this.takePending();
-    return this.throughBlips(() => this.store.suspend(this.runId, this.token, wakeAt, resumeJob, steps));
+    return this.throughBlips(() => this.store.suspend(this.runId, this.token, wakeAt, resumeJob, steps)).catch((err) => this.keepForCancel(steps, err));
   }
 
   /** Ends the run; `rewinds` put back the steps whose attempts this ending cut off. */
   finish(outcome: RunOutcome, rewinds?: readonly StepRewind[]): Promise<void> {
     const steps = this.takePending();
-    return this.throughBlips(() => this.store.finish(this.runId, this.token, outcome, steps, rewinds));
+    return this.throughBlips(() => this.store.finish(this.runId, this.token, outcome, steps, rewinds)).catch((err) => this.keepForCancel(steps, err));
   }
 
   /**
@@ -159,6 +167,20 @@ export class Lease {
   handBack(retryAt: number, resumeJob: string): Promise<{ first: boolean; since: number }> {
     this.pending = [];
     return this.store.handBack(this.runId, this.token, retryAt, resumeJob);
+  }
+
+  /**
+   * A write refused for a cancel request wrote nothing, and the execution ends
+   * cancelled next. The records of child runs it carried are kept for that
+   * finish: the cancel cascade reads them to find the children. Every other
+   * step stays unwritten, as a cancelled execution's late writes are. Rethrows `err`.
+   */
+  private keepForCancel(batch: StepWrite[], err: unknown): never {
+    if (err instanceof CancelRequestedError) {
+      const children = batch.filter(([, record]) => record.kind === 'child');
+      if (children.length) this.pending = children.concat(this.pending);
+    }
+    throw err;
   }
 
   private takePending(): StepWrite[] {

@@ -1,6 +1,6 @@
 import { decode, encode } from '../codec';
 import { errorInfo } from '../error-info';
-import { ConcurrencyKeyError, FlowTimeoutError, RunCancelledError, StepFailedError, UnknownFlowError } from '../../common/errors';
+import { ChildFlowFailedError, ConcurrencyKeyError, FlowTimeoutError, RunCancelledError, StepFailedError, UnknownFlowError } from '../../common/errors';
 import { CancelRequestedError, LeaseLostError } from '../errors';
 import { Execution, type ExecutionSettings } from './execution';
 import { Lease } from './lease';
@@ -15,6 +15,7 @@ import { iso } from '../run-view';
 import type { ResolvedOptions } from '../options';
 import { parseSlotGroup, type ConcurrencyRule } from '../concurrency';
 import type { ConcurrencyGate, HeldSlot } from './concurrency-gate';
+import { parentCancelledReason, type ChildRunService } from '../child-runs';
 import type { ExecutionEnd, RunInterceptInfo } from '../../common/interceptors';
 import type { RunChain, StepChain } from '../observe/interceptor-chain';
 import { attachTrace } from '../observe/execution-trace';
@@ -25,12 +26,14 @@ export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | '
   mailbox: MailboxStore;
   flows: ReadonlyMap<string, FlowDefinition>;
   /**
-   * Told after this node ended a run cancelled (hooks done). Where cancelling
-   * a run's children will hook in once child runs exist.
+   * Told after this node ended a run cancelled (hooks done): the engine
+   * cancels the run's unfinished children from there.
    */
   onCancelled?: (runId: string) => void;
   /** Flows with a concurrency cap (by flow id) and the gate their executions pass. */
   slots?: { gate: ConcurrencyGate; rules: ReadonlyMap<string, ConcurrencyRule> };
+  /** Child runs: started by ctx.child / ctx.startChild; a child's end wakes the parent waiting for it. */
+  children?: ChildRunService;
   /** The interceptors' chains (tracing, metrics, the user's); undefined when there are none. */
   interceptRun?: RunChain;
   interceptStep?: StepChain;
@@ -70,6 +73,8 @@ export class RunExecutor {
   private readonly log: RunLog;
   /** Flows already warned about a step attempt without any timeout (once per flow and process). */
   private readonly warnedUntimed = new Set<string>();
+  /** Runs in hand whose parent waits for them (ctx.child), by run: their end must wake that parent. */
+  private readonly waitingParents = new Map<string, string>();
 
   constructor(private readonly settings: RunExecutorSettings) {
     this.log = new RunLog(settings.logger);
@@ -173,17 +178,29 @@ export class RunExecutor {
     const { leaseMs, logger, clock } = this.settings;
     const runId = claim.run.runId;
     const input = decode(claim.run.input);
-    if (claim.stop) {
-      // Its node died with a cancel pending, or the deadline passed while it was parked: end it, run nothing.
+    if (claim.run.wakeParent && claim.run.parentRunId) this.waitingParents.set(runId, claim.run.parentRunId);
+    // One read per execution of a child run (never per step, never for other runs).
+    const parent = claim.run.parentRunId;
+    const orphaned = !claim.stop && parent !== undefined && this.settings.children !== undefined && (await this.settings.children.parentCancelled(parent));
+    if (claim.stop || orphaned) {
+      // Its node died with a cancel pending, or the deadline passed while it was parked, or its parent
+      // was cancelled (a child the cascade could not see): end it, run nothing.
       const run: RunInHand = { runId, flowId: flow.id, input, lease };
-      const ending = claim.stop === 'cancelled' ? { kind: 'cancelled' as const, reason: claim.run.cancelRequested ?? '' } : timeoutOf(claim.run);
+      const ending = orphaned
+        ? { kind: 'cancelled' as const, reason: parentCancelledReason(parent!) }
+        : claim.stop === 'cancelled'
+          ? { kind: 'cancelled' as const, reason: claim.run.cancelRequested ?? '' }
+          : timeoutOf(claim.run);
       try {
         return await this.conclude(run, flow, undefined, ending, claim.run.deadline);
       } catch (err) {
         if (!(err instanceof LeaseLostError)) throw err;
         return { status: 'lost' };
       } finally {
-        // Ended while in a concurrency line (say, at its deadline): it leaves the line.
+        // An orphaned child took its slot before its parent's cancel was seen: given back. Ended while
+        // in a concurrency line (say, at its deadline): it leaves the line.
+        this.waitingParents.delete(runId);
+        await slot?.free();
         await this.leaveSlotGroup(runId, claim.run.slotGroup);
       }
     }
@@ -204,6 +221,7 @@ export class RunExecutor {
         return runHooks(logger, 'OnFlowError', flow.hooks?.onError, hookRun, failure);
       },
       onUntimedAttempt: this.warnedUntimed.has(flow.id) ? undefined : (stepKey) => this.warnUntimed(flow.id, stepKey),
+      children: this.settings.children,
       interceptStep: this.settings.interceptStep,
     };
     this.log.started(hookRun, claim.run.executions);
@@ -235,6 +253,7 @@ export class RunExecutor {
       // signal aborted) cannot be waited for, and their late writes are refused (no lease any more).
       const stop = ctx.interrupt?.kind;
       if (stop !== 'released' && stop !== 'cancelled' && stop !== 'timeout') await ctx.settle();
+      else await ctx.settleEndingWaits();
       const end = await this.conclude(ctx, flow, outcome, ctx.interrupt, deadline);
       // Given back once the run is parked or ended (or its lease lost: the slot is this token's alone).
       await slot?.free();
@@ -249,6 +268,7 @@ export class RunExecutor {
       deadlineTimer?.cancel();
       lease.stopHeartbeat();
       if (this.active.get(runId) === ctx) this.active.delete(runId);
+      this.waitingParents.delete(runId);
     }
   }
 
@@ -309,9 +329,12 @@ export class RunExecutor {
     try {
       if (ending) {
         // No flow here, so no hooks either: say so next to the ending.
-        await lease.finish(ending);
-        if (ending.status === 'cancelled') this.log.cancelled(ref);
-        else this.log.runFailed(ref, ending.error);
+        if (run.wakeParent && run.parentRunId) this.waitingParents.set(run.runId, run.parentRunId);
+        await this.finish({ runId: run.runId, lease }, ending).finally(() => this.waitingParents.delete(run.runId));
+        if (ending.status === 'cancelled') {
+          this.log.cancelled(ref);
+          this.settings.onCancelled?.(run.runId);
+        } else this.log.runFailed(ref, ending.error);
         logger.warn(`Run "${run.runId}" ended ${ending.status} on a node without its flow "${run.flowId}": the flow's hooks did not run.`);
         return;
       }
@@ -361,9 +384,11 @@ export class RunExecutor {
       const jobId = this.settings.queue.resumeJobId(ctx.runId);
       await ctx.lease.suspend(wakeAt, jobId);
       this.log.parked(ctx, wakeAt);
-      // A signal sent between the wait's look at the mailbox and this suspend
+      // A signal sent (or a child ended) between the wait's look and this suspend
       // found the run still running, so it did not wake it: look once more.
-      const signalled = interrupt.signals !== undefined && (await this.settings.mailbox.holdsAny(ctx.runId, interrupt.signals));
+      const signalled =
+        (interrupt.signals !== undefined && (await this.settings.mailbox.holdsAny(ctx.runId, interrupt.signals))) ||
+        (interrupt.children !== undefined && (await this.settings.children!.anyEnded(interrupt.children)));
       await this.settings.queue.enqueueResumeJob(ctx.runId, signalled ? this.settings.clock.now() : wakeAt, jobId);
       return { status: 'parked', wakeAt };
     }
@@ -379,7 +404,7 @@ export class RunExecutor {
     } catch (err) {
       return this.fail(ctx, flow, err);
     }
-    await ctx.lease.finish({ status: 'completed', output });
+    await this.finish(ctx, { status: 'completed', output });
     this.log.completed(ctx);
     await runHooks(this.settings.logger, 'OnFlowSuccess', flow.hooks?.onSuccess, ctx, decode(output));
     return { status: 'completed' };
@@ -387,7 +412,7 @@ export class RunExecutor {
 
   /** Ends the run cancelled (fenced by the lease), then its OnFlowCancel hooks, once: only this write's success leads here. */
   private async cancelled(ctx: RunInHand, flow: FlowDefinition, reason: string): Promise<ExecutionEnd> {
-    await ctx.lease.finish({ status: 'cancelled', error: cancelledErrorInfo(ctx.runId, reason) }, ctx.rewinds?.());
+    await this.finish(ctx, { status: 'cancelled', error: cancelledErrorInfo(ctx.runId, reason) }, ctx.rewinds?.());
     this.log.cancelled(ctx);
     await runHooks(this.settings.logger, 'OnFlowCancel', flow.hooks?.onCancel, ctx, { reason: reason || undefined });
     this.settings.onCancelled?.(ctx.runId);
@@ -401,13 +426,28 @@ export class RunExecutor {
       failure.attempt = error.attempts;
       // The run shows the failing attempt's stack (the user's code), not the engine's rethrow.
       failure.error = { name: error.name, message: error.message, ...(error.cause.stack ? { stack: error.cause.stack } : {}) };
+    } else if (error instanceof ChildFlowFailedError) {
+      failure.stepKey = error.stepKey;
     } else if (stepKey) {
       failure.stepKey = stepKey;
     }
-    await ctx.lease.finish({ status: 'failed', error: { ...failure.error, stepKey: failure.stepKey } }, ctx.rewinds?.());
+    await this.finish(ctx, { status: 'failed', error: { ...failure.error, stepKey: failure.stepKey } }, ctx.rewinds?.());
     this.log.runFailed(ctx, failure.error, failure.stepKey);
     await runHooks(this.settings.logger, 'OnFlowFail', flow.hooks?.onFail, ctx, failure);
     return { status: 'failed', error: { ...failure.error, stepKey: failure.stepKey } };
+  }
+
+  /**
+   * Ends the run (fenced by its lease). A child whose parent waits for it
+   * wakes the parent: its timer is moved first, so a crash between the two
+   * only delays the wake-up to the reconciler's next look.
+   */
+  private async finish(ctx: Pick<RunInHand, 'runId' | 'lease'>, outcome: RunOutcome, rewinds?: StepRewind[]): Promise<void> {
+    const parent = this.waitingParents.get(ctx.runId);
+    const children = this.settings.children;
+    if (parent && children) await children.armParent(parent);
+    await ctx.lease.finish(outcome, rewinds);
+    if (parent && children) await children.wakeParentQuietly(parent, ctx.runId);
   }
 
   private warnUntimed(flowId: string, stepKey: string): void {

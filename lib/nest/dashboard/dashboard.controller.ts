@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { GOTICK_HTTP_OPTIONS, GOTICK_MODULE_OPTIONS } from '../gotick.constants';
 import type { GoTickHttpOptions, GoTickModuleOptions } from '../gotick.options';
 import { findDashboardBuild, loadDashboardAssets, type DashboardAsset } from './dashboard-assets';
+import { DocExclude } from '../http/openapi/swagger';
 
 /** What a browser is allowed to load and call from the page: this origin only, so nothing leaves the network it runs on. */
 const CONTENT_SECURITY_POLICY = [
@@ -37,6 +38,7 @@ interface HttpResponse {
  * files hold no data and need no auth; every call the page makes goes to the
  * REST routes, which check the token or guard as they do for any client.
  */
+@DocExclude() // a page and its files, not API
 export class DashboardController {
   private assets?: Map<string, DashboardAsset> | null;
   /**

@@ -1,5 +1,5 @@
 import { CancelRequestedError, LeaseLostError } from '../../engine/errors';
-import type { CancelReply, ClaimResult, OverdueRun, RunOutcome, RunRecord, RunStore, StepRecord, StepRewind, StepWrite } from '../../engine/ports';
+import type { CancelReply, ClaimResult, OverdueRun, ParentLink, RunEnding, RunOutcome, RunRecord, RunStore, StepRecord, StepRewind, StepWrite } from '../../engine/ports';
 import { num, splitRunHash, toRun } from '../../engine/redis/run-fields';
 import { STEP_FIELD } from '../../engine/redis/keys';
 import { packStep } from '../../engine/redis/step-codec';
@@ -10,7 +10,7 @@ import { TERMINAL, type Hash, type MemoryDb } from './memory-db';
 const TIMER_GRACE_MS = 5000;
 
 /** The run fields a list carries: never input, output or steps. */
-const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error', 'retries', 'previousErrors'];
+const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error', 'retries', 'previousErrors', 'parentRunId', 'parentStep'];
 
 /** Cursors as the Redis index writes them: "<score>:<runId>". */
 const CURSOR = /^(\d+(?:\.\d+)?)(?::([A-Za-z0-9_.-]{1,200}))?$/;
@@ -49,7 +49,7 @@ export class MemoryRunStore implements RunStore {
     return this.db.clock.now();
   }
 
-  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; traceparent?: string }): Promise<boolean> {
+  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; traceparent?: string; parent?: ParentLink }): Promise<boolean> {
     // Without a request id, one no stored run carries: the sequence moves on with every run created.
     return this.createOne(run, run.request ?? `m${this.sequence}`);
   }
@@ -59,7 +59,7 @@ export class MemoryRunStore implements RunStore {
     return runs.map((run, i) => this.createOne(run, base + i));
   }
 
-  private createOne(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; traceparent?: string }, request: string): boolean {
+  private createOne(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; traceparent?: string; parent?: ParentLink }, request: string): boolean {
     const existing = this.db.run(run.runId);
     if (existing) return existing.get('createdBy') === request;
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
@@ -69,6 +69,10 @@ export class MemoryRunStore implements RunStore {
     if (run.input !== undefined && run.input !== '') hash.set('input', run.input);
     if (run.timeoutMs !== undefined) hash.set('timeoutMs', String(run.timeoutMs));
     if (run.traceparent) hash.set('traceparent', run.traceparent);
+    if (run.parent) {
+      hash.set('parentRunId', run.parent.runId).set('parentStep', run.parent.stepKey);
+      if (run.parent.waits) hash.set('wakeParent', '1');
+    }
     let index = this.db.indexes.get(run.flowId);
     if (!index) this.db.indexes.set(run.flowId, (index = new Map()));
     if (!index.has(run.runId)) index.set(run.runId, score);
@@ -92,7 +96,8 @@ export class MemoryRunStore implements RunStore {
     this.db.expireRun(runId, this.retentionMs);
     this.db.publishEnd(runId);
     this.db.timers.delete(runId);
-    return { kind: 'cancelled', flowId: hash.get('flowId')!, input: hash.get('input') || undefined };
+    const wakeParent = hash.get('wakeParent') === '1' ? hash.get('parentRunId') : undefined;
+    return { kind: 'cancelled', flowId: hash.get('flowId')!, input: hash.get('input') || undefined, ...(wakeParent ? { wakeParent } : {}) };
   }
 
   async claim(runId: string, token: string, leaseMs: number, request = ''): Promise<ClaimResult> {
@@ -263,6 +268,34 @@ export class MemoryRunStore implements RunStore {
 
   async status(runId: string): Promise<RunStatus | null> {
     return (this.db.run(runId)?.get('status') as RunStatus | undefined) ?? null;
+  }
+
+  async ending(runId: string): Promise<RunEnding | null> {
+    const hash = this.db.run(runId);
+    if (!hash) return null;
+    const output = hash.get('output');
+    const error = hash.get('error');
+    return { status: hash.get('status') as RunStatus, ...(output ? { output } : {}), ...(error ? { error: JSON.parse(error) as ErrorInfo } : {}) };
+  }
+
+  /** As the Redis store: the parent's `child` steps, newest first; the cursor is a position in that list. */
+  async listChildren(parentRunId: string, query: { flowIds?: readonly string[]; status?: RunStatus; limit: number; cursor?: string }): Promise<{ runs: RunRecord[]; nextCursor?: string }> {
+    const parent = this.db.run(parentRunId);
+    if (!parent) return { runs: [] };
+    const ids = [...snapshot(parentRunId, parent).steps.values()]
+      .filter((step) => step.kind === 'child' && step.childRunId)
+      .sort((a, b) => b.seq - a.seq)
+      .map((step) => step.childRunId!);
+    const runs: RunRecord[] = [];
+    for (let i = query.cursor === undefined ? 0 : Math.floor(Number(query.cursor)) || 0; i < ids.length; i++) {
+      const hash = this.db.run(ids[i]);
+      if (!hash) continue;
+      if (query.status && hash.get('status') !== query.status) continue;
+      if (query.flowIds && !query.flowIds.includes(hash.get('flowId')!)) continue;
+      runs.push(toRun(ids[i], new Map(SUMMARY_FIELDS.flatMap((name) => (hash.has(name) ? [[name, hash.get(name)!] as [string, string]] : [])))));
+      if (runs.length === query.limit) return { runs, ...(i + 1 < ids.length ? { nextCursor: String(i + 1) } : {}) };
+    }
+    return { runs };
   }
 
   /** As the Redis index: every entry counts in `total`, the statuses are read from the newest `sample` (expired ones left out). */

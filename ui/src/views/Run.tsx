@@ -63,7 +63,15 @@ export function RunView({ runId }: { runId: string }) {
             <>
               <dt>Waits for</dt>
               <dd>
-                signal “{waiting.waitingFor}”{waiting.wakeAt ? `, or its timeout at ${time(waiting.wakeAt)}` : ''}
+                {waiting.childRunId ? (
+                  <>
+                    child run <a href={href(['runs', waiting.childRunId])} className="mono">{waiting.childRunId}</a> to end
+                  </>
+                ) : (
+                  <>
+                    signal “{waiting.waitingFor}”{waiting.wakeAt ? `, or its timeout at ${time(waiting.wakeAt)}` : ''}
+                  </>
+                )}
               </dd>
             </>
           ) : (

@@ -8,7 +8,8 @@
   ARGV[1] now (ms)  ARGV[2] reason ('' = none)  ARGV[3] error JSON of the cancelled run
   ARGV[4] retention (ms, 0 = keep)
   Returns {0}                  no such run
-          {1, flowId, input}   cancelled now (input '' = none): the caller runs the OnFlowCancel hooks
+          {1, flowId, input, parent}   cancelled now (input '' = none): the caller runs the OnFlowCancel hooks
+                               and wakes `parent` ('' = none), the run waiting for this one (ctx.child)
           {2, status}          already finished: nothing changed
           {3, reason}          running: cancel requested; the stored reason (a repeated request keeps the first)
   A run cancelled here is announced on '<prefix>:ends' as finish-2.lua does.
@@ -32,4 +33,5 @@ if retention > 0 then
 end
 local prefix, runId = string.match(KEYS[1], '^(.*):run:{(.*)}$')
 if prefix then redis.call('PUBLISH', prefix .. ':ends', runId) end
-return {1, redis.call('HGET', KEYS[1], 'flowId'), redis.call('HGET', KEYS[1], 'input') or ''}
+local parent = redis.call('HGET', KEYS[1], 'wakeParent') == '1' and redis.call('HGET', KEYS[1], 'parentRunId') or ''
+return {1, redis.call('HGET', KEYS[1], 'flowId'), redis.call('HGET', KEYS[1], 'input') or '', parent}

@@ -4,7 +4,7 @@
   ARGV[1] flowId  ARGV[2] encoded input ('' = none)  ARGV[3] createdAt (ms)
   ARGV[4] whole-run timeout (ms, '' = none)  ARGV[5] request id (random per call)
   ARGV[6] W3C traceparent of the triggering span ('' = none; sent only with tracing on)
-  ARGV[7..] more run fields, as field/value pairs (e.g. scheduleId, slotAt)
+  ARGV[7..] more run fields, as field/value pairs (scheduleId, slotAt; a child's parentRunId, parentStep, wakeParent)
   Returns 1 created (also for a resend of the creating call), 0 already there.
   ioredis re-sends a command whose reply was lost; the request id kept in the
   run (createdBy) lets that resend answer "created" to the only caller.

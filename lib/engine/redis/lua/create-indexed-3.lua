@@ -7,7 +7,7 @@
   ARGV[4] index score  ARGV[5] runId  ARGV[6] timer (ms: when a worker must have taken the run)
   ARGV[7] whole-run timeout (ms, '' = none)  ARGV[8] request id (random per call)
   ARGV[9] W3C traceparent of the triggering span ('' = none; sent only with tracing on)
-  ARGV[10..] more run fields, as field/value pairs (e.g. scheduleId, slotAt)
+  ARGV[10..] more run fields, as field/value pairs (scheduleId, slotAt; a child's parentRunId, parentStep, wakeParent)
   Returns 1 created (also for a resend of the creating call, see create-1.lua), 0 already there.
 ]]
 if redis.call('EXISTS', KEYS[1]) == 1 then

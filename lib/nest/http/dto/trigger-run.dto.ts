@@ -10,6 +10,7 @@ import {
   type ValidatorConstraintInterface,
 } from 'class-validator';
 import { toMs, type Duration } from '../../../common/duration';
+import { ANY_JSON, DocOptional, DURATION } from '../openapi/swagger';
 
 @ValidatorConstraint({ name: 'isDuration' })
 export class IsDuration implements ValidatorConstraintInterface {
@@ -31,11 +32,13 @@ export class IsDuration implements ValidatorConstraintInterface {
 /** The timing fields every trigger body shares (one run, or a batch's defaults). @public */
 export class RunTimingDto {
   /** Start the run later. */
+  @DocOptional({ ...DURATION, description: 'Start the run later.' })
   @IsOptional()
   @Validate(IsDuration)
   delay?: Duration;
 
   /** Whole-run timeout, over the flow's own. */
+  @DocOptional({ ...DURATION, description: "Whole-run timeout, over the flow's own." })
   @IsOptional()
   @Validate(IsDuration)
   timeout?: Duration;
@@ -44,9 +47,11 @@ export class RunTimingDto {
 /** Body of POST /flows/:flowId/runs. @public */
 export class TriggerRunDto extends RunTimingDto {
   /** The flow's input: any JSON value. */
+  @DocOptional({ ...ANY_JSON, description: "The flow's input: any JSON value." })
   @Allow()
   input?: unknown;
 
+  @DocOptional({ maxLength: 200, pattern: '^[A-Za-z0-9_.-]+$', description: 'Your own id: a second trigger with it starts nothing (idempotent).' })
   @IsOptional()
   @IsString()
   @MaxLength(200)

@@ -1,0 +1,49 @@
+import type { RedisClient } from './redis/connection';
+import { pingLatency } from './redis/ping';
+
+/**
+ * What `GoTickEngine.health()` reports: enough for a readiness probe to decide
+ * and for a person to see why.
+ * @public
+ */
+export interface EngineHealth {
+  /** `started` once start() has returned; before that, or after close(), the node serves nothing. */
+  state: 'new' | 'starting' | 'started' | 'closed';
+  /** `off` on a trigger-only node (`worker: false`); `stopped` once closed. */
+  worker: 'starting' | 'running' | 'off' | 'stopped';
+  /** Runs this node executes at once (absent when the worker is off). */
+  concurrency?: number;
+  /** Redis as one PING saw it: its round trip, or why it failed. */
+  redis: { reachable: true; latencyMs: number } | { reachable: false; reason: string };
+}
+
+export interface HealthProbe {
+  state: EngineHealth['state'];
+  workerEnabled: boolean;
+  concurrency: number;
+  /** The client to PING; absent before start(). */
+  client?: RedisClient;
+  /** On the testing kit's memory backend: no Redis to ping. */
+  inMemory?: boolean;
+  /** Where Redis is, for the reason (no password). */
+  where: string;
+  timeoutMs: number;
+}
+
+/** One PING on the engine's store connection, plus the node's own state; never throws. */
+export async function probeHealth(probe: HealthProbe): Promise<EngineHealth> {
+  const worker = !probe.workerEnabled ? 'off' : probe.state === 'started' ? 'running' : probe.state === 'closed' ? 'stopped' : 'starting';
+  const base = { state: probe.state, worker, ...(probe.workerEnabled ? { concurrency: probe.concurrency } : {}) } as const;
+  if (probe.state === 'started' && probe.inMemory) return { ...base, redis: { reachable: true, latencyMs: 0 } };
+  if (probe.state !== 'started' || !probe.client) {
+    const reason = probe.state === 'closed' ? 'GoTick is closed' : 'GoTick has not started yet (start() connects to Redis)';
+    return { ...base, redis: { reachable: false, reason } };
+  }
+  try {
+    // Rounded to microseconds: the probe's own overhead makes finer digits noise.
+    const latencyMs = Math.round((await pingLatency(probe.client, probe.timeoutMs)) * 1000) / 1000;
+    return { ...base, redis: { reachable: true, latencyMs } };
+  } catch (err) {
+    return { ...base, redis: { reachable: false, reason: `Redis at ${probe.where} did not answer: ${(err as Error)?.message ?? String(err)}` } };
+  }
+}
