@@ -238,6 +238,17 @@ export class InvalidSignalNameError extends GoTickError {
 }
 
 /**
+ * A flow's concurrency `key` function threw or returned something other than
+ * a string of 1-200 characters for a run's input. The run fails with it (not retried:
+ * the same input gives the same key). @public
+ */
+export class ConcurrencyKeyError extends NonRetriableError {
+  constructor(readonly flowId: string, detail: string) {
+    super(`The concurrency key of flow "${flowId}" ${detail}; return a string of 1-200 characters computed from the input.`);
+  }
+}
+
+/**
  * A child flow started with `ctx.child` failed, was cancelled, or passed its
  * timeout. Thrown in the parent where it awaits the child (the same on every
  * replay); catch it like any step failure. Uncaught, it fails the parent.

@@ -299,11 +299,30 @@ export interface FlowOptions<TInput = unknown> {
    */
   timeout?: Duration;
   /**
+   * At most this many runs of the flow execute at once over all nodes
+   * (`concurrency: 5`), or at most `limit` per key (`{ limit: 1, key: (input) => input.customerId }`).
+   * Runs over the cap wait queued, without polling, and start when a slot frees.
+   * A sleeping or signal-waiting run holds no slot.
+   */
+  concurrency?: number | ConcurrencyOptions<TInput>;
+  /**
    * Start runs of this flow on a clock: a cron expression ('0 6 * * *'), a
    * spec, or several. Upserted at bootstrap; a schedule removed from code is
    * removed from Redis at the next bootstrap. See {@link FlowSchedule}.
    */
   schedule?: FlowSchedule<TInput> | Array<FlowSchedule<TInput>>;
+}
+
+/** A flow's concurrency cap, per key when `key` is given. @public */
+export interface ConcurrencyOptions<TInput = any> {
+  /** Runs of one key (or of the flow, without `key`) that execute at once: an integer from 1. */
+  limit: number;
+  /**
+   * The run's key, from its input (e.g. a customer id): 1-200 characters. Called
+   * on the worker at every execution, so it must be a pure function of the input.
+   * A throw or a bad value fails the run with ConcurrencyKeyError.
+   */
+  key?(input: TInput): string;
 }
 
 /**

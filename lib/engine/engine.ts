@@ -48,6 +48,10 @@ import { codeSchedules, type CheckedSchedule } from './schedules/schedule-spec';
 import { declaredSchedules, Scheduler } from './schedules/scheduler';
 import { shutDown } from './shutdown';
 import { RunExecutor } from './worker/run-executor';
+import { concurrencyRule, type ConcurrencyRule } from './concurrency';
+import { RedisConcurrencySlots } from './redis/concurrency-slots';
+import { ConcurrencyGate } from './worker/concurrency-gate';
+import { SlotReconciler } from './maintenance/slot-reconciler';
 import { buildObservers, composeChains, type Observers } from './observe/observers';
 import type { GoTickInterceptor } from '../common/interceptors';
 import type { MetricsRegistry } from './observe/metrics';
@@ -75,6 +79,9 @@ export class GoTickEngine implements GoTickApi {
   private executor?: RunExecutor;
   private sweeper?: IndexSweeper;
   private reconciler?: Reconciler;
+  /** Flows with a concurrency cap, checked at register(). */
+  private readonly concurrencyRules = new Map<string, ConcurrencyRule>();
+  private slotReconciler?: SlotReconciler;
   private scheduleQueue?: BullmqScheduleQueue;
   private scheduler?: Scheduler;
   /** The schedules each registered flow declares (@Flow(id, { schedule })), checked at register(). */
@@ -126,6 +133,8 @@ export class GoTickEngine implements GoTickApi {
       throw new FlowDefinitionError(`Flow id "${flow.id}" is registered twice. Each @Flow id must be unique in the app.`);
     }
     checkedTimeout(flow.options?.defaults?.timeout, `defaults.timeout of flow "${flow.id}"`);
+    const rule = concurrencyRule(flow.id, flow.options);
+    if (rule) this.concurrencyRules.set(flow.id, rule);
     const schedules = codeSchedules(flow.id, flow.options?.schedule);
     declaredSchedules([...[...this.codeSchedules].map(([id, list]) => ({ id, schedules: list })), { id: flow.id, schedules }]);
     this.flows.set(flow.id, this.options.backend?.wrapFlow?.(flow) ?? flow);
@@ -219,6 +228,9 @@ export class GoTickEngine implements GoTickApi {
           createClient(connection, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: false }),
         );
         await connectOrExplain(workerClient, where, settings.connectTimeoutMs);
+        // Also without a capped flow here: a flow that lost its cap in a deploy may have runs in line.
+        const slots = new RedisConcurrencySlots(workerClient, settings.prefix);
+        const gate = new ConcurrencyGate({ slots, queue, leaseMs: settings.leaseMs, logger: settings.logger });
         const chains = composeChains(this.observers, settings.interceptors);
         const executor = (this.executor = new RunExecutor({
           store: new RedisRunStore(workerClient, settings.prefix, settings.retentionMs, isCluster(connection)),
@@ -227,6 +239,7 @@ export class GoTickEngine implements GoTickApi {
           flows: this.flows,
           ...settings,
           onCancelled: (runId) => this.runCancelled(runId),
+          slots: { gate, rules: this.concurrencyRules },
           children: this.childRuns,
           interceptRun: chains.interceptRun,
           interceptStep: chains.interceptStep,
@@ -239,6 +252,8 @@ export class GoTickEngine implements GoTickApi {
         await scheduleQueue.startWorker((slot) => scheduler.fire(slot));
         this.reconciler = new Reconciler(store, queue, settings.logger);
         this.reconciler.start(Math.min(Math.max(settings.leaseMs / 2, 500), 5000));
+        this.slotReconciler = new SlotReconciler(slots, gate, this.concurrencyRules, (flowId) => this.flows.has(flowId), settings.leaseMs);
+        this.slotReconciler.start(Math.min(Math.max(settings.leaseMs / 4, 250), 5000));
       }
       this.state = 'started';
     } catch (err) {
@@ -256,6 +271,10 @@ export class GoTickEngine implements GoTickApi {
     const settings = this.settings;
     const ports = backend.open(settings);
     const { store, queue } = ports;
+    if (this.concurrencyRules.size) {
+      const capped = [...this.concurrencyRules.keys()].map((id) => `"${id}"`).join(', ');
+      settings.logger.warn(`Concurrency caps of ${capped} are not applied on this backend (they need Redis): runs execute as they come.`);
+    }
     this.store = store;
     this.queue = queue;
     this.runEnds = ports.runEnds;
@@ -472,6 +491,7 @@ export class GoTickEngine implements GoTickApi {
     this.unwatchQueue?.();
     this.sweeper?.stop();
     this.reconciler?.stop();
+    this.slotReconciler?.stop();
     // Alongside the runs' shutdown, within its bound: a slot in hand gets up to a second to start
     // its run; one cut off is fired again by another node, into the same run.
     const scheduleQueue = this.scheduleQueue;

@@ -28,6 +28,8 @@ export interface RunRecord {
   retries?: number;
   /** When a node first handed the run back for not having its flow (cleared by retry and by a node that has it). */
   unknownFlowSince?: number;
+  /** The concurrency group (JSON [flowId, key]) the run last waited in for a slot. */
+  slotGroup?: string;
   /** Errors of earlier attempts of the run, oldest first (set by retry). */
   previousErrors?: Array<ErrorInfo & { stepKey?: string; failedAt?: number }>;
   /** W3C traceparent of the span that triggered the run (tracing on). */
@@ -91,7 +93,8 @@ export type ClaimResult =
       takeover?: boolean;
     }
   | { kind: 'missing' }
-  | { kind: 'finished'; status: RunStatus }
+  /** `slotGroup`: the concurrency group the run waited in (it may still hold a place there). */
+  | { kind: 'finished'; status: RunStatus; slotGroup?: string }
   | { kind: 'busy'; retryInMs: number }
   /** The job of a repeated trigger, for a run another trigger created and that is under way: drop it. */
   | { kind: 'spare' };
@@ -308,6 +311,64 @@ export type RetryStoreResult = { kind: 'queued' } | { kind: 'missing' } | { kind
 /** Sends a failed or cancelled run back to the queue, in one atomic step. */
 export interface RetryStore {
   retry(runId: string, now: number): Promise<RetryStoreResult>;
+}
+
+/** What slot-take made of an execution's (or a parked run's) request for a concurrency slot. */
+export type SlotTake = 'taken' | 'full' | 'lined-up' | 'reserved';
+
+/** What giving a slot back did to its group (see ConcurrencySlots.free). */
+export interface SlotHandOver {
+  /** Runs handed a slot now: the caller adds the job that starts each. */
+  handed: string[];
+  /** Runs still in the waiting line. */
+  waiting: number;
+  /** Runs handed a slot that have not started yet. */
+  handovers: string[];
+  /** When the earliest held slot lapses (ms; 0: none held). */
+  nextLapse: number;
+}
+
+/**
+ * Per-flow (per-key) concurrency slots, tied to the lease: an execution holds
+ * its slot under its lease token, renews it with the lease, and a dead
+ * worker's slot lapses with its lease. Runs over the cap wait in a line per
+ * group, holding no job; a freed slot is handed to the head of the line.
+ * Each group's keys share one Cluster slot; a registry of groups with waiting
+ * runs lets the reconciler find those whose holders died.
+ */
+export interface ConcurrencySlots {
+  /** 'take' mode of slot-take-2 ('taken' | 'full'), or 'join' for a parked run ('lined-up' | 'reserved'). */
+  take(groupId: string, token: string, runId: string, limit: number, leaseMs: number, mode: 'take' | 'join', place: number): Promise<SlotTake>;
+  /**
+   * Parks a claimed run that found its group full (queued, lease cleared, claim
+   * uncounted, its group recorded in the run); resolves with its whole-run
+   * deadline, if it has one. Throws LeaseLostError, or CancelRequestedError when a cancel came first.
+   */
+  park(runId: string, token: string, groupId: string): Promise<{ deadline?: number }>;
+  /**
+   * Once a parked run is in line: it needs no reconciler timer (a freed slot or the group's look starts it),
+   * but one at its `deadline` if it has one, to fail there. Not waited for.
+   */
+  waitTimer(runId: string, deadline: number | undefined): void;
+  /**
+   * Gives a run that waited in line (and so has no timer) its reconciler timer again, once it
+   * holds a slot: should its execution die, the reconciler finds it. Not waited for.
+   */
+  rearmTimer(runId: string, at: number): void;
+  /** Renews the execution's slot; false when it lapsed and is gone. */
+  extend(groupId: string, token: string, leaseMs: number): Promise<boolean>;
+  /** Gives back `token`'s slot and takes `runId` out of line (either may be ''), then hands free slots over. */
+  free(groupId: string, token: string, runId: string, limit: number, leaseMs: number): Promise<SlotHandOver>;
+  /** Asks the reconciler to look at the group by `at` (an earlier look already asked for stays). */
+  watch(groupId: string, at: number): Promise<void>;
+  /** Groups whose look is due by `now`. */
+  dueGroups(now: number, limit: number): Promise<string[]>;
+  /** Sets when the reconciler looks at the group next. */
+  rewatch(groupId: string, at: number): Promise<void>;
+  /** Drops the group from the registry. */
+  unwatch(groupId: string): Promise<void>;
+  /** A run's status (null when it is gone): the reconciler's check on a hand-over that does not start. */
+  runStatus(runId: string): Promise<RunStatus | null>;
 }
 
 /** When a schedule fires, as the queue keeps it: a cron in an IANA zone, or an interval in ms. */

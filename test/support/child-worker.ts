@@ -53,6 +53,11 @@ export const WORKER_FLOWS = {
   abortable: 'cancel/abortable',
   /** task "before" -> waitForSignal "paid" (signal "payment", no timeout) -> task "after"; output: the payload. */
   payment: 'signal/payment',
+  /**
+   * Concurrency limit 1: task "hold" (announced, hangs where hangOn names it), whose body then
+   * works input.workMs (default 50) recorded as an interval like the chaos flow's; output: the worker's name.
+   */
+  limited: 'conc/limited',
   /** task "work" (side effect); output "done:<runId>". The child of the two flows below. */
   kid: 'child/kid',
   /** startChild "kid" (a child/kid run) -> task "after"; output: the child's runId. */

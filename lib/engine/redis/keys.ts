@@ -20,6 +20,20 @@ export class RunKeys {
     return `${this.prefix}:timers`;
   }
 
+  /**
+   * A concurrency group's held slots and its waiting line, tagged by the group so both share one
+   * Cluster slot (flow id and key are URI-encoded: no brace or '|' of theirs can move the tag).
+   */
+  slots(flowId: string, key: string): { held: string; waiting: string } {
+    const tag = `{${encodeURIComponent(flowId)}${key === '' ? '' : '|' + encodeURIComponent(key)}}`;
+    return { held: `${this.prefix}:slots:${tag}:held`, waiting: `${this.prefix}:slots:${tag}:waiting` };
+  }
+
+  /** Concurrency groups with runs waiting, scored by when the reconciler must look at them. */
+  slotGroups(): string {
+    return `${this.prefix}:slot-groups`;
+  }
+
   /** The runs of one flow, scored by creation time: the index behind listRuns. */
   flowRuns(flowId: string): string {
     return `${this.prefix}:flow:${flowId}:runs`;

@@ -28,6 +28,7 @@ export function toRun(runId: string, fields: Map<string, string>): RunRecord {
     retries: num(fields.get('retries')),
     previousErrors: fields.has('previousErrors') ? JSON.parse(fields.get('previousErrors')!) : undefined,
     unknownFlowSince: num(fields.get('unknownFlowSince')),
+    slotGroup: fields.get('slotGroup'),
     scheduleId: fields.get('scheduleId'),
     slotAt: num(fields.get('slotAt')),
     parentRunId: fields.get('parentRunId'),

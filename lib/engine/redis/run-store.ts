@@ -187,7 +187,7 @@ export class RedisRunStore implements RunStore {
       case 6:
         return { kind: 'spare' };
       case 2:
-        return { kind: 'finished', status: reply[1] as RunStatus };
+        return reply[2] ? { kind: 'finished', status: reply[1] as RunStatus, slotGroup: reply[2] as string } : { kind: 'finished', status: reply[1] as RunStatus };
       case 3:
         return { kind: 'busy', retryInMs: Number(reply[1]) };
       case 4:

@@ -1,6 +1,6 @@
 import { decode, encode } from '../codec';
 import { errorInfo } from '../error-info';
-import { ChildFlowFailedError, FlowTimeoutError, RunCancelledError, StepFailedError, UnknownFlowError } from '../../common/errors';
+import { ChildFlowFailedError, ConcurrencyKeyError, FlowTimeoutError, RunCancelledError, StepFailedError, UnknownFlowError } from '../../common/errors';
 import { CancelRequestedError, LeaseLostError } from '../errors';
 import { Execution, type ExecutionSettings } from './execution';
 import { Lease } from './lease';
@@ -13,6 +13,8 @@ import { runHooks } from './hooks';
 import { RunLog } from './run-log';
 import { iso } from '../run-view';
 import type { ResolvedOptions } from '../options';
+import { parseSlotGroup, type ConcurrencyRule } from '../concurrency';
+import type { ConcurrencyGate, HeldSlot } from './concurrency-gate';
 import { parentCancelledReason, type ChildRunService } from '../child-runs';
 import type { ExecutionEnd, RunInterceptInfo } from '../../common/interceptors';
 import type { RunChain, StepChain } from '../observe/interceptor-chain';
@@ -28,6 +30,8 @@ export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | '
    * cancels the run's unfinished children from there.
    */
   onCancelled?: (runId: string) => void;
+  /** Flows with a concurrency cap (by flow id) and the gate their executions pass. */
+  slots?: { gate: ConcurrencyGate; rules: ReadonlyMap<string, ConcurrencyRule> };
   /** Child runs: started by ctx.child / ctx.startChild; a child's end wakes the parent waiting for it. */
   children?: ChildRunService;
   /** The interceptors' chains (tracing, metrics, the user's); undefined when there are none. */
@@ -102,7 +106,8 @@ export class RunExecutor {
       logger.warn(`Dropped a job for run "${runId}": no such run (expired or deleted).`);
       return;
     }
-    if (claim.kind === 'finished' || claim.kind === 'spare') return;
+    if (claim.kind === 'finished') return this.leaveSlotGroup(runId, claim.slotGroup);
+    if (claim.kind === 'spare') return;
     if (claim.kind === 'busy') {
       // Another execution holds the run; look again when its lease would run out.
       await queue.enqueueResume(runId, clock.now() + claim.retryInMs + 1);
@@ -112,9 +117,17 @@ export class RunExecutor {
     if (!flow) return this.withoutFlow(lease, claim.run, claim.stop);
     // The flow is back (or a node with it took the run): its grace starts afresh should it go missing again.
     if (claim.run.unknownFlowSince !== undefined) await store.forgetUnknownFlow(runId);
+    // A capped flow's execution takes its slot first: a run that has to wait in line is no
+    // execution (not counted, not intercepted).
+    const rule = claim.stop ? undefined : this.settings.slots?.rules.get(flow.id);
+    let slot: HeldSlot | undefined;
+    if (rule) {
+      slot = await this.enterSlot(rule, lease, flow, claim.run, decode(claim.run.input));
+      if (!slot) return;
+    }
     const intercept = this.settings.interceptRun;
     if (intercept === undefined) {
-      await this.executeClaimed(lease, claim, flow);
+      await this.executeClaimed(lease, claim, flow, slot);
       return;
     }
     const run = claim.run;
@@ -127,7 +140,7 @@ export class RunExecutor {
       startedAt: run.startedAt ?? run.createdAt,
     };
     if (this.settings.tracing) attachTrace(info, { parent: run.traceparent, previous: run.lastTrace, record: (traceparent) => lease.recordTrace(traceparent) });
-    await this.intercepted(intercept, info, () => this.executeClaimed(lease, claim, flow));
+    await this.intercepted(intercept, info, () => this.executeClaimed(lease, claim, flow, slot));
   }
 
   /**
@@ -161,7 +174,7 @@ export class RunExecutor {
   }
 
   /** One execution of a claimed run of a flow this node has: the flow replayed and run, then the run concluded. */
-  private async executeClaimed(lease: Lease, claim: Extract<ClaimResult, { kind: 'claimed' }>, flow: FlowDefinition): Promise<ExecutionEnd> {
+  private async executeClaimed(lease: Lease, claim: Extract<ClaimResult, { kind: 'claimed' }>, flow: FlowDefinition, slot?: HeldSlot): Promise<ExecutionEnd> {
     const { leaseMs, logger, clock } = this.settings;
     const runId = claim.run.runId;
     const input = decode(claim.run.input);
@@ -184,7 +197,11 @@ export class RunExecutor {
         if (!(err instanceof LeaseLostError)) throw err;
         return { status: 'lost' };
       } finally {
+        // An orphaned child took its slot before its parent's cancel was seen: given back. Ended while
+        // in a concurrency line (say, at its deadline): it leaves the line.
         this.waitingParents.delete(runId);
+        await slot?.free();
+        await this.leaveSlotGroup(runId, claim.run.slotGroup);
       }
     }
     const defaults = flow.options?.defaults;
@@ -210,6 +227,11 @@ export class RunExecutor {
     this.log.started(hookRun, claim.run.executions);
     const ctx = new Execution(claim.run, input, claim.steps, settings);
     this.active.set(runId, ctx);
+    // A slot that lapsed under a stalled execution may be taken by another run: give way.
+    slot?.startHeartbeat(() => {
+      logger.warn(`Run "${runId}" of flow "${flow.id}" lost its concurrency slot (its execution stalled past the lease); handed back to wait for one.`);
+      void ctx.stop({ kind: 'released' });
+    });
     lease.startHeartbeat((err) => {
       if (err instanceof LeaseLostError) void ctx.stop({ kind: 'lease-lost' });
       else if (err instanceof CancelRequestedError) void ctx.stop({ kind: 'cancelled', reason: err.reason });
@@ -232,16 +254,51 @@ export class RunExecutor {
       const stop = ctx.interrupt?.kind;
       if (stop !== 'released' && stop !== 'cancelled' && stop !== 'timeout') await ctx.settle();
       else await ctx.settleEndingWaits();
-      return await this.conclude(ctx, flow, outcome, ctx.interrupt, deadline);
+      const end = await this.conclude(ctx, flow, outcome, ctx.interrupt, deadline);
+      // Given back once the run is parked or ended (or its lease lost: the slot is this token's alone).
+      await slot?.free();
+      return end;
     } catch (err) {
       if (!(err instanceof LeaseLostError)) throw err;
+      await slot?.free();
       return { status: 'lost' };
     } finally {
+      // Any other throw (Redis down) leaves the slot to lapse with the lease.
+      slot?.stopHeartbeat();
       deadlineTimer?.cancel();
       lease.stopHeartbeat();
       if (this.active.get(runId) === ctx) this.active.delete(runId);
       this.waitingParents.delete(runId);
     }
+  }
+
+  /**
+   * Takes the execution's concurrency slot, or parks the run in its group's
+   * line (undefined: the execution ends here). A key function that fails
+   * fails the run; a cancel that came first ends it cancelled.
+   */
+  private async enterSlot(rule: ConcurrencyRule, lease: Lease, flow: FlowDefinition, run: RunRecord, input: unknown): Promise<HeldSlot | undefined> {
+    const inHand: RunInHand = { runId: run.runId, flowId: flow.id, input, lease };
+    try {
+      return await this.settings.slots!.gate.enter(flow.id, rule, run, input, lease);
+    } catch (err) {
+      if (err instanceof LeaseLostError) return undefined;
+      try {
+        if (err instanceof CancelRequestedError) await this.cancelled(inHand, flow, err.reason);
+        else if (err instanceof ConcurrencyKeyError) await this.conclude(inHand, flow, { ok: false, error: err }, undefined);
+        else throw err;
+      } catch (ending) {
+        if (!(ending instanceof LeaseLostError)) throw ending;
+      }
+      return undefined;
+    }
+  }
+
+  /** A run that ended while in a concurrency line (say, cancelled there) leaves it, handing on a slot handed to it. */
+  private async leaveSlotGroup(runId: string, groupId: string | undefined): Promise<void> {
+    const group = groupId ? parseSlotGroup(groupId) : undefined;
+    const rule = group && this.settings.slots?.rules.get(group.flowId);
+    if (group && rule) await this.settings.slots!.gate.leave(group, rule.limit, runId);
   }
 
   /**

@@ -10,7 +10,7 @@
   Returns {1, fields, takeover}  claimed; takeover 1 when another execution's lease lapsed while it held
                                  the run (running, neither released nor parked: it blocked or died), else 0
           {0}          no such run
-          {2, status}  run already finished
+          {2, status, slotGroup}  run already finished (slotGroup: the concurrency group it waited in, '' = none)
           {3, msLeft}  another execution holds an unexpired lease
           {4, fields}  claimed, but a cancel was requested (its node died): end it cancelled, run nothing
           {5, fields}  claimed, but past its whole-run deadline: fail it with FlowTimeoutError, run nothing
@@ -21,7 +21,7 @@
 ]]
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {0} end
-if status == 'completed' or status == 'failed' or status == 'cancelled' then return {2, status} end
+if status == 'completed' or status == 'failed' or status == 'cancelled' then return {2, status, redis.call('HGET', KEYS[1], 'slotGroup') or ''} end
 -- The creating trigger's own job (also when BullMQ re-runs it after a crash) and any job of a run
 -- still queued (a repeated trigger healing a lost job) go on; a repeat's job for a started run does not.
 if ARGV[4] and ARGV[4] ~= '' and status ~= 'queued' and redis.call('HGET', KEYS[1], 'createdBy') ~= ARGV[4] then return {6} end
