@@ -78,8 +78,9 @@ export class TimerPump {
       }
     } catch (err) {
       next = Date.now() + RETRY_MS;
-      // An outage is logged once by the connection watch. What was claimed is covered by the reconciler.
-      if (!(err instanceof RedisUnavailableError)) this.logger.warn(`Timer pump pass failed (will retry; the reconciler covers the runs it claimed): ${(err as Error).message}`);
+      // An outage is logged once by the connection watch, and a pass cut short by close() is no news.
+      // Whatever was claimed is covered by the reconciler either way.
+      if (!(err instanceof RedisUnavailableError) && !this.stopped) this.logger.warn(`Timer pump pass failed (will retry; the reconciler covers the runs it claimed): ${(err as Error).message}`);
     } finally {
       this.running = false;
     }
