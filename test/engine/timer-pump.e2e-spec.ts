@@ -132,6 +132,16 @@ describe('the timer pump', () => {
     expect(await env.redis.client.zcard(wakesKey())).toBe(0);
   });
 
+  it('a wake time with a fraction of a millisecond wakes the run once, not before it', async () => {
+    const engine = await env.harness.start([alarm], { prefix });
+    const at = Date.now() + 1500.5;
+    const { runId } = await engine.trigger('pump/alarm', { at });
+    await waitUntil(() => parked(engine, runId), 'the run to sleep');
+    expect(Number(await env.redis.client.zscore(wakesKey(), runId))).toBe(Math.ceil(at) * 1000 + 1);
+    expect((await engine.waitForRun(runId, { timeout: '10s' })).executions).toBe(2);
+    expect(woke.get(runId)![0]).toBeGreaterThanOrEqual(at);
+  });
+
   it('a run that ends before its wake time leaves no wake-up behind', async () => {
     const engine = await env.harness.start([{ id: 'pump/signalled', handler: async (ctx) => (await ctx.waitForSignal('go', 'go', { timeout: '1h' }))?.payload }], { prefix });
     const { runId } = await engine.trigger('pump/signalled', {});

@@ -237,6 +237,8 @@ export class RedisRunStore implements RunStore {
       this.moveTimer(runId, wakeAt + TIMER_GRACE_MS);
       return;
     }
+    // Whole milliseconds: the wakes score is these digits followed by three more (see park-timed-3.lua).
+    wakeAt = Math.ceil(wakeAt);
     if (!this.cluster) {
       const reply = await guarded(this.redis.parkTimed(this.keys.run(runId), this.keys.timers(), this.keys.wakes(), token, now, wakeAt, runId, ...stepFields(steps)));
       checkParked(runId, reply);
