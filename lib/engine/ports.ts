@@ -136,6 +136,24 @@ export interface DueWake {
   seq: number;
 }
 
+/** The timer pump's side of the store: the wakes set (Redis only; other backends keep their own timers). */
+export interface WakeStore {
+  /**
+   * The timer pump's claim: atomically takes up to `limit` wake-ups due by `now` off the wakes set, each
+   * run getting a reconciler timer at `timerAt` in its place (so a claim whose job is never added is not
+   * lost). `nextAt`: when the earliest wake-up left is due.
+   */
+  claimDueWakes(now: number, limit: number, timerAt: number): Promise<{ due: DueWake[]; nextAt?: number }>;
+}
+
+/** The timer pump's side of the queue: immediate jobs for claimed wake-ups, with ids the reconciler can derive. */
+export interface WakeQueue {
+  /** Adds an immediate resume job for each claimed wake-up, named by wakeJobId, in one bulk add per partition. */
+  enqueueWakes(wakes: readonly DueWake[]): Promise<void>;
+  /** The id of the timer pump's job for a run parked after `seq` executions (mod 1000): the reconciler looks it up. */
+  wakeJobId(runId: string, seq: number): string;
+}
+
 /**
  * Durable state of runs. Every write made during an execution carries the
  * execution's lease token and is refused (LeaseLostError) once another
@@ -160,12 +178,6 @@ export interface RunStore {
    * recording it; without, the run goes to the timer pump's wakes set instead, and no job is owed.
    */
   suspend(runId: string, token: string, wakeAt: number, resumeJob: string | undefined, steps: readonly StepWrite[], now?: number): Promise<void>;
-  /**
-   * The timer pump's claim: atomically takes up to `limit` wake-ups due by `now` off the wakes set, each
-   * run getting a reconciler timer at `timerAt` in its place (so a claim whose job is never added is not
-   * lost). `nextAt`: when the earliest wake-up left is due.
-   */
-  claimDueWakes(now: number, limit: number, timerAt: number): Promise<{ due: DueWake[]; nextAt?: number }>;
   /** `rewinds` put back the steps whose attempts this ending cut off (written after `steps`). */
   finish(runId: string, token: string, outcome: RunOutcome, steps: readonly StepWrite[], rewinds?: readonly StepRewind[]): Promise<void>;
   /**
@@ -255,10 +267,6 @@ export interface RunQueue {
    */
   resumeJobId(runId: string, dedupeKey?: string): string;
   enqueueResumeJob(runId: string, atMs: number, jobId: string): Promise<void>;
-  /** Adds an immediate resume job for each claimed wake-up, named by wakeJobId, in one bulk add per partition. */
-  enqueueWakes(wakes: readonly DueWake[]): Promise<void>;
-  /** The id of the timer pump's job for a run parked after `seq` executions (mod 1000): the reconciler looks it up. */
-  wakeJobId(runId: string, seq: number): string;
   /**
    * Whether the job is still going to run (waiting, active, or delayed until
    * no later than `dueBy`), not done, failed or gone. Without `jobId`: the

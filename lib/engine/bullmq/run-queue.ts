@@ -57,7 +57,7 @@ function partitionOf(runId: string, partitions: number): number {
 }
 
 /** The RunQueue on BullMQ: one queue per partition, each with two lanes (resume before new). */
-export class BullmqRunQueue implements RunQueue {
+export class BullmqRunQueue implements RunQueue, WakeQueue {
   private readonly queues: Queue[];
   private readonly workers: Worker[] = [];
   /** Jobs handed to `process` whose outcome BullMQ has not yet recorded (its completed/failed event), over all partitions. */

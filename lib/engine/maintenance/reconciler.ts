@@ -1,5 +1,5 @@
 import type { EngineLogger } from '../flow-definition';
-import type { OverdueRun, RunQueue, RunStore } from '../ports';
+import type { OverdueRun, RunQueue, RunStore, WakeQueue } from '../ports';
 import { isFinished } from '../../common/run-status';
 import { RedisUnavailableError } from '../../common/errors';
 
@@ -21,7 +21,7 @@ export class Reconciler {
 
   constructor(
     private readonly store: RunStore,
-    private readonly queue: RunQueue,
+    private readonly queue: RunQueue & WakeQueue,
     private readonly logger: EngineLogger,
   ) {}
 

@@ -1,5 +1,5 @@
 import type { EngineLogger } from '../flow-definition';
-import type { RunQueue, RunStore } from '../ports';
+import type { WakeQueue, WakeStore } from '../ports';
 import { RedisUnavailableError } from '../../common/errors';
 
 /** Wake-ups claimed per round trip; a full batch is followed at once by the next. */
@@ -31,8 +31,8 @@ export class TimerPump {
   private stopped = true;
 
   constructor(
-    private readonly store: RunStore,
-    private readonly queue: RunQueue,
+    private readonly store: WakeStore,
+    private readonly queue: WakeQueue,
     private readonly logger: EngineLogger,
     /** Timer given to a claimed run: past it with the run still sleeping, the reconciler re-enqueues it. */
     private readonly claimGraceMs: number,

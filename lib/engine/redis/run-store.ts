@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CancelRequestedError, LeaseLostError } from '../errors';
-import type { CancelReply, ClaimResult, DueWake, OverdueRun, ParentLink, RunEnding, RunOutcome, RunRecord, RunStore, StepRecord, StepRewind, StepWrite } from '../ports';
+import type { CancelReply, ClaimResult, DueWake, OverdueRun, ParentLink, RunEnding, RunOutcome, RunRecord, RunStore, StepRecord, StepRewind, StepWrite, WakeStore } from '../ports';
 import type { ErrorInfo, RunStatus } from '../../common/types';
 import { explainUnavailable, type RedisClient } from './connection';
 import { requestId } from '../request-id';
@@ -77,7 +77,7 @@ function checkParked(runId: string, reply: unknown): number {
  * (one JSON value per step, so a step write never rewrites the others), and
  * a sorted set per flow for listing. Every multi-field change is one Lua script.
  */
-export class RedisRunStore implements RunStore {
+export class RedisRunStore implements RunStore, WakeStore {
   private readonly redis: ScriptClient;
   private readonly keys: RunKeys;
   private readonly index: RedisRunIndex;
