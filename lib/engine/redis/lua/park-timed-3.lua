@@ -15,9 +15,10 @@ local executions = tonumber(parked[5] or '0')
 -- float formatting can round it: the wake-up's job id is made of it, and differs from the job
 -- of the park before (still active when a run woken early by a clock ahead parks again).
 local score = ARGV[3] .. string.format('%03d', executions % 1000)
+-- A resend of this call (ioredis re-sends a command whose reply was lost, or the engine repeats it after a
+-- blip) finds its own park, whose wakes entry went in with it: not added again, since a pump may have
+-- claimed it meanwhile (a second entry would wake the run twice).
 if parked[1] == 'sleeping' and parked[2] == ARGV[3] and parked[3] == ARGV[2] and not parked[4] then
-  redis.call('ZADD', KEYS[3], score, ARGV[4])
-  redis.call('ZREM', KEYS[2], ARGV[4])
   return {1, executions}
 end
 if parked[4] ~= ARGV[1] then return -1 end
