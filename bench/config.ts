@@ -27,7 +27,7 @@ const full: BenchConfig = {
   triggerLatency: { samples: 1000 },
   wakeLateness: { wakeups: 2000, perSecond: 500, rounds: 2 },
   replay: { ks: [1, 10, 100, 1000], rounds: 5, leadMs: 250 },
-  memory: { runs: 20_000 },
+  memory: { runs: 100_000 },
   scaleOut: { workers: [1, 2, 4], runs: 2000, rounds: 3 },
   sequentialTriggers: { runs: 1000, steps: 10, rounds: 3 },
   endToEnd: { samples: 300, steps: 10 },

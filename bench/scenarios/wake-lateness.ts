@@ -26,7 +26,8 @@ export async function wakeLateness({ url, observer, config, log }: ScenarioConte
   const { wakeups, perSecond, rounds } = config.wakeLateness;
   const spacingMs = 1000 / perSecond;
   // Parking a run costs a trigger plus one execution: about 0.25 ms on 2 cores, so 1 ms each leaves ample margin (checked below).
-  const setupMs = 1000 + wakeups;
+  // 2 s more than that: a park under 1 s away keeps a delayed job (SHORT_PARK_MS), which is not what this measures.
+  const setupMs = 3000 + wakeups;
   let done = new CountDown(0);
   let lateness: number[] = [];
   const woke = (due: number) => {
@@ -104,13 +105,16 @@ export async function wakeLateness({ url, observer, config, log }: ScenarioConte
         { label: 'GoTick p99 / raw BullMQ p99', value: gotickP99 / rawP99 },
       ],
       targets: [
+        { target: `wake-up lateness p99 <= 30 ms (Redis hz ${defaultHz})`, actual: `${fmt(gotickP99)} ms`, pass: gotickP99 <= 30 },
         { target: 'wake-up lateness p99 <= raw BullMQ p99 + 10 ms', actual: `${fmt(gotickP99)} ms vs ${fmt(rawP99)} + 10 ms (${gotickP99 >= rawP99 ? '+' : ''}${fmt(gotickP99 - rawP99)} ms)`, pass: gotickP99 <= rawP99 + 10 },
       ],
       notes: [
         `Every run was parked before its round's first wake-up was due${overlapped ? `, except in ${overlapped} round(s) (setup overlapped the wake-ups)` : ''}; setup margin ${fmt(setupMs)} ms.`,
-        `Both GoTick and raw BullMQ wake through BullMQ delayed jobs: a worker blocks on BZPOPMIN until the next job is due, and Redis ` +
+        `Raw BullMQ wakes through delayed jobs: a worker blocks on BZPOPMIN until the next job is due, and Redis ` +
           `only notices such a timeout when its event loop wakes, which on a quiet server is its cron tick (hz ${defaultHz} = every ` +
-          `${fmt(1000 / Number(defaultHz))} ms). Hence lateness spread evenly up to that tick; the hz 100 rounds show it shrink with the tick. ` +
+          `${fmt(1000 / Number(defaultHz))} ms). Hence its lateness spread evenly up to that tick; the hz 100 rounds show it shrink with the tick. ` +
+          `A sleeping GoTick run holds no delayed job: the timer pump of the node that parked it sets a Node timer for the earliest ` +
+          `wake-up, claims the due ones in one script and adds them as immediate jobs, which wake a blocked worker at once, whatever the hz. ` +
           `Targets are judged at the default hz.`,
       ],
     };

@@ -18,7 +18,8 @@ const SAMPLE = 200;
 
 export function keyShape(key: string, prefix: string, queue: string): string {
   return key
-    .replace(/\{[^}]*\}/, '{runId}')
+    // A run's hash tag, not a tag made of the prefix (the wakes set's, or a queue partition's).
+    .replace(new RegExp(`\\{(?!${escape(prefix)}[:}])[^}]*\\}`), '{runId}')
     .replace(new RegExp(`^(${escape(prefix)}:${escape(queue)}:)(?!(?:wait|active|delayed|prioritized|paused|completed|failed|events|meta|id|marker|stalled|stalled-check|pc|limiter|repeat|de)$)[^:]+$`), '$1<jobId>');
 }
 
@@ -29,18 +30,21 @@ function escape(text: string): string {
 export async function keyCensus(observer: Redis, prefix: string, queue: string): Promise<KeyGroup[]> {
   const groups = new Map<string, string[]>();
   const counts = new Map<string, number>();
-  let cursor = '0';
-  do {
-    const [next, keys] = await observer.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) {
-      const shape = keyShape(key, prefix, queue);
-      counts.set(shape, (counts.get(shape) ?? 0) + 1);
-      const sample = groups.get(shape) ?? [];
-      if (sample.length < SAMPLE) sample.push(key);
-      groups.set(shape, sample);
-    }
-  } while (cursor !== '0');
+  // Also keys whose hash tag starts with the prefix: the timer pump's wakes set shares the timers key's slot that way.
+  for (const pattern of [`${prefix}:*`, `{${prefix}:*`]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await observer.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) {
+        const shape = keyShape(key, prefix, queue);
+        counts.set(shape, (counts.get(shape) ?? 0) + 1);
+        const sample = groups.get(shape) ?? [];
+        if (sample.length < SAMPLE) sample.push(key);
+        groups.set(shape, sample);
+      }
+    } while (cursor !== '0');
+  }
   const result: KeyGroup[] = [];
   for (const [shape, sample] of groups) {
     const pipeline = observer.pipeline();

@@ -27,6 +27,7 @@ import { probeHealth, type EngineHealth } from './health';
 import type { EngineLogger, FlowDefinition } from './flow-definition';
 import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
+import { TimerPump } from './maintenance/timer-pump';
 import { checkedTimeout, checkInterceptors, resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
 import type { RunEnds, RunQueue, RunRecord, RunStore } from './ports';
 import { RedisCancelNudges } from './redis/cancel-nudges';
@@ -36,7 +37,7 @@ import { RedisMailboxStore } from './redis/mailbox-store';
 import { RedisRetryStore } from './redis/retry-store';
 import { RedisRunEnds } from './redis/run-ends';
 import { CURSOR } from './redis/run-index';
-import { RedisRunStore } from './redis/run-store';
+import { RedisRunStore, TIMER_GRACE_MS } from './redis/run-store';
 import { RedisScheduleStore } from './redis/schedule-store';
 import { RunControl } from './run-control';
 import { ChildRunService } from './child-runs';
@@ -86,6 +87,7 @@ export class GoTickEngine implements GoTickApi {
   private scheduler?: Scheduler;
   /** The schedules each registered flow declares (@Flow(id, { schedule })), checked at register(). */
   private readonly codeSchedules = new Map<string, CheckedSchedule[]>();
+  private timerPump?: TimerPump;
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
   /** The connection runs are created and jobs added on (made early when queueConnection() is asked first). */
   private producer?: RedisClient;
@@ -232,6 +234,7 @@ export class GoTickEngine implements GoTickApi {
         const slots = new RedisConcurrencySlots(workerClient, settings.prefix);
         const gate = new ConcurrencyGate({ slots, queue, leaseMs: settings.leaseMs, logger: settings.logger });
         const chains = composeChains(this.observers, settings.interceptors);
+        const timerPump = (this.timerPump = new TimerPump(store, queue, settings.logger, TIMER_GRACE_MS));
         const executor = (this.executor = new RunExecutor({
           store: new RedisRunStore(workerClient, settings.prefix, settings.retentionMs, isCluster(connection)),
           queue,
@@ -244,9 +247,11 @@ export class GoTickEngine implements GoTickApi {
           interceptRun: chains.interceptRun,
           interceptStep: chains.interceptStep,
           tracing: settings.tracing,
+          timerPump,
         }));
         await nudges.listen((runId, reason) => executor.nudge(runId, reason));
         await queue.startWorker((runId, request) => executor.execute(runId, request));
+        timerPump.start();
         this.sweeper = new IndexSweeper(store, () => this.flowIds(), settings.retentionMs, settings.logger);
         this.sweeper.start();
         await scheduleQueue.startWorker((slot) => scheduler.fire(slot));
@@ -492,6 +497,7 @@ export class GoTickEngine implements GoTickApi {
     this.sweeper?.stop();
     this.reconciler?.stop();
     this.slotReconciler?.stop();
+    this.timerPump?.stop();
     // Alongside the runs' shutdown, within its bound: a slot in hand gets up to a second to start
     // its run; one cut off is fired again by another node, into the same run.
     const scheduleQueue = this.scheduleQueue;

@@ -127,6 +127,34 @@ export interface OverdueRun {
   leaseUntil?: number;
   /** Id of the last resume job recorded for the run (by suspend or the reconciler). */
   resumeJob?: string;
+  /** How many executions the run has had: names the timer pump's job for its last park (RunQueue.wakeJobId). */
+  executions?: number;
+}
+
+/** A sleeping run's wake-up, claimed by the timer pump: it now needs its queue job. */
+export interface DueWake {
+  runId: string;
+  wakeAt: number;
+  /** The run's executions (mod 1000) when it parked: tells this wake-up's job from its last park's. */
+  seq: number;
+}
+
+/** The timer pump's side of the store: the wakes set (Redis only; other backends keep their own timers). */
+export interface WakeStore {
+  /**
+   * The timer pump's claim: atomically takes up to `limit` wake-ups due by `now` off the wakes set, each
+   * run getting a reconciler timer at `timerAt` in its place (so a claim whose job is never added is not
+   * lost). `nextAt`: when the earliest wake-up left is due.
+   */
+  claimDueWakes(now: number, limit: number, timerAt: number): Promise<{ due: DueWake[]; nextAt?: number }>;
+}
+
+/** The timer pump's side of the queue: immediate jobs for claimed wake-ups, with ids the reconciler can derive. */
+export interface WakeQueue {
+  /** Adds an immediate resume job for each claimed wake-up, named by wakeJobId, in one bulk add per partition. */
+  enqueueWakes(wakes: readonly DueWake[]): Promise<void>;
+  /** The id of the timer pump's job for a run parked after `seq` executions (mod 1000): the reconciler looks it up. */
+  wakeJobId(runId: string, seq: number): string;
 }
 
 /**
@@ -148,8 +176,11 @@ export interface RunStore {
   saveSteps(runId: string, token: string, steps: readonly StepWrite[]): Promise<void>;
   /** Extends the lease, writing `markers` (running steps) along; throws LeaseLostError when it is gone. */
   touch(runId: string, token: string, leaseMs: number, markers?: readonly StepWrite[]): Promise<void>;
-  /** Parks the run until `wakeAt`, recording `resumeJob`: the id of the job the caller adds next to wake it. */
-  suspend(runId: string, token: string, wakeAt: number, resumeJob: string, steps: readonly StepWrite[]): Promise<void>;
+  /**
+   * Parks the run until `wakeAt`. With `resumeJob` (the id of the delayed job the caller adds next to wake it),
+   * recording it; without, the run goes to the timer pump's wakes set instead, and no job is owed.
+   */
+  suspend(runId: string, token: string, wakeAt: number, resumeJob: string | undefined, steps: readonly StepWrite[], now?: number): Promise<void>;
   /** `rewinds` put back the steps whose attempts this ending cut off (written after `steps`). */
   finish(runId: string, token: string, outcome: RunOutcome, steps: readonly StepWrite[], rewinds?: readonly StepRewind[]): Promise<void>;
   /**

@@ -1,5 +1,6 @@
 import type { FlowContext } from '../../lib/engine';
 import { EngineHarness } from '../support/engine-harness';
+import { waitUntil } from '../support/wait-until';
 import { startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
 
 /** Which master owns a key, by asking the cluster. */
@@ -80,5 +81,24 @@ describe('on a 3-master Redis Cluster', () => {
       expect((await engine.waitForRun(run, { timeout: '10s' })).status).toBe('completed');
       expect(Date.now() - began).toBeLessThan(200);
     }
+  });
+  it('sleeping runs wake through the timer pump: the wakes set shares the timers slot, no queue job waits', async () => {
+    harness = new EngineHarness('unused');
+    const engine = await harness.start(
+      [{ id: 'cluster/alarm', handler: async (ctx: FlowContext<{ at: number }>) => void (await ctx.sleepUntil('nap', ctx.input.at)) }],
+      { connection: { cluster: cluster.nodes }, prefix: 'gtcw', partitions: 4, worker: { concurrency: 12 } },
+    );
+    expect(await cluster.client.cluster('KEYSLOT', '{gtcw:timers}:wakes')).toBe(await cluster.client.cluster('KEYSLOT', 'gtcw:timers'));
+    const at = Date.now() + 2500;
+    const ids = (await Promise.all(Array.from({ length: 40 }, () => engine.trigger('cluster/alarm', { at })))).map((t) => t.runId);
+    await waitUntil(async () => (await cluster.client.zcard('{gtcw:timers}:wakes')) === 40, 'every run to park', 2000);
+    const delayed = await Promise.all(Array.from({ length: 4 }, (_, i) => cluster.client.zcard(`{gtcw:p${i}}:runs:delayed`)));
+    expect(delayed).toEqual([0, 0, 0, 0]);
+    for (const runId of ids) {
+      const run = await engine.waitForRun(runId, { timeout: '15s' });
+      expect({ status: run.status, executions: run.executions }).toEqual({ status: 'completed', executions: 2 });
+      expect(Date.parse(run.finishedAt!)).toBeGreaterThanOrEqual(at);
+    }
+    expect(await cluster.client.zcard('{gtcw:timers}:wakes')).toBe(0);
   });
 });

@@ -41,17 +41,19 @@ describe('the reconciler under a backlog', () => {
       const batch = await Promise.all(Array.from({ length: Math.min(100, RUNS - i) }, () => engine.trigger('wake-together', { at })));
       runIds.push(...batch.map((r) => r.runId));
     }
+    // Parked with no queue job: each run's wake-up waits in the timer pump's set.
     await waitUntil(
-      async () => (await env.redis.client.zcard(`${prefix}:runs:delayed`)) === RUNS,
-      'every run to be parked with its resume job',
+      async () => (await env.redis.client.zcard(`{${prefix}:timers}:wakes`)) === RUNS,
+      'every run to be parked with its wake-up',
       at - Date.now() - 1000,
     );
-    // Lose one run's resume job for real, as a crash or a lost AOF second could.
-    const lost = runIds[RUNS - 1];
-    const delayed = await env.redis.client.zrange(`${prefix}:runs:delayed`, '0', '-1');
-    const data = await Promise.all(delayed.map((id) => env.redis.client.hget(`${prefix}:runs:${id}`, 'data')));
-    const jobId = delayed[data.findIndex((d) => JSON.parse(d!).runId === lost)];
-    expect(await env.redis.client.zrem(`${prefix}:runs:delayed`, jobId)).toBe(1);
+    expect(await env.redis.client.zcard(`${prefix}:runs:delayed`)).toBe(0);
+    // At `at` the pump moves every wake-up into the queue, in run id order; the worker takes them
+    // first in, first out, so the last run id is the last to be reached. Lose its job for real, as a
+    // crash or a lost AOF second could, while the backlog ahead of it keeps the worker busy.
+    const lost = [...runIds].sort().pop()!;
+    const jobId = `w1-${lost}`;
+    await waitUntil(async () => (await env.redis.client.lrem(`${prefix}:runs:wait`, 0, jobId)) === 1, 'the last wake-up job to be added', 20_000);
     await env.redis.client.del(`${prefix}:runs:${jobId}`);
 
     await waitUntil(async () => worked.size === RUNS && (await engine.getRun(lost))?.status === 'completed', 'every run to complete', 120_000);
@@ -87,8 +89,8 @@ describe('the reconciler under a backlog', () => {
     expect(waiting).toHaveLength(1);
     await env.redis.client.lrem(`${prefix}:runs:wait`, 0, waiting[0]);
     await env.redis.client.del(`${prefix}:runs:${waiting[0]}`);
-    // The signal wait's own resume job (an hour away) is still there: it must not pass for the lost one.
-    expect(await env.redis.client.zcard(`${prefix}:runs:delayed`)).toBe(1);
+    // The signal wait's own wake-up (an hour away, in the timer pump's set) is still there: it must not pass for the lost one.
+    expect(await env.redis.client.zscore(`{${prefix}:timers}:wakes`, runId)).not.toBeNull();
 
     const worker = await env.harness.start([flow], { prefix, logger, worker: { lease: '1s' } });
     const run = await worker.waitForRun(runId, { timeout: '20s' });

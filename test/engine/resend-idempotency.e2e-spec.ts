@@ -99,6 +99,26 @@ describe('scripts re-sent by ioredis after a lost reply', () => {
     expect(unexpected()).toEqual([]);
   });
 
+  it('park for the timer pump: a resent or repeated park answers "parked", and the run wakes on time, once', async () => {
+    const parkedLogs: string[] = [];
+    const engine = await harness.start(
+      [{ id: 'long-napper', handler: async (ctx: FlowContext) => (await ctx.sleep('nap', 1200), 'woke') }],
+      { logger: { ...logger, debug: (m: string) => void (/ parked until /.test(m) && parkedLogs.push(m)) }, logLevel: 'debug' },
+    );
+    for (const downMs of [undefined, 400, undefined, 400]) {
+      const lost = proxy.dropReplyTo(scriptCall('park-timed-3.lua'), downMs ? { downMs } : undefined);
+      const began = Date.now();
+      const { runId } = await engine.trigger('long-napper');
+      await lost;
+      const run = await engine.waitForRun(runId, { timeout: '4s' });
+      expect({ output: run.output, executions: run.executions }).toEqual({ output: 'woke', executions: 2 });
+      // Heard as parked by this node (a "lease lost" answer would skip that): woken by its own pump's timer.
+      expect(Date.now() - began).toBeLessThan(3000);
+    }
+    expect(parkedLogs.length).toBe(4);
+    expect(unexpected()).toEqual([]);
+  });
+
   it('finish and suspend: when ioredis gives up on the command instead of re-sending it, the engine repeats it and hooks still run once', async () => {
     const succeeded = new Map<string, number>();
     const engine = await harness.start(

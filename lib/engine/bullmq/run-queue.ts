@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
-import { QUEUE_JOB_STATES, type QueueJobState, type RunQueue } from '../ports';
+import { QUEUE_JOB_STATES, type DueWake, type QueueJobState, type RunQueue, type WakeQueue } from '../ports';
 import { explainUnavailable, type RedisClient } from '../redis/connection';
 
 export interface BullmqRunQueueOptions {
@@ -57,7 +57,7 @@ function partitionOf(runId: string, partitions: number): number {
 }
 
 /** The RunQueue on BullMQ: one queue per partition, each with two lanes (resume before new). */
-export class BullmqRunQueue implements RunQueue {
+export class BullmqRunQueue implements RunQueue, WakeQueue {
   private readonly queues: Queue[];
   private readonly workers: Worker[] = [];
   /** Jobs handed to `process` whose outcome BullMQ has not yet recorded (its completed/failed event), over all partitions. */
@@ -110,6 +110,23 @@ export class BullmqRunQueue implements RunQueue {
 
   async enqueueResumeJob(runId: string, atMs: number, jobId: string): Promise<void> {
     await this.queueOf(runId).add('resume', { runId }, { jobId, delay: Math.max(0, atMs - Date.now()) }).catch(explainUnavailable);
+  }
+
+  async enqueueWakes(wakes: readonly DueWake[]): Promise<void> {
+    const byQueue = new Map<Queue, Array<{ name: string; data: { runId: string }; opts: { jobId: string } }>>();
+    for (const { runId, seq } of wakes) {
+      const queue = this.queueOf(runId);
+      let jobs = byQueue.get(queue);
+      if (!jobs) byQueue.set(queue, (jobs = []));
+      jobs.push({ name: 'resume', data: { runId }, opts: { jobId: this.wakeJobId(runId, seq) } });
+    }
+    await Promise.all([...byQueue].map(([queue, jobs]) => queue.addBulk(jobs))).catch(explainUnavailable);
+  }
+
+  wakeJobId(runId: string, seq: number): string {
+    // Derived, not random, so the reconciler can look the job up from the run alone; the park's
+    // execution count keeps it apart from the job of the park before, which may still be active.
+    return `w${seq}-${runId}`;
   }
 
   async hasLiveJob(runId: string, jobId = newRunJobId(runId), dueBy = Infinity): Promise<boolean> {

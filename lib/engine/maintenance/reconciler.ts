@@ -1,5 +1,5 @@
 import type { EngineLogger } from '../flow-definition';
-import type { OverdueRun, RunQueue, RunStore } from '../ports';
+import type { OverdueRun, RunQueue, RunStore, WakeQueue } from '../ports';
 import { isFinished } from '../../common/run-status';
 import { RedisUnavailableError } from '../../common/errors';
 
@@ -21,7 +21,7 @@ export class Reconciler {
 
   constructor(
     private readonly store: RunStore,
-    private readonly queue: RunQueue,
+    private readonly queue: RunQueue & WakeQueue,
     private readonly logger: EngineLogger,
   ) {}
 
@@ -87,11 +87,15 @@ export class Reconciler {
 
   /**
    * Whether a job due by now is still in the queue for the run: its
-   * trigger's job or its last recorded resume job. A job delayed further
+   * trigger's job, its last recorded resume job, or the timer pump's job. A job delayed further
    * (a sleep's resume, when a signal should have woken the run) does not count.
    */
   private async hasJob(run: OverdueRun, now: number): Promise<boolean> {
     if (run.resumeJob !== undefined && (await this.queue.hasLiveJob(run.runId, run.resumeJob, now))) return true;
+    // A sleeping run the timer pump claimed: its job is named by the run's executions when it parked.
+    if (run.status === 'sleeping' && run.executions !== undefined && (run.wakeAt ?? Infinity) <= now) {
+      if (await this.queue.hasLiveJob(run.runId, this.queue.wakeJobId(run.runId, run.executions % 1000), now)) return true;
+    }
     return run.status === 'queued' && (await this.queue.hasLiveJob(run.runId, undefined, now));
   }
 }

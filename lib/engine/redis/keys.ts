@@ -34,6 +34,18 @@ export class RunKeys {
     return `${this.prefix}:slot-groups`;
   }
 
+  /**
+   * Sleeping runs by wake time, for the timer pump: scored wakeAt * 1000 + the
+   * run's executions modulo 1000 (which names the wake-up's job, see
+   * RunQueue.wakeJobId). In the timers key's Cluster slot, so one script moves
+   * a due entry from here to there: the prefix's own hash tag when it has one,
+   * else the timers key's whole name as the tag.
+   */
+  wakes(): string {
+    const timers = this.timers();
+    return hasHashTag(timers) ? `${this.prefix}:wakes` : `{${timers}}:wakes`;
+  }
+
   /** The runs of one flow, scored by creation time: the index behind listRuns. */
   flowRuns(flowId: string): string {
     return `${this.prefix}:flow:${flowId}:runs`;
@@ -48,6 +60,12 @@ export class RunKeys {
   codeSchedules(): string {
     return `${this.prefix}:schedules:code`;
   }
+}
+
+/** Redis' rule: the first '{' and the first '}' after it enclose a non-empty tag. */
+function hasHashTag(key: string): boolean {
+  const open = key.indexOf('{');
+  return open >= 0 && key.indexOf('}', open + 1) > open + 1;
 }
 
 /** Steps share the run's hash under this field prefix; no run field starts with it. */

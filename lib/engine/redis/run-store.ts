@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CancelRequestedError, LeaseLostError } from '../errors';
-import type { CancelReply, ClaimResult, OverdueRun, ParentLink, RunEnding, RunOutcome, RunRecord, RunStore, StepRecord, StepRewind, StepWrite } from '../ports';
+import type { CancelReply, ClaimResult, DueWake, OverdueRun, ParentLink, RunEnding, RunOutcome, RunRecord, RunStore, StepRecord, StepRewind, StepWrite, WakeStore } from '../ports';
 import type { ErrorInfo, RunStatus } from '../../common/types';
 import { explainUnavailable, type RedisClient } from './connection';
 import { requestId } from '../request-id';
@@ -11,7 +11,7 @@ import { flatPairs, num, splitRunHash } from './run-fields';
 import { RunKeys, STEP_FIELD } from './keys';
 import { packStep } from './step-codec';
 
-type ScriptName = 'create' | 'createIndexed' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release' | 'cancel' | 'setResumeJob' | 'handBack' | 'setTrace';
+type ScriptName = 'create' | 'createIndexed' | 'claim' | 'saveSteps' | 'suspend' | 'finish' | 'touch' | 'release' | 'cancel' | 'setResumeJob' | 'handBack' | 'setTrace' | 'park' | 'parkTimed' | 'claimWakes';
 type ScriptClient = RedisClient & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
 
 const LUA_DIR = join(__dirname, 'lua');
@@ -65,13 +65,19 @@ function checkFenced(runId: string, reply: unknown): void {
   throw new LeaseLostError(runId);
 }
 
+/** A park's reply: {1, executions} parked; else as checkFenced. Returns the run's executions. */
+function checkParked(runId: string, reply: unknown): number {
+  if (Array.isArray(reply) && Number(reply[0]) === 1) return Number(reply[1]);
+  checkFenced(runId, reply);
+  throw new LeaseLostError(runId);
+}
 
 /**
  * The RunStore on Redis: one hash per run holding its fields and its steps
  * (one JSON value per step, so a step write never rewrites the others), and
  * a sorted set per flow for listing. Every multi-field change is one Lua script.
  */
-export class RedisRunStore implements RunStore {
+export class RedisRunStore implements RunStore, WakeStore {
   private readonly redis: ScriptClient;
   private readonly keys: RunKeys;
   private readonly index: RedisRunIndex;
@@ -154,8 +160,20 @@ export class RedisRunStore implements RunStore {
   }
 
   private async readTimerState(runId: string): Promise<OverdueRun> {
-    const [status, wakeAt, leaseUntil, resumeJob] = await guarded(this.redis.hmget(this.keys.run(runId), 'status', 'wakeAt', 'leaseUntil', 'resumeJob'));
-    return { runId, status: status as RunStatus | null, wakeAt: num(wakeAt), leaseUntil: num(leaseUntil), resumeJob: resumeJob ?? undefined };
+    const [status, wakeAt, leaseUntil, resumeJob, executions] = await guarded(
+      this.redis.hmget(this.keys.run(runId), 'status', 'wakeAt', 'leaseUntil', 'resumeJob', 'executions'),
+    );
+    return { runId, status: status as RunStatus | null, wakeAt: num(wakeAt), leaseUntil: num(leaseUntil), resumeJob: resumeJob ?? undefined, executions: num(executions) };
+  }
+
+  async claimDueWakes(now: number, limit: number, timerAt: number): Promise<{ due: DueWake[]; nextAt?: number }> {
+    const reply = (await guarded(this.redis.claimWakes(this.keys.wakes(), this.keys.timers(), now, limit, timerAt))) as string[];
+    const due: DueWake[] = [];
+    for (let i = 1; i < reply.length; i += 2) {
+      const score = Number(reply[i + 1]);
+      due.push({ runId: reply[i], wakeAt: Math.floor(score / 1000), seq: score % 1000 });
+    }
+    return { due, nextAt: reply[0] === '' ? undefined : Math.floor(Number(reply[0]) / 1000) };
   }
 
   async setResumeJob(runId: string, jobId: string): Promise<void> {
@@ -167,7 +185,10 @@ export class RedisRunStore implements RunStore {
   }
 
   async clearTimer(runId: string): Promise<void> {
-    await guarded(this.redis.zrem(this.keys.timers(), runId));
+    // A finished run's wake-up too (say, the timeout of a signal wait that a signal ended): no spare job for the pump.
+    // One slot, one round trip: the two sets are kept in the same Cluster slot.
+    const [timers] = (await guarded(this.redis.pipeline().zrem(this.keys.timers(), runId).zrem(this.keys.wakes(), runId).exec())) ?? [];
+    if (timers?.[0]) explainUnavailable(timers[0]);
   }
 
   /**
@@ -175,8 +196,9 @@ export class RedisRunStore implements RunStore {
    * the timer is a safety net, and a lost move only makes the reconciler look
    * at a run once more, or a little later.
    */
-  private moveTimer(runId: string, at: number | null): void {
-    void (at === null ? this.clearTimer(runId) : this.setTimer(runId, at)).catch(() => undefined);
+  private moveTimer(runId: string, at: number | null, withWake = true): void {
+    const moved = at !== null ? this.setTimer(runId, at) : withWake ? this.clearTimer(runId) : this.redis.zrem(this.keys.timers(), runId);
+    void moved.catch(() => undefined);
   }
 
   async claim(runId: string, token: string, leaseMs: number, request = ''): Promise<ClaimResult> {
@@ -209,9 +231,24 @@ export class RedisRunStore implements RunStore {
     checkFenced(runId, await guarded(this.redis.touch(this.keys.run(runId), token, Date.now(), leaseMs, ...stepFields(markers))));
   }
 
-  async suspend(runId: string, token: string, wakeAt: number, resumeJob: string, steps: readonly StepWrite[]): Promise<void> {
-    checkFenced(runId, await guarded(this.redis.suspend(this.keys.run(runId), token, Date.now(), wakeAt, resumeJob, ...stepFields(steps))));
-    this.moveTimer(runId, wakeAt + TIMER_GRACE_MS);
+  async suspend(runId: string, token: string, wakeAt: number, resumeJob: string | undefined, steps: readonly StepWrite[], now = Date.now()): Promise<void> {
+    if (resumeJob !== undefined) {
+      checkFenced(runId, await guarded(this.redis.suspend(this.keys.run(runId), token, now, wakeAt, resumeJob, ...stepFields(steps))));
+      this.moveTimer(runId, wakeAt + TIMER_GRACE_MS);
+      return;
+    }
+    // Whole milliseconds: the wakes score is these digits followed by three more (see park-timed-3.lua).
+    wakeAt = Math.ceil(wakeAt);
+    if (!this.cluster) {
+      const reply = await guarded(this.redis.parkTimed(this.keys.run(runId), this.keys.timers(), this.keys.wakes(), token, now, wakeAt, runId, ...stepFields(steps)));
+      checkParked(runId, reply);
+      return;
+    }
+    const reply = await guarded(this.redis.park(this.keys.run(runId), token, now, wakeAt, ...stepFields(steps)));
+    const executions = checkParked(runId, reply);
+    // Awaited: until it is there, only the run's old timer (left in place) would wake the run.
+    await guarded(this.redis.zadd(this.keys.wakes(), wakeAt * 1000 + (executions % 1000), runId));
+    this.moveTimer(runId, null, false);
   }
 
   async finish(runId: string, token: string, outcome: RunOutcome, steps: readonly StepWrite[], rewinds: readonly StepRewind[] = []): Promise<void> {

@@ -122,10 +122,15 @@ export class Lease {
     return this.mailbox.take(this.runId, this.token, wait, batch).catch((err) => this.keepForCancel(batch, err));
   }
 
-  /** Parks the run; `resumeJob` is the id of the job the caller adds next to wake it. */
-  suspend(wakeAt: number, resumeJob: string): Promise<void> {
+  /**
+   * Parks the run; `resumeJob` is the id of the delayed job the caller adds next to wake it, or
+   * undefined to leave the wake-up to the timer pump.
+   */
+  suspend(wakeAt: number, resumeJob?: string): Promise<void> {
     const steps = this.takePending();
-    return this.throughBlips(() => this.store.suspend(this.runId, this.token, wakeAt, resumeJob, steps)).catch((err) => this.keepForCancel(steps, err));
+    // One timestamp for every repeat: a park without a job id knows its own resend by it.
+    const now = Date.now();
+    return this.throughBlips(() => this.store.suspend(this.runId, this.token, wakeAt, resumeJob, steps, now)).catch((err) => this.keepForCancel(steps, err));
   }
 
   /** Ends the run; `rewinds` put back the steps whose attempts this ending cut off. */

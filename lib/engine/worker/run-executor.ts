@@ -39,7 +39,19 @@ export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | '
   interceptStep?: StepChain;
   /** Tracing is on: executions get the trigger's trace context and record their own (see execution-trace). */
   tracing?: boolean;
+  /** Wakes this node's parked runs (none: every park keeps a delayed queue job, as before the pump). */
+  timerPump?: { wakeBy(at: number): void };
 }
+
+/**
+ * A park shorter than this keeps a delayed queue job of its own instead of a
+ * timer-pump entry. Mostly these are runs woken a little early, by a node
+ * whose clock runs ahead of this one's: parked again in the pump's set they
+ * would be claimed at once by that node's pump, again and again, until this
+ * clock caught up; a delayed job waits the remaining time out here. Short
+ * sleeps cost no memory worth saving.
+ */
+export const SHORT_PARK_MS = 1000;
 
 /** What ending a run needs: Execution has it, and so has a claim that must end without running the flow. */
 interface RunInHand {
@@ -380,16 +392,20 @@ export class RunExecutor {
     if (interrupt?.kind === 'suspend') {
       // A parked run fails at its deadline, not at its wake time: it wakes at whichever comes first.
       const wakeAt = deadline === undefined ? interrupt.wakeAt : Math.min(interrupt.wakeAt, deadline);
+      const { queue, mailbox, timerPump, clock } = this.settings;
+      // Short parks keep a delayed queue job of their own (see SHORT_PARK_MS); the others are left to the timer pump.
       // The job's id goes into the run with the suspend (no extra round trip), so the reconciler can find the job.
-      const jobId = this.settings.queue.resumeJobId(ctx.runId);
+      const jobId = timerPump && wakeAt - clock.now() >= SHORT_PARK_MS ? undefined : queue.resumeJobId(ctx.runId);
       await ctx.lease.suspend(wakeAt, jobId);
       this.log.parked(ctx, wakeAt);
+      if (jobId === undefined) timerPump!.wakeBy(wakeAt);
       // A signal sent (or a child ended) between the wait's look and this suspend
       // found the run still running, so it did not wake it: look once more.
       const signalled =
-        (interrupt.signals !== undefined && (await this.settings.mailbox.holdsAny(ctx.runId, interrupt.signals))) ||
+        (interrupt.signals !== undefined && (await mailbox.holdsAny(ctx.runId, interrupt.signals))) ||
         (interrupt.children !== undefined && (await this.settings.children!.anyEnded(interrupt.children)));
-      await this.settings.queue.enqueueResumeJob(ctx.runId, signalled ? this.settings.clock.now() : wakeAt, jobId);
+      if (jobId !== undefined) await queue.enqueueResumeJob(ctx.runId, signalled ? clock.now() : wakeAt, jobId);
+      else if (signalled) await queue.enqueueResume(ctx.runId, clock.now());
       return { status: 'parked', wakeAt };
     }
     if (interrupt?.kind === 'fatal') return this.fail(ctx, flow, interrupt.error, interrupt.stepKey);
