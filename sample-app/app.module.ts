@@ -20,6 +20,8 @@ import { TranslateFlows } from './translate/translate.flows';
       prefix: 'gotick-sample',
       worker: { concurrency: 10 },
       http: { path: 'gotick', token: process.env.GOTICK_TOKEN ?? 'dev-token' },
+      // Prometheus metrics in prom-client's default registry, also at GET /gotick/metrics (bearer token).
+      metrics: true,
     }),
     TerminusModule,
     // Bull Board at /queues, read-only: GoTick's queue is for watching (a run's state is in GoTick's keys, not its job).

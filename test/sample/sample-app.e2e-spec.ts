@@ -117,4 +117,15 @@ describe('the sample app', () => {
     const board = (await (await fetch(`${url}/queues/api/queues`)).json()) as { queues: Array<{ name: string; readOnlyMode: boolean }> };
     expect(board.queues.map((queue) => [queue.name, queue.readOnlyMode])).toEqual([['gotick/runs', true]]);
   });
+
+  it('shows Prometheus metrics of its runs at /gotick/metrics, behind the token', async () => {
+    expect((await fetch(`${url}/gotick/metrics`)).status).toBe(401);
+    const { runId } = await client.trigger('demo/parallel-translate', { text: 'si' });
+    await client.waitForRun(runId);
+    const metrics = await fetch(`${url}/gotick/metrics`, { headers: { authorization: 'Bearer sample-test-token' } });
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    const completed = /gotick_runs_finished_total\{flow="demo\/parallel-translate",status="completed"\} (\d+)/.exec(text);
+    expect(Number(completed?.[1])).toBeGreaterThanOrEqual(1);
+  });
 });
