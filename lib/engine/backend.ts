@@ -1,7 +1,7 @@
 import type { Clock } from './clock';
 import type { FlowDefinition } from './flow-definition';
 import type { ResolvedOptions } from './options';
-import type { CancelNudges, MailboxStore, RetryStore, RunEnds, RunQueue, RunStore } from './ports';
+import type { CancelNudges, ConcurrencySlots, MailboxStore, RetryStore, RunEnds, RunQueue, RunStore, ScheduleQueue, ScheduleStore } from './ports';
 
 /** The ports a backend opens for one engine. */
 export interface BackendPorts {
@@ -11,6 +11,10 @@ export interface BackendPorts {
   retries: RetryStore;
   nudges: CancelNudges;
   runEnds: RunEnds;
+  /** Concurrency caps (without: capped flows run uncapped, with a warning). */
+  slots?: ConcurrencySlots;
+  /** Schedules (without: schedule() and friends throw, and code schedules do not fire). */
+  schedules?: { queue: ScheduleQueue; store: ScheduleStore };
 }
 
 /**

@@ -29,7 +29,7 @@ import { IndexSweeper } from './maintenance/index-sweeper';
 import { Reconciler } from './maintenance/reconciler';
 import { TimerPump } from './maintenance/timer-pump';
 import { checkedTimeout, checkInterceptors, resolveOptions, type GoTickEngineOptions, type ResolvedOptions } from './options';
-import type { RunEnds, RunQueue, RunRecord, RunStore } from './ports';
+import type { RunEnds, RunQueue, RunRecord, RunStore, ScheduleQueue } from './ports';
 import { RedisCancelNudges } from './redis/cancel-nudges';
 import { connectOrExplain, createClient, describeConnection, isCluster, type RedisClient } from './redis/connection';
 import { ConnectionWatch } from './redis/connection-watch';
@@ -83,7 +83,7 @@ export class GoTickEngine implements GoTickApi {
   /** Flows with a concurrency cap, checked at register(). */
   private readonly concurrencyRules = new Map<string, ConcurrencyRule>();
   private slotReconciler?: SlotReconciler;
-  private scheduleQueue?: BullmqScheduleQueue;
+  private scheduleQueue?: ScheduleQueue;
   private scheduler?: Scheduler;
   /** The schedules each registered flow declares (@Flow(id, { schedule })), checked at register(). */
   private readonly codeSchedules = new Map<string, CheckedSchedule[]>();
@@ -275,10 +275,10 @@ export class GoTickEngine implements GoTickApi {
   private async startOn(backend: EngineBackend): Promise<void> {
     const settings = this.settings;
     const ports = backend.open(settings);
-    const { store, queue } = ports;
-    if (this.concurrencyRules.size) {
+    const { store, queue, slots } = ports;
+    if (this.concurrencyRules.size && !slots) {
       const capped = [...this.concurrencyRules.keys()].map((id) => `"${id}"`).join(', ');
-      settings.logger.warn(`Concurrency caps of ${capped} are not applied on this backend (they need Redis): runs execute as they come.`);
+      settings.logger.warn(`Concurrency caps of ${capped} are not applied on this backend (it has no slots): runs execute as they come.`);
     }
     this.store = store;
     this.queue = queue;
@@ -291,11 +291,17 @@ export class GoTickEngine implements GoTickApi {
     this.runControl = new RunControl({
       store, queue, mailbox: ports.mailbox, retries: ports.retries, nudges: ports.nudges, flows: this.flows, settings, onCancelled, onParkedRunCancelled: metrics?.parkedRunCancelled,
     });
+    const { maxPayloadBytes, logger, clock } = settings;
+    const scheduler = ports.schedules && (this.scheduler = new Scheduler({ ...ports.schedules, runs: store, creator: this.runCreator, flows: this.flows, maxPayloadBytes, logger }));
+    await scheduler?.syncCode([...this.codeSchedules.values()].flat());
     if (this.options.worker !== false) {
       const chains = composeChains(this.observers, settings.interceptors);
-      const executor = (this.executor = new RunExecutor({ store, queue, mailbox: ports.mailbox, flows: this.flows, ...settings, onCancelled, ...chains, children: this.childRuns }));
+      // No slot reconciler: on a backend whose workers cannot die, every slot is given back and every hand-over starts.
+      const gate = slots && { gate: new ConcurrencyGate({ slots, queue, leaseMs: settings.leaseMs, logger, clock }), rules: this.concurrencyRules };
+      const executor = (this.executor = new RunExecutor({ store, queue, mailbox: ports.mailbox, flows: this.flows, ...settings, onCancelled, ...chains, children: this.childRuns, slots: gate }));
       await ports.nudges.listen((runId, reason) => executor.nudge(runId, reason));
       await queue.startWorker((runId, request) => executor.execute(runId, request));
+      if (scheduler) await (this.scheduleQueue = ports.schedules!.queue).startWorker((slot) => scheduler.fire(slot));
     }
     this.state = 'started';
   }
@@ -528,7 +534,7 @@ export class GoTickEngine implements GoTickApi {
   private schedules(): Scheduler {
     this.started();
     if (!this.scheduler) {
-      throw new GoTickError('Schedules need Redis (they are BullMQ job schedulers); the in-memory testing backend has none. In a test, trigger the flow directly.');
+      throw new GoTickError('Schedules need Redis (they are BullMQ job schedulers) or the testing kit\'s memory backend; this engine\'s backend has none. Trigger the flow directly instead.');
     }
     return this.scheduler;
   }

@@ -127,7 +127,7 @@ export class RunCreator {
    */
   async triggerSlot(slot: { flowId: string; input?: string; runId: string; scheduleId: string; slotAt: number }): Promise<TriggerResult> {
     const timeout = this.deps.flows.get(slot.flowId)?.options?.timeout;
-    const createdAt = Date.now();
+    const createdAt = this.deps.settings.clock.now();
     const request = requestId();
     const run = { ...slot, createdAt, dueAt: createdAt, timeoutMs: timeout === undefined ? undefined : toMs(timeout, 'timeout'), request };
     const [created] = await Promise.all([this.deps.creator.create(run), this.deps.queue.enqueueNew(slot.runId, 0, request)]);

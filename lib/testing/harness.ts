@@ -1,6 +1,6 @@
 import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
 import { toMs, type Duration } from '../common/duration';
-import { GoTickError, RunNotFoundError, WaitForRunTimeoutError } from '../common/errors';
+import { GoTickError, RunNotFoundError, UnknownFlowError, WaitForRunTimeoutError } from '../common/errors';
 import { flowIdOf, type FlowRef } from '../common/flow-ref';
 import type {
   CancelOptions,
@@ -19,6 +19,7 @@ import type {
   TriggerResult,
   WaitForRunOptions,
 } from '../common/types';
+import { encode } from '../engine/codec';
 import type { GoTickEngine } from '../engine/engine';
 import type { MemoryBackend } from './memory-backend';
 import type { StepMock } from './step-mocks';
@@ -97,7 +98,11 @@ export class GoTickTestHarness implements GoTickApi {
     return this.engine.retry(runId);
   }
 
-  /** Schedules need Redis: on the memory backend these throw a GoTickError saying so (trigger the flow directly instead). */
+  /**
+   * Creates or replaces a schedule, as TickService does. Its slots fire on the
+   * virtual clock: `advance` starts each slot's run at the slot's time (run id
+   * and overlap skip/allow as on Redis); so do schedules declared on a @Flow.
+   */
   schedule<TInput, TOutput>(scheduleId: string, flow: FlowRef<TInput, TOutput>, spec: ScheduleSpec<TInput>): Promise<ScheduleView>;
   schedule(scheduleId: string, flowId: string, spec: ScheduleSpec): Promise<ScheduleView>;
   schedule(scheduleId: string, flow: string | FlowRef, spec: ScheduleSpec): Promise<ScheduleView> {
@@ -142,8 +147,8 @@ export class GoTickTestHarness implements GoTickApi {
 
   /**
    * Moves the virtual clock forward by `duration`: every sleep, retry
-   * backoff, signal timeout, whole-run timeout and delayed trigger due by then
-   * fires, in time order, each with the clock at its own time; resolves once
+   * backoff, signal timeout, whole-run timeout, delayed trigger and schedule
+   * slot due by then fires, in time order, each with the clock at its own time; resolves once
    * the engine is idle again at the new time.
    */
   async advance(duration: Duration): Promise<void> {
@@ -166,6 +171,8 @@ export class GoTickTestHarness implements GoTickApi {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       await turn();
       if (this.backend.clock.fireDue() > 0) continue;
+      // A slot's run being started: its writes finish within the next turns.
+      if (this.backend.schedules?.busy()) continue;
       if (queue?.busy()) {
         await this.idleOrStalled();
         continue;
@@ -203,7 +210,24 @@ export class GoTickTestHarness implements GoTickApi {
     this.backend.mocks.set(flowIdOf(flow), key, mock);
   }
 
-  /** Drops every step mock: steps run their real bodies again. */
+  /**
+   * A ctx.child or ctx.startChild of flow `flowId` gets `output` without the
+   * child flow running: its child run is created completed with that output
+   * (no execution, no hooks), and the parent's step is recorded as a real
+   * child's, so replay, history and listRuns({ parentRunId }) read the same.
+   * Counts from the next child run created; runs triggered directly still run.
+   * @throws UnknownFlowError when no flow `flowId` is registered; NotSerializableError for an output that cannot be stored
+   */
+  mockChild<TOutput>(flow: FlowRef<any, TOutput>, output: TOutput): void;
+  mockChild(flowId: string, output?: unknown): void;
+  mockChild(flow: string | FlowRef, output?: unknown): void {
+    const flowId = flowIdOf(flow);
+    const flows = this.backend.flowIds();
+    if (!flows.includes(flowId)) throw new UnknownFlowError(flowId, flows);
+    this.backend.mocks.setChild(flowId, encode(output, `Mocked output of child flow "${flowId}"`));
+  }
+
+  /** Drops every step and child mock: steps and child flows run for real again. */
   clearMocks(): void {
     this.backend.mocks.clear();
   }

@@ -1,11 +1,13 @@
 import type { BackendPorts, EngineBackend } from '../engine/backend';
 import type { FlowDefinition } from '../engine/flow-definition';
 import type { ResolvedOptions } from '../engine/options';
+import { MemoryConcurrencySlots } from './memory/memory-concurrency-slots';
 import { MemoryDb } from './memory/memory-db';
 import { MemoryMailboxStore } from './memory/memory-mailbox-store';
 import { MemoryRetryStore } from './memory/memory-retry-store';
 import { MemoryRunQueue } from './memory/memory-run-queue';
 import { MemoryRunStore } from './memory/memory-run-store';
+import { MemoryScheduleQueue, MemoryScheduleStore } from './memory/memory-schedules';
 import { MemoryCancelNudges, MemoryRunEnds } from './memory/memory-signals';
 import { StepMocks } from './step-mocks';
 import { VirtualClock } from './virtual-clock';
@@ -18,7 +20,8 @@ import { VirtualClock } from './virtual-clock';
 export class MemoryBackend implements EngineBackend {
   readonly clock: VirtualClock;
   readonly mocks = new StepMocks();
-  private opened?: { db: MemoryDb; queue: MemoryRunQueue };
+  private readonly registered = new Set<string>();
+  private opened?: { db: MemoryDb; queue: MemoryRunQueue; schedules: MemoryScheduleQueue };
 
   constructor(options: { startAt?: Date | number } = {}) {
     const start = options.startAt instanceof Date ? options.startAt.getTime() : options.startAt;
@@ -29,23 +32,39 @@ export class MemoryBackend implements EngineBackend {
     if (this.opened) throw new Error('A MemoryBackend serves one engine; make one per engine.');
     const db = new MemoryDb(this.clock);
     const queue = new MemoryRunQueue(this.clock, settings.concurrency, settings.logger);
-    this.opened = { db, queue };
+    const slots = new MemoryConcurrencySlots(db, this.clock);
+    slots.queue = queue;
+    const schedules = new MemoryScheduleQueue(this.clock, settings.logger);
+    this.opened = { db, queue, schedules };
     return {
-      store: new MemoryRunStore(db, settings.retentionMs),
+      store: new MemoryRunStore(db, settings.retentionMs, (flowId) => this.mocks.childOf(flowId)),
       queue,
       mailbox: new MemoryMailboxStore(db),
       retries: new MemoryRetryStore(db),
       nudges: new MemoryCancelNudges(),
       runEnds: new MemoryRunEnds(db),
+      slots,
+      schedules: { queue: schedules, store: new MemoryScheduleStore() },
     };
   }
 
   wrapFlow(flow: FlowDefinition): FlowDefinition {
+    this.registered.add(flow.id);
     return this.mocks.wrap(flow);
+  }
+
+  /** Ids of the flows the engine registered, sorted. */
+  flowIds(): string[] {
+    return [...this.registered].sort();
   }
 
   /** The queue, once the engine has started. */
   get queue(): MemoryRunQueue | undefined {
     return this.opened?.queue;
+  }
+
+  /** The schedules' queue, once the engine has started. */
+  get schedules(): MemoryScheduleQueue | undefined {
+    return this.opened?.schedules;
   }
 }

@@ -14,6 +14,8 @@ type Body = (task: TaskContext) => unknown;
  */
 export class StepMocks {
   private readonly byFlow = new Map<string, Map<string, StepMock>>();
+  /** Child mocks: flow id -> the output (encoded) its child runs end with. */
+  private readonly children = new Map<string, { output?: string }>();
 
   set(flowId: string, key: string, mock: StepMock): void {
     let mocks = this.byFlow.get(flowId);
@@ -23,6 +25,17 @@ export class StepMocks {
 
   clear(): void {
     this.byFlow.clear();
+    this.children.clear();
+  }
+
+  /** Child runs of `flowId` are created completed with `output` (already encoded), their flow never run. */
+  setChild(flowId: string, output: string | undefined): void {
+    this.children.set(flowId, output === undefined ? {} : { output });
+  }
+
+  /** The mocked ending of a child run of `flowId`, if the flow is mocked. */
+  childOf(flowId: string): { output?: string } | undefined {
+    return this.children.get(flowId);
   }
 
   wrap(flow: FlowDefinition): FlowDefinition {

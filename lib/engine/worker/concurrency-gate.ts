@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../clock';
 import { slotGroup, type ConcurrencyRule, type SlotGroup } from '../concurrency';
 import type { EngineLogger } from '../flow-definition';
 import type { ConcurrencySlots, RunQueue, RunRecord } from '../ports';
@@ -8,6 +9,8 @@ export interface ConcurrencyGateSettings {
   queue: RunQueue;
   leaseMs: number;
   logger: EngineLogger;
+  /** Where time is read (the slot timers, the hand-over jobs): the system clock, or a test's virtual one. */
+  clock?: Clock;
 }
 
 /**
@@ -17,7 +20,11 @@ export interface ConcurrencyGateSettings {
  * (with the hand-over), one renewal per lease heartbeat.
  */
 export class ConcurrencyGate {
-  constructor(private readonly settings: ConcurrencyGateSettings) {}
+  private readonly clock: Clock;
+
+  constructor(private readonly settings: ConcurrencyGateSettings) {
+    this.clock = settings.clock ?? systemClock;
+  }
 
   /**
    * Takes a slot for the execution under `lease`; or, the group being full,
@@ -29,7 +36,7 @@ export class ConcurrencyGate {
     const group = slotGroup(flowId, rule.keyOf(input));
     const { runId } = run;
     if ((await slots.take(group.id, lease.token, runId, rule.limit, leaseMs, 'take', run.createdAt)) === 'taken') {
-      if (run.slotGroup !== undefined) slots.rearmTimer(runId, Date.now() + leaseMs);
+      if (run.slotGroup !== undefined) slots.rearmTimer(runId, this.clock.now() + leaseMs);
       return new HeldSlot(this, group, rule.limit, lease.token, runId);
     }
     // Parked before it lines up: a slot handed to a run still held by this execution would find it busy.
@@ -40,9 +47,9 @@ export class ConcurrencyGate {
     slots.waitTimer(runId, deadline);
     // After lining up (see SlotReconciler), the group's registry look: due when the slots held now
     // have surely lapsed, should their holders die.
-    await slots.watch(group.id, Date.now() + leaseMs);
+    await slots.watch(group.id, this.clock.now() + leaseMs);
     // A slot freed between the two looks is reserved for this run: start it now.
-    if (joined === 'reserved') await queue.enqueueResume(runId, Date.now());
+    if (joined === 'reserved') await queue.enqueueResume(runId, this.clock.now());
     logger.debug?.(`Run "${runId}" of flow "${flowId}" waits for a concurrency slot${group.key ? ` (key "${group.key}")` : ''}: ${rule.limit} in use.`);
     return undefined;
   }
@@ -75,7 +82,7 @@ export class ConcurrencyGate {
    * lease and the group's registry look hands the slot again.
    */
   async handOver(group: SlotGroup, result: { handed: string[] }): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now();
     await Promise.all(result.handed.map((runId) => this.settings.queue.enqueueResume(runId, now)));
     if (result.handed.length) this.settings.logger.debug?.(`Handed ${result.handed.length} concurrency slot(s) of flow "${group.flowId}" to waiting runs.`);
   }

@@ -43,13 +43,27 @@ export class MemoryRunStore implements RunStore {
   constructor(
     private readonly db: MemoryDb,
     private readonly retentionMs: number,
+    /** The kit's child mocks: the encoded output a child run of a mocked flow is created ended with. */
+    private readonly childMock: (flowId: string) => { output?: string } | undefined = () => undefined,
   ) {}
 
   private now(): number {
     return this.db.clock.now();
   }
 
-  async create(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; request?: string; traceparent?: string; parent?: ParentLink }): Promise<boolean> {
+  async create(run: {
+    runId: string;
+    flowId: string;
+    input?: string;
+    createdAt: number;
+    dueAt: number;
+    timeoutMs?: number;
+    request?: string;
+    traceparent?: string;
+    scheduleId?: string;
+    slotAt?: number;
+    parent?: ParentLink;
+  }): Promise<boolean> {
     // Without a request id, one no stored run carries: the sequence moves on with every run created.
     return this.createOne(run, run.request ?? `m${this.sequence}`);
   }
@@ -59,7 +73,10 @@ export class MemoryRunStore implements RunStore {
     return runs.map((run, i) => this.createOne(run, base + i));
   }
 
-  private createOne(run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; traceparent?: string; parent?: ParentLink }, request: string): boolean {
+  private createOne(
+    run: { runId: string; flowId: string; input?: string; createdAt: number; dueAt: number; timeoutMs?: number; traceparent?: string; scheduleId?: string; slotAt?: number; parent?: ParentLink },
+    request: string,
+  ): boolean {
     const existing = this.db.run(run.runId);
     if (existing) return existing.get('createdBy') === request;
     const score = run.createdAt * 1000 + (this.sequence++ % 1000);
@@ -69,6 +86,7 @@ export class MemoryRunStore implements RunStore {
     if (run.input !== undefined && run.input !== '') hash.set('input', run.input);
     if (run.timeoutMs !== undefined) hash.set('timeoutMs', String(run.timeoutMs));
     if (run.traceparent) hash.set('traceparent', run.traceparent);
+    if (run.scheduleId !== undefined) hash.set('scheduleId', run.scheduleId).set('slotAt', String(run.slotAt ?? ''));
     if (run.parent) {
       hash.set('parentRunId', run.parent.runId).set('parentStep', run.parent.stepKey);
       if (run.parent.waits) hash.set('wakeParent', '1');
@@ -77,7 +95,23 @@ export class MemoryRunStore implements RunStore {
     if (!index) this.db.indexes.set(run.flowId, (index = new Map()));
     if (!index.has(run.runId)) index.set(run.runId, score);
     this.db.timers.set(run.runId, run.dueAt + TIMER_GRACE_MS);
+    const mocked = run.parent ? this.childMock(run.flowId) : undefined;
+    if (mocked) this.endMocked(run.runId, hash, mocked.output);
     return true;
+  }
+
+  /**
+   * A child of a flow the test mocked (mockChild) is created ended, with the
+   * mocked output and no execution: its job finds it finished, and its parent
+   * reads its ending as it reads a real child's.
+   */
+  private endMocked(runId: string, hash: Hash, output: string | undefined): void {
+    const now = String(this.now());
+    hash.set('status', 'completed').set('finishedAt', now).set('updatedAt', now);
+    if (output !== undefined && output !== '') hash.set('output', output);
+    this.db.expireRun(runId, this.retentionMs);
+    this.db.publishEnd(runId);
+    this.db.timers.delete(runId);
   }
 
   async cancel(runId: string, reason: string, error: ErrorInfo): Promise<CancelReply> {
@@ -104,7 +138,10 @@ export class MemoryRunStore implements RunStore {
     const hash = this.db.run(runId);
     if (!hash) return { kind: 'missing' };
     const status = hash.get('status')!;
-    if (TERMINAL.has(status)) return { kind: 'finished', status: status as RunStatus };
+    if (TERMINAL.has(status)) {
+      const slotGroup = hash.get('slotGroup');
+      return slotGroup ? { kind: 'finished', status: status as RunStatus, slotGroup } : { kind: 'finished', status: status as RunStatus };
+    }
     if (request !== '' && status !== 'queued' && hash.get('createdBy') !== request) return { kind: 'spare' };
     const now = this.now();
     const holder = hash.get('lease');
