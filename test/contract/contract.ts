@@ -11,6 +11,7 @@ import {
   StepTimeoutError,
   type FlowContext,
   type FlowFailure,
+  type GoTickApi,
 } from '../../lib/engine';
 import { waitUntil } from '../support/wait-until';
 import type { ContractDriver } from './drivers';
@@ -32,11 +33,37 @@ export const REDIS_ONLY: ReadonlyArray<readonly [name: string, reason: string]> 
   ['reconciler re-enqueues a lost job', 'the memory queue loses no job, and no reconciler runs on it; see test/engine/reconciler.e2e-spec.ts'],
 ];
 
-/**
- * Primitives being built now (children, schedules, concurrency): each adds
- * its contract tests here, once, and both backends run them.
- */
-export const PENDING_PRIMITIVES = ['schedules (cron slots)', 'concurrency limits (slots)'];
+/** A promise the test resolves: holds a step (and so its run's concurrency slot) until released. */
+function gate(): { promise: Promise<void>; open(): void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+/** How many bodies run at once, and the most seen, counted from inside the tasks. */
+function occupancy() {
+  const inside = new Map<string, number>();
+  const peak = new Map<string, number>();
+  let all = 0;
+  let allPeak = 0;
+  return {
+    async hold<T>(group: string, work: () => Promise<T>): Promise<T> {
+      inside.set(group, (inside.get(group) ?? 0) + 1);
+      peak.set(group, Math.max(peak.get(group) ?? 0, inside.get(group)!));
+      allPeak = Math.max(allPeak, ++all);
+      try {
+        return await work();
+      } finally {
+        inside.set(group, inside.get(group)! - 1);
+        all--;
+      }
+    },
+    peak: (group: string) => peak.get(group) ?? 0,
+    get allPeak() {
+      return allPeak;
+    },
+  };
+}
 
 /**
  * The contract: every primitive and control, with the same assertions on
@@ -552,7 +579,134 @@ export function contractSuite(driver: ContractDriver): void {
     });
   });
 
-  describe('not shown on every backend', () => {
-    for (const name of PENDING_PRIMITIVES) it.todo(`${name}: contract tests come with the primitive`);
+  describe('schedules', () => {
+    const bySlot = (a: { slotAt?: string }, b: { slotAt?: string }) => Date.parse(a.slotAt!) - Date.parse(b.slotAt!);
+    const scheduledRuns = async (api: GoTickApi, flowId: string, scheduleId: string) =>
+      (await api.listRuns({ flowId, limit: 200 })).runs.filter((run) => run.scheduleId === scheduleId).sort(bySlot);
+
+    it('one run per slot, on whole multiples of the interval, named by the slot, with the input; unschedule stops it', async () => {
+      const api = await driver.start([{ id: 'c/tick', handler: async (ctx: FlowContext) => ({ got: ctx.input }) }]);
+      const view = await api.schedule('c-every', 'c/tick', { every: '1s', input: { n: 7 }, overlap: 'allow' });
+      expect(view).toMatchObject({ scheduleId: 'c-every', flowId: 'c/tick', spec: { every: '1s', input: { n: 7 }, overlap: 'allow' }, source: 'runtime', skipped: 0 });
+      expect(Date.parse(view.nextAt!) % 1000).toBe(0);
+      expect(Date.parse(view.nextAt!)).toBeGreaterThanOrEqual(driver.now() - 1000);
+      const runs = await driver.until(async () => {
+        const found = await scheduledRuns(api, 'c/tick', 'c-every');
+        return found.filter((run) => run.status === 'completed').length >= 3 ? found : undefined;
+      }, 'three slots to have run', 15_000);
+      const slots = runs.map((run) => Date.parse(run.slotAt!));
+      expect(slots.every((slot) => slot % 1000 === 0)).toBe(true);
+      expect(slots.slice(1).map((slot, i) => slot - slots[i]).every((gap) => gap === 1000)).toBe(true); // no slot lost, none twice
+      expect(runs.map((run) => run.runId)).toEqual(slots.map((slot) => `sched.c-every.${slot}`));
+      const first = await api.getRun(runs[0].runId);
+      expect(first).toMatchObject({ status: 'completed', input: { n: 7 }, output: { got: { n: 7 } }, scheduleId: 'c-every', executions: 1 });
+      const [listed] = await api.listSchedules();
+      expect(listed).toMatchObject({ scheduleId: 'c-every', lastRun: { runId: expect.stringMatching(/^sched\.c-every\./) } });
+
+      expect(await api.unschedule('c-every')).toBe(true);
+      const count = (await scheduledRuns(api, 'c/tick', 'c-every')).length;
+      const after = driver.now();
+      await driver.until(async () => driver.now() - after >= 2500, 'two slots of time to pass', 10_000);
+      expect((await scheduledRuns(api, 'c/tick', 'c-every')).length).toBe(count);
+      expect(await api.listSchedules()).toEqual([]);
+      expect(await api.unschedule('c-every')).toBe(false);
+    });
+
+    it("overlap 'skip' skips and counts slots while the previous run is live; a @Flow schedule fires from code", async () => {
+      const api = await driver.start([
+        { id: 'c/slow-tick', handler: async (ctx: FlowContext) => ctx.waitForSignal('go', 'go') },
+        { id: 'c/coded', options: { schedule: { every: '1s' } }, handler: async () => 'coded' },
+      ]);
+      expect(await api.schedule('c-skip', 'c/slow-tick', { every: '1s' })).toMatchObject({ spec: { every: '1s' }, skipped: 0 });
+      const skipped = await driver.until(async () => {
+        const schedule = (await api.listSchedules()).find((s) => s.scheduleId === 'c-skip');
+        return schedule && schedule.skipped >= 2 ? schedule : undefined;
+      }, 'two slots to be skipped', 15_000);
+      const live = await scheduledRuns(api, 'c/slow-tick', 'c-skip');
+      expect(live).toHaveLength(1);
+      expect(live[0].status).toBe('sleeping');
+      expect(skipped.lastRun!.runId).toBe(live[0].runId);
+      expect(Date.parse(skipped.lastSkippedAt!)).toBeGreaterThan(Date.parse(live[0].slotAt!));
+      await api.signal(live[0].runId, 'go');
+      // Once it ended, the next slot starts a run again.
+      await driver.until(async () => (await scheduledRuns(api, 'c/slow-tick', 'c-skip')).length >= 2, 'a slot after the run ended to start one', 15_000);
+
+      const coded = (await api.listSchedules()).find((s) => s.scheduleId === 'c/coded');
+      expect(coded).toMatchObject({ flowId: 'c/coded', source: 'code', spec: { every: '1s' } });
+      const codedRuns = await driver.until(async () => {
+        const found = await scheduledRuns(api, 'c/coded', 'c/coded');
+        return found.some((run) => run.status === 'completed') ? found : undefined;
+      }, 'the code schedule to start a run', 15_000);
+      expect((await api.getRun(codedRuns.find((run) => run.status === 'completed')!.runId))!.output).toBe('coded');
+    });
+  });
+
+  describe('concurrency', () => {
+    it('limit 2: 8 runs never run more than 2 at once (peak seen from inside the tasks is 2), each body once, all complete', async () => {
+      const seen = occupancy();
+      const bodies = new Map<string, number>();
+      const api = await driver.start([
+        {
+          id: 'c/capped',
+          options: { concurrency: 2 },
+          handler: async (ctx: FlowContext) =>
+            ctx.memo('work', () => {
+              bodies.set(ctx.runId, (bodies.get(ctx.runId) ?? 0) + 1);
+              return seen.hold('all', () => new Promise((resolve) => setTimeout(() => resolve(ctx.input), 30)));
+            }),
+        },
+      ]);
+      const runs = await Promise.all(Array.from({ length: 8 }, (_, i) => api.trigger('c/capped', i)));
+      const done = await Promise.all(runs.map(({ runId }) => driver.finished(runId)));
+      expect(done.map((run) => [run.status, run.output])).toEqual(runs.map((_, i) => ['completed', i]));
+      expect(seen.peak('all')).toBe(2);
+      expect([...bodies.values()]).toEqual(Array(8).fill(1));
+      expect(done.every((run) => run.executions === 1)).toBe(true); // a wait in line is no execution
+    });
+
+    it('per key, limit 1: at most one run per key at once, the keys side by side', async () => {
+      const seen = occupancy();
+      const api = await driver.start([
+        {
+          id: 'c/per-key',
+          options: { concurrency: { limit: 1, key: (input: { k: string }) => input.k } },
+          handler: async (ctx: FlowContext<{ k: string; i: number }>) =>
+            ctx.memo('work', () => seen.hold(ctx.input.k, () => new Promise((resolve) => setTimeout(() => resolve(ctx.input.i), 30)))),
+        },
+      ]);
+      const inputs = ['a', 'b', 'c'].flatMap((k) => [0, 1, 2].map((i) => ({ k, i })));
+      const runs = await Promise.all(inputs.map((input) => api.trigger('c/per-key', input)));
+      const done = await Promise.all(runs.map(({ runId }) => driver.finished(runId)));
+      expect(done.every((run) => run.status === 'completed')).toBe(true);
+      expect(['a', 'b', 'c'].map((k) => seen.peak(k))).toEqual([1, 1, 1]);
+      expect(seen.allPeak).toBe(3);
+    });
+
+    it('a run cancelled while it waits for a slot never executes, and the slot passes to the next', async () => {
+      const held = gate();
+      const bodies: string[] = [];
+      const api = await driver.start([
+        {
+          id: 'c/one-at-a-time',
+          options: { concurrency: 1 },
+          handler: async (ctx: FlowContext<string>) =>
+            ctx.memo('work', async () => {
+              bodies.push(ctx.input);
+              if (ctx.input === 'first') await held.promise;
+              return ctx.input;
+            }),
+        },
+      ]);
+      const first = await api.trigger('c/one-at-a-time', 'first');
+      await waitUntil(() => bodies.includes('first'), 'the first run to hold the slot', 10_000);
+      const second = await api.trigger('c/one-at-a-time', 'second');
+      const third = await api.trigger('c/one-at-a-time', 'third');
+      expect(await api.cancel(second.runId, { reason: 'not needed' })).toMatchObject({ status: 'cancelled' });
+      held.open();
+      expect(await driver.finished(third.runId)).toMatchObject({ status: 'completed', output: 'third' });
+      expect(await driver.finished(first.runId)).toMatchObject({ status: 'completed', output: 'first' });
+      expect((await api.getRun(second.runId))!.status).toBe('cancelled');
+      expect(bodies).toEqual(['first', 'third']);
+    });
   });
 }

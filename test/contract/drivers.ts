@@ -16,6 +16,11 @@ export interface ContractDriver {
   now(): number;
   /** The run once it has ended (time moves as needed). */
   finished(runId: string): Promise<RunView<any, any>>;
+  /**
+   * Lets time pass until `check` answers truthy (at most `maxMs` of it): on
+   * Redis a poll with a deadline, on memory the virtual clock moved in steps.
+   */
+  until<T>(check: () => Promise<T>, what: string, maxMs?: number): Promise<NonNullable<T>>;
   /** The run once it reads `status`, without moving time. */
   reaches(runId: string, status: RunView['status']): Promise<RunView<any, any>>;
   closeAll(): Promise<void>;
@@ -52,6 +57,7 @@ export function redisDriver(): ContractDriver & { setUp(): Promise<void>; tearDo
       return engine;
     },
     now: () => Date.now(),
+    until: (check, what, maxMs = 15_000) => waitUntil(check, what, maxMs),
     finished(runId) {
       return engines[engines.length - 1].waitForRun(runId, { timeout: '20s' });
     },
@@ -78,6 +84,17 @@ export function memoryDriver(): ContractDriver & { setUp(): Promise<void>; tearD
       return harness;
     },
     now: () => current().now(),
+    async until(check, what, maxMs = 15_000) {
+      const harness = current();
+      const until = harness.now() + maxMs;
+      for (;;) {
+        await harness.runUntilIdle();
+        const value = await check();
+        if (value) return value as NonNullable<Awaited<typeof value>>;
+        if (harness.now() >= until) throw new Error(`${what}: still not so after ${maxMs} ms of virtual time`);
+        await harness.advance('50ms');
+      }
+    },
     finished(runId) {
       return current().waitForRun(runId, { timeout: '30d' });
     },

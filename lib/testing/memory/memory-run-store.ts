@@ -10,7 +10,7 @@ import { TERMINAL, type Hash, type MemoryDb } from './memory-db';
 const TIMER_GRACE_MS = 5000;
 
 /** The run fields a list carries: never input, output or steps. */
-const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error', 'retries', 'previousErrors', 'parentRunId', 'parentStep'];
+const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error', 'retries', 'previousErrors', 'scheduleId', 'slotAt', 'parentRunId', 'parentStep'];
 
 /** Cursors as the Redis index writes them: "<score>:<runId>". */
 const CURSOR = /^(\d+(?:\.\d+)?)(?::([A-Za-z0-9_.-]{1,200}))?$/;
