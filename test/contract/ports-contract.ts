@@ -1,11 +1,16 @@
 import { CancelRequestedError, LeaseLostError } from '../../lib/engine/errors';
-import type { MailboxStore, RetryStore, RunStore, SignalWaitRecords, StepRecord } from '../../lib/engine/ports';
+import { slotGroup } from '../../lib/engine/concurrency';
+import type { ConcurrencySlots, MailboxStore, RetryStore, RunStore, ScheduleStore, SignalWaitRecords, StepRecord } from '../../lib/engine/ports';
 
 /** The store ports of one backend, with a clock to read and a way to let time pass. */
 export interface PortsEnv {
   store: RunStore;
   mailbox: MailboxStore;
   retries: RetryStore;
+  /** Concurrency slots on the same data. */
+  slots: ConcurrencySlots;
+  /** What schedules did (a fresh prefix per env). */
+  schedules: ScheduleStore;
   /** A store on the same data whose finished runs expire after 300 ms. */
   shortRetention: RunStore;
   now(): number;
@@ -263,5 +268,107 @@ export function portsContract(env: () => PortsEnv): void {
     expect(next).toEqual({ runs: [expect.objectContaining({ runId: waited.runId, status: 'cancelled' })] });
     expect((await store.listChildren(parent.runId, { limit: 10, status: 'queued' })).runs).toEqual([]);
     expect(await store.listChildren('no-such-run', { limit: 10 })).toEqual({ runs: [] });
+  });
+
+  describe('concurrency slots', () => {
+    const group = () => slotGroup('ports/flow', `k${++seq}`).id;
+
+    it('take: up to the limit, a resend keeps its slot, full past it; join lines runs up by place; free hands over to the head', async () => {
+      const { slots } = env();
+      const g = group();
+      expect(await slots.take(g, 'a', 'ra', 2, 10_000, 'take', 1)).toBe('taken');
+      expect(await slots.take(g, 'b', 'rb', 2, 10_000, 'take', 2)).toBe('taken');
+      expect(await slots.take(g, 'a', 'ra', 2, 10_000, 'take', 1)).toBe('taken');
+      expect(await slots.take(g, 'c', 'rc', 2, 10_000, 'take', 3)).toBe('full');
+      expect(await slots.take(g, 'x', 'r5', 2, 10_000, 'join', 5)).toBe('lined-up');
+      expect(await slots.take(g, 'x', 'r4', 2, 10_000, 'join', 4)).toBe('lined-up');
+      expect(await slots.take(g, 'y', 'r4', 2, 10_000, 'join', 1)).toBe('lined-up'); // keeps its place
+      const freed = await slots.free(g, 'a', '', 2, 10_000);
+      expect(freed).toMatchObject({ handed: ['r4'], waiting: 1, handovers: ['r4'] });
+      expect(freed.nextLapse).toBeGreaterThan(env().now());
+      // The handed run's execution turns its hand-over into its slot; another run finds the group full.
+      expect(await slots.take(g, 'tok4', 'r4', 2, 10_000, 'take', 4)).toBe('taken');
+      expect(await slots.take(g, 'z', 'rz', 2, 10_000, 'take', 0)).toBe('full');
+      expect(await slots.free(g, 'b', '', 2, 10_000)).toMatchObject({ handed: ['r5'], waiting: 0, handovers: ['r5'] });
+      // A run leaving the group takes its hand-over with it, handing it on (nobody waits now).
+      expect(await slots.free(g, '', 'r5', 2, 10_000)).toMatchObject({ handed: [], waiting: 0, handovers: [] });
+      expect(await slots.take(g, 'x', 'r6', 2, 10_000, 'join', 6)).toBe('reserved');
+    });
+
+    it('a slot lapses a lease after its last renewal; a lapsed hand-over goes back to the head of the line', async () => {
+      const { slots } = env();
+      const g = group();
+      expect(await slots.take(g, 'a', 'ra', 1, LEASE, 'take', 1)).toBe('taken');
+      expect(await slots.extend(g, 'a', LEASE)).toBe(true);
+      expect(await slots.take(g, 'x', 'r1', 1, LEASE, 'join', 1)).toBe('lined-up');
+      await env().pass(LEASE + 100);
+      // The lapsed slot is dropped by the next look at the group, which hands it on; its renewal then finds it gone.
+      expect(await slots.free(g, '', '', 1, LEASE)).toMatchObject({ handed: ['r1'], waiting: 0 });
+      expect(await slots.extend(g, 'a', LEASE)).toBe(false);
+      expect(await slots.take(g, 'x', 'r2', 1, LEASE, 'join', 2)).toBe('lined-up');
+      await env().pass(LEASE + 100);
+      // r1's hand-over lapsed (its job lost): r1 goes back first, ahead of r2.
+      expect(await slots.free(g, '', '', 1, LEASE)).toMatchObject({ handed: ['r1'], waiting: 1, handovers: ['r1'] });
+      expect(await slots.take(g, 'late', 'r9', 1, LEASE, 'take', 9)).toBe('full');
+    });
+
+    it('park: a claimed run goes back to queued in its group, its claim uncounted; refused without the lease or with a cancel pending', async () => {
+      const { store, slots } = env();
+      const g = group();
+      const run = newRun(env(), { timeoutMs: 60_000 });
+      await store.create(run);
+      await store.claim(run.runId, 'a', LEASE);
+      await expect(slots.park(run.runId, 'b', g)).rejects.toBeInstanceOf(LeaseLostError);
+      expect(await slots.park(run.runId, 'a', g)).toEqual({});
+      expect((await store.get(run.runId))!.run).toMatchObject({ status: 'queued', executions: 0, slotGroup: g });
+      expect((await store.get(run.runId))!.run.deadline).toBeUndefined();
+      expect(await slots.runStatus(run.runId)).toBe('queued');
+      expect(await slots.runStatus('no-such-run')).toBeNull();
+
+      const cancelled = newRun(env());
+      await store.create(cancelled);
+      await store.claim(cancelled.runId, 'a', LEASE);
+      await store.cancel(cancelled.runId, 'stop', { name: 'RunCancelledError', message: 'stop' });
+      await expect(slots.park(cancelled.runId, 'a', g)).rejects.toBeInstanceOf(CancelRequestedError);
+      // A finished run that waited in a group says which, so its execution takes it out of the line.
+      const finished = newRun(env());
+      await store.create(finished);
+      await store.claim(finished.runId, 'a', LEASE);
+      await slots.park(finished.runId, 'a', g);
+      await store.cancel(finished.runId, 'stop', { name: 'RunCancelledError', message: 'stop' });
+      expect(await store.claim(finished.runId, 'b', LEASE)).toEqual({ kind: 'finished', status: 'cancelled', slotGroup: g });
+    });
+
+    it('registry: watch keeps the earlier look, rewatch moves it, unwatch drops it', async () => {
+      const { slots } = env();
+      const g = group();
+      const now = env().now();
+      await slots.watch(g, now - 1000);
+      await slots.watch(g, now + 60_000);
+      expect(await slots.dueGroups(now, 1000)).toContain(g);
+      await slots.rewatch(g, now + 60_000);
+      expect(await slots.dueGroups(now, 1000)).not.toContain(g);
+      await slots.rewatch(g, now - 1);
+      await slots.unwatch(g);
+      expect(await slots.dueGroups(now, 1000)).not.toContain(g);
+    });
+  });
+
+  it('schedule store: the latest run never moves back, skips count, code marks come and go', async () => {
+    const { schedules } = env();
+    const id = `s${++seq}`;
+    expect(await schedules.lastRun(id)).toBeNull();
+    await schedules.recordRun(id, 2000, 'run-2');
+    await schedules.recordRun(id, 1000, 'run-1');
+    expect(await schedules.lastRun(id)).toEqual({ runId: 'run-2', slotAt: 2000 });
+    await schedules.recordSkip(id, 3000);
+    await schedules.recordSkip(id, 4000);
+    expect(await schedules.stats([id, 'none'])).toEqual([{ lastRun: { runId: 'run-2', slotAt: 2000 }, skipped: 2, lastSkippedAt: 4000 }, { skipped: 0 }]);
+    await schedules.markCode([id, `${id}b`]);
+    expect((await schedules.codeScheduleIds()).sort()).toEqual([id, `${id}b`].sort());
+    await schedules.unmarkCode(`${id}b`);
+    await schedules.forget(id);
+    expect(await schedules.codeScheduleIds()).toEqual([]);
+    expect(await schedules.stats([id])).toEqual([{ skipped: 0 }]);
   });
 }

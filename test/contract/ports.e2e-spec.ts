@@ -1,7 +1,11 @@
+import { RedisConcurrencySlots } from '../../lib/engine/redis/concurrency-slots';
 import { RedisMailboxStore } from '../../lib/engine/redis/mailbox-store';
+import { RedisScheduleStore } from '../../lib/engine/redis/schedule-store';
 import { RedisRetryStore } from '../../lib/engine/redis/retry-store';
 import { RedisRunStore } from '../../lib/engine/redis/run-store';
+import { MemoryConcurrencySlots } from '../../lib/testing/memory/memory-concurrency-slots';
 import { MemoryDb } from '../../lib/testing/memory/memory-db';
+import { MemoryScheduleStore } from '../../lib/testing/memory/memory-schedules';
 import { MemoryMailboxStore } from '../../lib/testing/memory/memory-mailbox-store';
 import { MemoryRetryStore } from '../../lib/testing/memory/memory-retry-store';
 import { MemoryRunStore } from '../../lib/testing/memory/memory-run-store';
@@ -20,6 +24,8 @@ describe('store ports on Redis (the Lua scripts)', () => {
       shortRetention: new RedisRunStore(redis.client, prefix, 300),
       mailbox: new RedisMailboxStore(redis.client, prefix),
       retries: new RedisRetryStore(redis.client, prefix),
+      slots: new RedisConcurrencySlots(redis.client, prefix),
+      schedules: new RedisScheduleStore(redis.client, prefix),
       now: () => Date.now(),
       pass: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     };
@@ -36,6 +42,8 @@ describe('store ports in memory (nestjs-gotick/testing)', () => {
     shortRetention: new MemoryRunStore(db, 300),
     mailbox: new MemoryMailboxStore(db),
     retries: new MemoryRetryStore(db),
+    slots: new MemoryConcurrencySlots(db, clock),
+    schedules: new MemoryScheduleStore(),
     now: () => clock.now(),
     pass: async (ms) => clock.advanceTo(clock.now() + ms),
   };
