@@ -114,6 +114,21 @@ describe('testing kit: mockChild, schedules and concurrency on memory', () => {
     });
   });
 
+  it('the README snippet: a mocked child and a week of nightly slots', async () => {
+    gotick = await createTestEngine({
+      flows: [
+        { id: 'payments/charge', handler: async () => ({ chargeId: 'real' }) },
+        { id: 'reports/daily', handler: async (ctx: FlowContext) => ctx.child('charge', 'payments/charge') },
+      ],
+    });
+    gotick.mockChild('payments/charge', { chargeId: 'ch_1' });
+    await gotick.schedule('nightly', 'reports/daily', { cron: '0 2 * * *', tz: 'UTC' });
+    await gotick.advance('7d');
+    const { runs } = await gotick.listRuns({ flowId: 'reports/daily' });
+    expect(runs).toHaveLength(7);
+    expect(await Promise.all(runs.map(async (run) => (await gotick!.getRun(run.runId))!.output))).toEqual(Array(7).fill({ chargeId: 'ch_1' }));
+  });
+
   describe('concurrency caps', () => {
     for (const [name, startAt] of [
       ['a year behind', Date.now() - 365 * 86_400_000],
