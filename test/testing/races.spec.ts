@@ -48,4 +48,55 @@ describe('races on the memory backend', () => {
     expect(outcomes.completed).toBeGreaterThan(0);
     console.log(`300 cancel races: ${outcomes.cancelled} cancelled, ${outcomes.completed} completed, 0 completed after a cancel`);
   });
+
+  it('concurrency cap against cancels, 300 runs with limit 3: never more than 3 executions at once, a run cancelled in line never runs, every other run runs once', async () => {
+    /** Step bodies entering (+1) and leaving (-1), in order: peaks are counted afterwards over any set of runs. */
+    const events: Array<[runId: string, delta: 1 | -1]> = [];
+    const bodies = new Map<string, number>();
+    gotick = await createTestEngine({
+      worker: { concurrency: 50 },
+      flows: [
+        {
+          id: 'race/capped',
+          options: { concurrency: 3 },
+          handler: async (ctx: FlowContext<number>) => {
+            await ctx.task('work', async () => {
+              bodies.set(ctx.runId, (bodies.get(ctx.runId) ?? 0) + 1);
+              events.push([ctx.runId, 1]);
+              await turns(1 + (ctx.input % 3));
+              events.push([ctx.runId, -1]);
+            });
+          },
+        },
+      ],
+    });
+    const runs = await Promise.all(Array.from({ length: 300 }, (_, i) => gotick!.trigger('race/capped', i)));
+    // Cancels land at different points: some while the run waits in line, some while it runs, some after it ended.
+    const answers = new Map<string, string>();
+    for (let i = 0; i < runs.length; i += 4) {
+      await turns(i % 5);
+      answers.set(runs[i].runId, (await gotick.cancel(runs[i].runId, { reason: 'race' })).status);
+    }
+    await gotick.runUntilIdle();
+    const ends = new Map(await Promise.all(runs.map(async ({ runId }) => [runId, (await gotick!.getRun(runId))!.status] as const)));
+    const peakOf = (counted: (runId: string) => boolean) => {
+      let inside = 0;
+      let peak = 0;
+      for (const [runId, delta] of events) if (counted(runId)) peak = Math.max(peak, (inside += delta));
+      return peak;
+    };
+    const cancelled = [...ends].filter(([, status]) => status === 'cancelled').map(([runId]) => runId);
+    const cancelledInLine = cancelled.filter((runId) => !bodies.has(runId));
+    const completed = [...ends.values()].filter((status) => status === 'completed').length;
+    // A run cancelled mid-step ends (and gives its slot back) at once; its body, which ignores its
+    // abort signal here, runs on unowned. The cap counts executions, so only those that went on are held to it.
+    const cappedPeak = peakOf((runId) => ends.get(runId) === 'completed');
+    // eslint-disable-next-line no-console
+    console.log(`300 capped runs, 75 cancels: ${completed} completed, ${cancelled.length} cancelled (${cancelledInLine.length} while in line); peak ${cappedPeak} executions, ${peakOf(() => true)} step bodies counting abandoned ones`);
+    expect(cappedPeak).toBe(3);
+    expect(completed + cancelled.length).toBe(300);
+    expect([...bodies.values()].every((count) => count === 1)).toBe(true);
+    for (const [runId, answer] of answers) if (answer === 'cancelled') expect(ends.get(runId)).toBe('cancelled');
+    expect(cancelledInLine.length).toBeGreaterThan(0);
+  });
 });
