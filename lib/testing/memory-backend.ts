@@ -33,7 +33,6 @@ export class MemoryBackend implements EngineBackend {
     const db = new MemoryDb(this.clock);
     const queue = new MemoryRunQueue(this.clock, settings.concurrency, settings.logger);
     const slots = new MemoryConcurrencySlots(db, this.clock);
-    slots.queue = queue;
     const schedules = new MemoryScheduleQueue(this.clock, settings.logger);
     this.opened = { db, queue, schedules };
     return {

@@ -1,6 +1,6 @@
-import type { Clock, ClockTimer } from '../../engine/clock';
+import type { Clock } from '../../engine/clock';
 import { CancelRequestedError, LeaseLostError } from '../../engine/errors';
-import type { ConcurrencySlots, RunQueue, SlotHandOver, SlotTake } from '../../engine/ports';
+import type { ConcurrencySlots, SlotHandOver, SlotTake } from '../../engine/ports';
 import type { RunStatus } from '../../common/types';
 import type { MemoryDb } from './memory-db';
 
@@ -21,17 +21,13 @@ const byScore = (a: [string, number], b: [string, number]) => a[1] - b[1] || (a[
 /**
  * ConcurrencySlots in memory: each method is its Lua script done
  * synchronously (so atomically), on the backend's clock instead of Redis
- * TIME. Nothing here dies, so no slot reconciler runs on memory; the one
- * timer Redis leaves to the reconciler, a parked run's whole-run deadline,
- * is a clock timer that sends the run round to fail.
+ * TIME. Nothing here dies, so no slot reconciler runs on memory: every
+ * slot is given back and every hand-over's job is added and taken.
  */
 export class MemoryConcurrencySlots implements ConcurrencySlots {
   private readonly groups = new Map<string, Group>();
   /** The registry of groups to look at (the reconciler's), by when. */
   private readonly watched = new Map<string, number>();
-  private readonly deadlines = new Map<string, ClockTimer>();
-  /** Set once the backend has made its queue. */
-  queue?: RunQueue;
 
   constructor(
     private readonly db: MemoryDb,
@@ -89,26 +85,13 @@ export class MemoryConcurrencySlots implements ConcurrencySlots {
   }
 
   waitTimer(runId: string, deadline: number | undefined): void {
-    this.deadlines.get(runId)?.cancel();
-    this.deadlines.delete(runId);
-    if (deadline === undefined) {
-      this.db.timers.delete(runId);
-      return;
-    }
-    this.db.timers.set(runId, deadline + TIMER_GRACE_MS);
-    // What the reconciler does on Redis once that timer is due: the run's job again, whose claim fails it.
-    this.deadlines.set(
-      runId,
-      this.clock.setTimer(() => {
-        this.deadlines.delete(runId);
-        void this.queue?.enqueueResume(runId, this.clock.now());
-      }, deadline + TIMER_GRACE_MS - this.clock.now()),
-    );
+    // Only the record Redis keeps: no reconciler reads it here, and none is needed, because the virtual
+    // clock moves only once the engine is idle, when every line has drained (a deadline cannot pass in line).
+    if (deadline === undefined) this.db.timers.delete(runId);
+    else this.db.timers.set(runId, deadline + TIMER_GRACE_MS);
   }
 
   rearmTimer(runId: string, at: number): void {
-    this.deadlines.get(runId)?.cancel();
-    this.deadlines.delete(runId);
     this.db.timers.set(runId, at + TIMER_GRACE_MS);
   }
 
@@ -165,12 +148,6 @@ export class MemoryConcurrencySlots implements ConcurrencySlots {
 
   async runStatus(runId: string): Promise<RunStatus | null> {
     return (this.db.run(runId)?.get('status') as RunStatus | undefined) ?? null;
-  }
-
-  /** Cancels the deadline timers (the backend closes). */
-  close(): void {
-    for (const timer of this.deadlines.values()) timer.cancel();
-    this.deadlines.clear();
   }
 
   private group(groupId: string): Group {
