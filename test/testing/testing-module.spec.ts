@@ -122,4 +122,33 @@ describe('GoTickTestingModule', () => {
       await app.close();
     }
   });
+
+  it('a @Flow schedule and concurrency cap work through Nest on the memory backend; TickService.schedule too', async () => {
+    const started: string[] = [];
+    @Injectable()
+    class NightlyFlows {
+      @Flow('kit/nightly', { schedule: { cron: '0 3 * * *', tz: 'UTC' }, concurrency: 1 })
+      async run(ctx: FlowContext): Promise<void> {
+        await ctx.task('note', () => void started.push(ctx.runId));
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [GoTickTestingModule.forRoot({ logLevel: 'silent', startAt: new Date('2025-03-01T00:00:00Z') })],
+      providers: [NightlyFlows],
+    }).compile();
+    await moduleRef.init();
+    try {
+      const gotick = moduleRef.get(GoTickTestHarness);
+      await moduleRef.get(TickService).schedule('kit-hourly', 'kit/nightly', { every: '1h', overlap: 'allow' });
+      await gotick.advance('1d');
+      const slots = (await gotick.listRuns({ flowId: 'kit/nightly', limit: 100 })).runs.map((run) => `${run.scheduleId} ${run.slotAt} ${run.status}`);
+      // Hourly from 00:00 (the clock starts on a slot, which fires at once) through 24:00, and the nightly slot.
+      expect(slots).toHaveLength(26);
+      expect(slots).toContain('kit/nightly 2025-03-01T03:00:00.000Z completed');
+      expect(slots.filter((slot) => slot.startsWith('kit-hourly')).every((slot) => slot.endsWith('completed'))).toBe(true);
+      expect(started).toHaveLength(26);
+    } finally {
+      await moduleRef.close();
+    }
+  });
 });
