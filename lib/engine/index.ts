@@ -8,3 +8,4 @@ export type { RunQueueSpec } from './bullmq/given-queues';
 export type { GoTickEngineOptions } from './options';
 export type { LogLevel } from './worker/run-log';
 export type { MetricsOption, MetricsRegistry } from './observe/metrics';
+export { EngineApi } from './engine-api';

@@ -1,26 +1,11 @@
-import { runIdOf, type GoTickApi, type RunHandle, type TriggerArgs } from '../common/api';
+import { runIdOf, type RunHandle } from '../common/api';
 import { toMs, type Duration } from '../common/duration';
 import { GoTickError, RunNotFoundError, UnknownFlowError, WaitForRunTimeoutError } from '../common/errors';
 import { flowIdOf, type FlowRef } from '../common/flow-ref';
-import type {
-  CancelOptions,
-  CancelResult,
-  ListRunsQuery,
-  RetryResult,
-  RunCounts,
-  ScheduleSpec,
-  ScheduleView,
-  RunPage,
-  RunView,
-  StepView,
-  TriggerItem,
-  TriggerManyOptions,
-  TriggerOptions,
-  TriggerResult,
-  WaitForRunOptions,
-} from '../common/types';
+import type { RunView, StepView, WaitForRunOptions } from '../common/types';
 import { encode } from '../engine/codec';
 import type { GoTickEngine } from '../engine/engine';
+import { EngineApi } from '../engine/engine-api';
 import type { MemoryBackend } from './memory-backend';
 import type { StepMock } from './step-mocks';
 
@@ -42,79 +27,23 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 /**
  * Drives an engine on the in-memory backend: the TickService methods, plus a
  * virtual clock the test moves (advance, runUntilIdle), step mocks, and each
- * run's step history. Get it from GoTickTestingModule (inject
+ * run's step history. Schedules fire on the virtual clock: `advance` starts
+ * each slot's run at the slot's time (run id and overlap as on Redis). Get it from GoTickTestingModule (inject
  * GoTickTestHarness) or from createTestEngine().
  * @public
  */
-export class GoTickTestHarness implements GoTickApi {
+export class GoTickTestHarness extends EngineApi {
   constructor(
     /** The engine under test (started). */
     readonly engine: GoTickEngine,
     private readonly backend: MemoryBackend,
-  ) {}
+  ) {
+    super();
+  }
 
   /** The virtual time, ms since the epoch. Flows read the same time through the engine (sleep, timeouts, step times). */
   now(): number {
     return this.backend.clock.now();
-  }
-
-  trigger<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, ...args: TriggerArgs<TInput>): Promise<TriggerResult<TInput, TOutput>>;
-  trigger<TInput = unknown>(flowId: string, input?: TInput, options?: TriggerOptions): Promise<TriggerResult>;
-  trigger(flow: string | FlowRef, input?: unknown, options?: TriggerOptions): Promise<TriggerResult> {
-    return this.engine.trigger(flowIdOf(flow), input, options);
-  }
-
-  triggerMany<TInput, TOutput>(flow: FlowRef<TInput, TOutput>, items: ReadonlyArray<TriggerItem<TInput>>, options?: TriggerManyOptions): Promise<Array<TriggerResult<TInput, TOutput>>>;
-  triggerMany<TInput = unknown>(flowId: string, items: ReadonlyArray<TriggerItem<TInput>>, options?: TriggerManyOptions): Promise<TriggerResult[]>;
-  triggerMany(flow: string | FlowRef, items: ReadonlyArray<TriggerItem>, options?: TriggerManyOptions): Promise<TriggerResult[]> {
-    return this.engine.triggerMany(flowIdOf(flow), items, options);
-  }
-
-  getRun<TInput = unknown, TOutput = unknown>(runId: string): Promise<RunView<TInput, TOutput> | null> {
-    return this.engine.getRun<TInput, TOutput>(runId);
-  }
-
-  listRuns(query?: ListRunsQuery): Promise<RunPage> {
-    return this.engine.listRuns(query);
-  }
-
-  listFlows(): Promise<string[]> {
-    return this.engine.listFlows();
-  }
-
-  countRuns(flowId: string): Promise<RunCounts> {
-    return this.engine.countRuns(flowId);
-  }
-
-  cancel(runId: string, options?: CancelOptions): Promise<CancelResult> {
-    return this.engine.cancel(runId, options);
-  }
-
-  signal(runId: string, name: string, payload?: unknown): Promise<void> {
-    return this.engine.signal(runId, name, payload);
-  }
-
-  retry(runId: string): Promise<RetryResult> {
-    return this.engine.retry(runId);
-  }
-
-  /**
-   * Creates or replaces a schedule, as TickService does. Its slots fire on the
-   * virtual clock: `advance` starts each slot's run at the slot's time (run id
-   * and overlap skip/allow as on Redis); so do schedules declared on a @Flow.
-   */
-  schedule<TInput, TOutput>(scheduleId: string, flow: FlowRef<TInput, TOutput>, spec: ScheduleSpec<TInput>): Promise<ScheduleView>;
-  schedule(scheduleId: string, flowId: string, spec: ScheduleSpec): Promise<ScheduleView>;
-  schedule(scheduleId: string, flow: string | FlowRef, spec: ScheduleSpec): Promise<ScheduleView> {
-    return this.engine.schedule(scheduleId, flowIdOf(flow), spec);
-  }
-
-  unschedule(scheduleId: string): Promise<boolean> {
-    return this.engine.unschedule(scheduleId);
-  }
-
-  listSchedules(): Promise<ScheduleView[]> {
-    return this.engine.listSchedules();
   }
 
   /**
