@@ -1,7 +1,7 @@
 import type { EngineLogger } from '../flow-definition';
 import type { OverdueRun, RunQueue, RunStore, WakeQueue } from '../ports';
 import { isFinished } from '../../common/run-status';
-import { RedisUnavailableError } from '../../common/errors';
+import { PeriodicLook } from './periodic-look';
 
 /** How far a re-enqueued run's timer moves on, so nodes do not re-enqueue it on every pass. */
 const RETRY_MS = 5000;
@@ -15,33 +15,23 @@ const BATCH = 200;
  * it gets a fresh job, unless its job is still there: in a backlog a job may
  * wait far longer than the timer's grace, and is not lost for that.
  */
-export class Reconciler {
-  private timer?: NodeJS.Timeout;
-  private running = false;
+export class Reconciler extends PeriodicLook {
+  protected readonly name = 'Reconciler pass';
 
   constructor(
     private readonly store: RunStore,
     private readonly queue: RunQueue & WakeQueue,
     private readonly logger: EngineLogger,
-  ) {}
-
-  start(everyMs: number): void {
-    // Jittered so many nodes started together do not sweep in lockstep.
-    const tick = () => {
-      this.timer = setTimeout(() => void this.pass().finally(tick), everyMs * (0.75 + Math.random() / 2));
-      this.timer.unref();
-    };
-    tick();
+  ) {
+    super();
   }
 
-  stop(): void {
-    clearTimeout(this.timer);
+  protected warn(message: string): void {
+    this.logger.warn(message);
   }
 
   /** One look at the overdue runs; returns how many were re-enqueued. */
-  async pass(): Promise<number> {
-    if (this.running) return 0;
-    this.running = true;
+  protected async look(): Promise<number> {
     const requeued: string[] = [];
     try {
       const now = Date.now();
@@ -72,15 +62,12 @@ export class Reconciler {
         await this.queue.enqueueResumeJob(run.runId, now, jobId);
         requeued.push(run.runId);
       }
+    } finally {
+      // Also after a failed pass: the runs re-enqueued before it failed were re-enqueued.
       if (requeued.length) {
         const named = requeued.slice(0, 5).map((id) => `"${id}"`).join(', ') + (requeued.length > 5 ? ', ...' : '');
         this.logger.warn(`Re-enqueued ${requeued.length} run(s) that no queue job was going to wake: ${named}.`);
       }
-    } catch (err) {
-      // An outage is logged once by the connection watch; a line per pass would only repeat it.
-      if (!(err instanceof RedisUnavailableError)) this.logger.warn(`Reconciler pass failed (will retry): ${(err as Error).message}`);
-    } finally {
-      this.running = false;
     }
     return requeued.length;
   }
