@@ -1,4 +1,5 @@
-import { createContext, useCallback, useContext, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { AuthLost } from './auth-lost';
 import { api, ApiError, setToken, storedToken } from './api';
 import { href, useRoute } from './hooks';
 import { FlowsView } from './views/Flows';
@@ -9,10 +10,6 @@ import { RunView } from './views/Run';
 const AUTH = document.querySelector<HTMLMetaElement>('meta[name="gotick-auth"]')?.content;
 
 type Gate = { kind: 'checking' } | { kind: 'open' } | { kind: 'locked'; message?: string } | { kind: 'down'; message: string };
-
-/** Lets any view say "the server refused our credentials": the page goes back to the token prompt. */
-const AuthLost = createContext<(error: unknown) => boolean>(() => false);
-export const useAuthLost = () => useContext(AuthLost);
 
 export function App() {
   const [gate, setGate] = useState<Gate>({ kind: 'checking' });

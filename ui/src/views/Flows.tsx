@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api';
-import { useAuthLost } from '../App';
+import { useAuthLost } from '../auth-lost';
 import { parseJson } from '../components/Json';
 import { Status } from '../components/Status';
 import { href, usePolled } from '../hooks';

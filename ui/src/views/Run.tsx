@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api } from '../api';
-import { useAuthLost } from '../App';
+import { useAuthLost } from '../auth-lost';
 import { duration, Json, parseJson, time } from '../components/Json';
 import { Status } from '../components/Status';
 import { href, useNow, usePolled } from '../hooks';

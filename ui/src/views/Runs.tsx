@@ -1,7 +1,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useRef, useState, type KeyboardEvent } from 'react';
 import { api } from '../api';
-import { useAuthLost } from '../App';
+import { useAuthLost } from '../auth-lost';
 import { duration, time } from '../components/Json';
 import { Status } from '../components/Status';
 import { href, usePolled } from '../hooks';
