@@ -70,7 +70,10 @@ describe('shutdown, retention and isolation', () => {
     const engine = await env.harness.start([{ id: 'tiny', handler: async (ctx: FlowContext<number>) => ctx.memo('double', () => ctx.input * 2) }], {
       prefix,
       retention: '1s',
-      worker: { concurrency: 50 },
+      // A reconciler look that read a run as running (its lease live) moves the run's timer to the lease's
+      // end; if the run finishes meanwhile, that entry is dropped at the next look after it is due. With a
+      // backlog of 10,000 runs that happens, so the lease bounds how long the last key can outlive its run.
+      worker: { concurrency: 50, lease: '5s' },
     });
     const ids: string[] = [];
     for (let batch = 0; batch < 20; batch++) {
