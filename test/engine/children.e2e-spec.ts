@@ -319,12 +319,16 @@ describe('child flows on a real Redis', () => {
     expect((await engine.getRun(runId))!.status).toBe('cancelled');
   });
 
-  it('wakes a parent waiting for a child on another node', async () => {
-    const where: Record<string, { kid?: string; parentResumed?: string }> = {};
+  it('wakes a parent parked on one node when its child ends on another', async () => {
+    // Deterministic placement: node a parks every parent and holds every child on a signal, then leaves;
+    // node b, started after, finishes the children. BullMQ hands a worker the next job as it finishes one,
+    // so two live nodes tend to run a parent and its child on the same node: chance would not prove this.
+    const where: Record<string, { kid?: string; parked?: string }> = {};
     const flows = (node: string): FlowDefinition[] => [
       {
         id: 'kid/where',
         handler: async (ctx: FlowContext<{ parent: string }>) => {
+          if (node === 'a') await ctx.waitForSignal('hold', 'go');
           (where[ctx.input.parent] ??= {}).kid = node;
           return node;
         },
@@ -332,22 +336,30 @@ describe('child flows on a real Redis', () => {
       {
         id: 'parent/where',
         handler: async (ctx: FlowContext) => {
-          const kidNode = await ctx.child<string>('kid', 'kid/where', { parent: ctx.runId });
-          (where[ctx.runId] ??= {}).parentResumed = node;
-          return kidNode;
+          (where[ctx.runId] ??= {}).parked ??= node;
+          return ctx.child<string>('kid', 'kid/where', { parent: ctx.runId });
         },
       },
     ];
     const a = await env.harness.start(flows('a'), { prefix: 'two-nodes' });
-    await env.harness.start(flows('b'), { prefix: 'two-nodes' });
     const ids = (await Promise.all(Array.from({ length: 30 }, () => a.trigger('parent/where')))).map((t) => t.runId);
+    const kids = await waitUntil(async () => {
+      const runs = await Promise.all(ids.map((id) => a.getRun(id)));
+      const kidIds = runs.map((run) => run?.steps[0]?.childRunId);
+      if (kidIds.some((id) => !id)) return undefined;
+      const kidRuns = await Promise.all(kidIds.map((id) => a.getRun(id!)));
+      return kidRuns.every((run) => run?.status === 'sleeping') ? (kidIds as string[]) : undefined;
+    }, 'every parent to park on node a and its child to wait for its signal', 10_000);
+    await a.close();
+
+    const b = await env.harness.start(flows('b'), { prefix: 'two-nodes' });
+    await Promise.all(kids.map((id) => b.signal(id, 'go')));
     for (const id of ids) {
-      const run = await a.waitForRun(id, { timeout: '10s' });
+      const run = await b.waitForRun(id, { timeout: '10s' });
       expect(run.status).toBe('completed');
-      expect(run.output).toBe(where[id].kid);
+      expect(run.output).toBe('b');
+      expect(where[id]).toEqual({ parked: 'a', kid: 'b' });
     }
-    // Thirty parents over two nodes: some child ran where its parent did not resume (odds of none: 2 in a billion).
-    expect(ids.filter((id) => where[id].kid !== where[id].parentResumed).length).toBeGreaterThan(0);
   });
 
   it('a parent whose wake-up was lost (its child node died right after the child ended) is woken from its timer', async () => {

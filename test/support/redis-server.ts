@@ -45,7 +45,8 @@ export async function waitForPing(port: number, timeoutMs: number, child?: Child
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child && child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode} during startup`);
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    // disconnectTimeout: ioredis arms a 2 s timer when disconnecting a socket that already failed, which held jest open.
+    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, disconnectTimeout: 10 });
     // A refused connection is the expected answer until the server is up; connect() reports it, so the event needs no printing.
     probe.on('error', () => undefined);
     try {
