@@ -18,7 +18,7 @@ function engineScripts(): Map<string, string> {
   const dir = join(__dirname, '..', '..', 'lib', 'engine', 'redis', 'lua');
   const names = new Map<string, string>();
   for (const file of readdirSync(dir)) {
-    const match = /^(.+)-\d+\.lua$/.exec(file);
+    const match = /^(.+)-(?:\d+|n)\.lua$/.exec(file);
     if (match) names.set(sha1(readFileSync(join(dir, file), 'utf8')), match[1]);
   }
   return names;

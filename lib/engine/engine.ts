@@ -385,8 +385,8 @@ export class GoTickEngine implements GoTickApi {
     const runId = runIdOf(run);
     const timeoutMs = toMs(options.timeout ?? '30s', 'timeout');
     const { store } = this.started();
-    await waitUntilEnded(store, this.runEnds!, runId, timeoutMs);
-    return (await this.getRun<TInput, TOutput>(runId))!;
+    const { run: record, steps } = await waitUntilEnded(store, this.runEnds!, runId, timeoutMs);
+    return toRunView(record, steps) as RunView<TInput, TOutput>;
   }
 
   /**

@@ -1,7 +1,12 @@
 import { RedisUnavailableError, RunNotFoundError, WaitForRunTimeoutError } from '../common/errors';
 import { beforeDeadline, pollUntilFinished } from '../common/poll-until-finished';
 import type { RunStatus } from '../common/types';
-import type { RunEnds, RunStore } from './ports';
+import type { RunEnds, RunRecord, RunStore, StepRecord } from './ports';
+
+/** What a waiter read last: the status alone, or (once the end was heard) the whole run. */
+type Seen = RunStatus | { run: RunRecord; steps: Map<string, StepRecord> };
+
+const statusOf = (seen: Seen): string => (typeof seen === 'string' ? seen : seen.run.status);
 
 /** How long waitForRun waits for its subscription before it falls back to plain polling. */
 const SUBSCRIBE_WAIT_MS = 1000;
@@ -10,19 +15,22 @@ const FALLBACK_FIRST_PAUSE_MS = 250;
 const FALLBACK_MAX_PAUSE_MS = 2000;
 
 /**
- * Resolves once the run has ended (completed, failed or cancelled); rejects
- * with WaitForRunTimeoutError at the deadline, exactly. Woken by the run's end
- * (pub/sub on one shared connection), not by polling; a slow poll stays
- * underneath so a lost message cannot strand a waiter.
+ * Resolves with the run once it has ended (completed, failed or cancelled);
+ * rejects with WaitForRunTimeoutError at the deadline, exactly. Woken by the
+ * run's end (pub/sub on one shared connection), not by polling; a slow poll
+ * stays underneath so a lost message cannot strand a waiter. Polls read the
+ * status alone; the read a message prompts reads the whole run, so the caller
+ * needs no further round trip.
  */
-export async function waitUntilEnded(store: RunStore, ends: RunEnds, runId: string, timeoutMs: number): Promise<void> {
+export async function waitUntilEnded(store: RunStore, ends: RunEnds, runId: string, timeoutMs: number): Promise<{ run: RunRecord; steps: Map<string, StepRecord> }> {
   const deadline = Date.now() + timeoutMs;
   let ended = false;
+  let heard = false;
   let wake: (() => void) | undefined;
   let stopWatching: (() => void) | undefined;
   // Listening before the first read: an end between that read and the subscription cannot be missed.
   const watching = ends.watch(runId, () => {
-    ended = true;
+    ended = heard = true;
     wake?.();
   });
   try {
@@ -31,10 +39,15 @@ export async function waitUntilEnded(store: RunStore, ends: RunEnds, runId: stri
     // No subscription (Redis away or slow): plain polling, at the pace of old; a late one is let go.
     void watching.then((stop) => stop(), () => undefined);
   }
+  const read = async (): Promise<Seen | null> => {
+    if (!heard) return store.status(runId);
+    heard = false;
+    return store.get(runId);
+  };
   try {
-    await pollUntilFinished<RunStatus>({
-      read: () => store.status(runId),
-      statusOf: (status) => status,
+    const seen = await pollUntilFinished<Seen>({
+      read,
+      statusOf,
       deadline,
       notFound: () => new RunNotFoundError(runId),
       timedOut: (status) => new WaitForRunTimeoutError(runId, timeoutMs, status),
@@ -59,6 +72,11 @@ export async function waitUntilEnded(store: RunStore, ends: RunEnds, runId: stri
               };
             }),
     });
+    // Ended before the message came (or without one): the whole run is one more read.
+    if (typeof seen !== 'string') return seen;
+    const found = await store.get(runId);
+    if (!found) throw new RunNotFoundError(runId);
+    return found;
   } finally {
     wake = undefined;
     stopWatching?.();

@@ -58,7 +58,7 @@ describe('scripts re-sent by ioredis after a lost reply', () => {
     const runs: Array<{ runId: string; flowId: string }> = [];
     for (let i = 0; i < 20; i++) {
       const flowId = i % 2 === 0 ? 'ok' : 'broken';
-      const lost = proxy.dropReplyTo(scriptCall('finish-2.lua'));
+      const lost = proxy.dropReplyTo(scriptCall('finish-n.lua'));
       const { runId } = await engine.trigger(flowId, i);
       await lost;
       runs.push({ runId, flowId });
@@ -134,7 +134,7 @@ describe('scripts re-sent by ioredis after a lost reply', () => {
       ],
       { logger },
     );
-    for (const script of ['suspend-1.lua', 'finish-2.lua']) {
+    for (const script of ['suspend-1.lua', 'finish-n.lua']) {
       for (let i = 0; i < 3; i++) {
         // Redis "away" for 400 ms after the lost reply: ioredis' reconnect is refused and it fails the command.
         const lost = proxy.dropReplyTo(scriptCall(script), { downMs: 400 });

@@ -2,7 +2,7 @@ import type { RunEnds } from '../ports';
 import type { RedisClient } from './connection';
 
 /**
- * Hears runs end: finish-2.lua and cancel-2.lua publish each ended run's id
+ * Hears runs end: finish-n.lua and cancel-2.lua publish each ended run's id
  * on `<prefix>:ends`. One subscriber connection per engine, opened on the
  * first watch, serves every waiter of this process. Best effort by design: a
  * message missed (a reconnect, a Cluster failover) only leaves the waiter to

@@ -26,13 +26,17 @@ const NO_FIELDS: readonly string[] = [];
  */
 export const TIMER_GRACE_MS = 5000;
 
-/** Loads lua/<name>-<numberOfKeys>.lua as ioredis commands (EVALSHA, with EVAL fallback). */
+/**
+ * Loads lua/<name>-<numberOfKeys>.lua as ioredis commands (EVALSHA, with EVAL
+ * fallback); lua/<name>-n.lua takes its number of keys as its first argument.
+ */
 function defineScripts(client: RedisClient): ScriptClient {
   for (const file of readdirSync(LUA_DIR)) {
-    const match = /^(.+)-(\d+)\.lua$/.exec(file);
+    const match = /^(.+)-(\d+|n)\.lua$/.exec(file);
     if (!match) continue;
     const name = match[1].replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
-    client.defineCommand(name, { numberOfKeys: Number(match[2]), lua: readFileSync(join(LUA_DIR, file), 'utf8') });
+    const numberOfKeys = match[2] === 'n' ? undefined : Number(match[2]);
+    client.defineCommand(name, { numberOfKeys, lua: readFileSync(join(LUA_DIR, file), 'utf8') });
   }
   return client as ScriptClient;
 }
@@ -253,10 +257,13 @@ export class RedisRunStore implements RunStore, WakeStore {
 
   async finish(runId: string, token: string, outcome: RunOutcome, steps: readonly StepWrite[], rewinds: readonly StepRewind[] = []): Promise<void> {
     const rewound = rewindFields(rewinds);
+    // Off a Cluster the run's timer and wake-up are dropped by the same script: no write of their own per run.
+    const keys = this.cluster
+      ? [2, this.keys.run(runId), this.keys.mailbox(runId)]
+      : [4, this.keys.run(runId), this.keys.mailbox(runId), this.keys.timers(), this.keys.wakes()];
     const ok = await guarded(
       this.redis.finish(
-        this.keys.run(runId),
-        this.keys.mailbox(runId),
+        ...keys,
         token,
         Date.now(),
         outcome.status,
@@ -269,7 +276,7 @@ export class RedisRunStore implements RunStore, WakeStore {
       ),
     );
     checkFenced(runId, ok);
-    this.moveTimer(runId, null);
+    if (this.cluster) this.moveTimer(runId, null);
   }
 
   async cancel(runId: string, reason: string, error: ErrorInfo): Promise<CancelReply> {

@@ -12,7 +12,7 @@
                                and wakes `parent` ('' = none), the run waiting for this one (ctx.child)
           {2, status}          already finished: nothing changed
           {3, reason}          running: cancel requested; the stored reason (a repeated request keeps the first)
-  A run cancelled here is announced on '<prefix>:ends' as finish-2.lua does.
+  A run cancelled here is announced on '<prefix>:ends' as finish-n.lua does.
 ]]
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {0} end

@@ -2,6 +2,8 @@
   Ends a run (completed, failed or cancelled) once, fenced by the lease, and starts the
   retention clock on its key and on its mailbox (signals never taken expire with the run).
   KEYS[1] run hash  KEYS[2] the run's mailbox (same {runId} slot)
+  KEYS[3] timers, KEYS[4] wakes (sorted sets): only off a Cluster, where they can meet the
+          run in one script; the run leaves both here instead of in a call of its own
   ARGV[1] token  ARGV[2] now (ms)  ARGV[3] status  ARGV[4] output ('' = none)
   ARGV[5] error JSON ('' = none)  ARGV[6] retention (ms, 0 = keep)
   ARGV[7] n: how many of the next arguments rewind steps  ARGV[8..7+n] 's:<step key>', step JSON pairs
@@ -41,4 +43,8 @@ if retention > 0 then
 end
 local prefix, runId = string.match(KEYS[1], '^(.*):run:{(.*)}$')
 if prefix then redis.call('PUBLISH', prefix .. ':ends', runId) end
+if KEYS[3] and runId then
+  redis.call('ZREM', KEYS[3], runId)
+  redis.call('ZREM', KEYS[4], runId)
+end
 return 1
