@@ -8,7 +8,7 @@ import { TIMER_GRACE_MS } from './redis/run-store';
 import { isRunId } from './run-id';
 import { runHooks } from './worker/hooks';
 import { checkSignalName, encodeSignal } from './worker/primitives/signals';
-import { cancelledErrorInfo } from './worker/run-executor';
+import { cancelledErrorInfo } from './worker/run-endings';
 
 const MAX_CANCEL_REASON = 1000;
 

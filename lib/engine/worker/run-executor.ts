@@ -1,16 +1,15 @@
-import { decode, encode } from '../codec';
-import { errorInfo } from '../error-info';
-import { ChildFlowFailedError, ConcurrencyKeyError, FlowTimeoutError, RunCancelledError, StepFailedError, UnknownFlowError } from '../../common/errors';
+import { decode } from '../codec';
+import { ConcurrencyKeyError, FlowTimeoutError, UnknownFlowError } from '../../common/errors';
 import { CancelRequestedError, LeaseLostError } from '../errors';
 import { Execution, type ExecutionSettings } from './execution';
 import { Lease } from './lease';
 import { NODE_ID } from './node-id';
 import type { Interrupt } from './interrupt';
 import type { FlowDefinition } from '../flow-definition';
-import type { ClaimResult, MailboxStore, RunOutcome, RunQueue, RunRecord, RunStore, StepRewind } from '../ports';
-import type { ErrorInfo, FlowFailure } from '../../common/types';
+import type { ClaimResult, MailboxStore, RunOutcome, RunQueue, RunRecord, RunStore } from '../ports';
 import { runHooks } from './hooks';
 import { RunLog } from './run-log';
+import { cancelledErrorInfo, RunEndings, type Outcome, type RunInHand } from './run-endings';
 import { iso } from '../run-view';
 import type { ResolvedOptions } from '../options';
 import { parseSlotGroup, type ConcurrencyRule } from '../concurrency';
@@ -43,33 +42,7 @@ export interface RunExecutorSettings extends Pick<ResolvedOptions, 'leaseMs' | '
   timerPump?: { wakeBy(at: number): void };
 }
 
-/**
- * A park shorter than this keeps a delayed queue job of its own instead of a
- * timer-pump entry. Mostly these are runs woken a little early, by a node
- * whose clock runs ahead of this one's: parked again in the pump's set they
- * would be claimed at once by that node's pump, again and again, until this
- * clock caught up; a delayed job waits the remaining time out here. Short
- * sleeps cost no memory worth saving.
- */
-export const SHORT_PARK_MS = 1000;
 
-/** What ending a run needs: Execution has it, and so has a claim that must end without running the flow. */
-interface RunInHand {
-  readonly runId: string;
-  readonly flowId: string;
-  readonly input: unknown;
-  readonly lease: Lease;
-  /** Puts back the steps of attempts in flight (an Execution's) when the run is handed back or ends under them. */
-  rewinds?(): StepRewind[];
-}
-
-/** The error a cancelled run records, wherever it is cancelled. */
-export function cancelledErrorInfo(runId: string, reason: string): ErrorInfo {
-  const error = new RunCancelledError(runId, reason || undefined);
-  return { name: error.name, message: error.message };
-}
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 // A worker that does not know a run's flow (say, mid rolling deploy) hands the run back for a node that does.
 const UNKNOWN_FLOW_RETRY_MS = 5000;
@@ -85,11 +58,11 @@ export class RunExecutor {
   private readonly log: RunLog;
   /** Flows already warned about a step attempt without any timeout (once per flow and process). */
   private readonly warnedUntimed = new Set<string>();
-  /** Runs in hand whose parent waits for them (ctx.child), by run: their end must wake that parent. */
-  private readonly waitingParents = new Map<string, string>();
+  private readonly endings: RunEndings;
 
   constructor(private readonly settings: RunExecutorSettings) {
     this.log = new RunLog(settings.logger);
+    this.endings = new RunEndings(settings, this.log);
   }
 
   /**
@@ -190,7 +163,7 @@ export class RunExecutor {
     const { leaseMs, logger, clock } = this.settings;
     const runId = claim.run.runId;
     const input = decode(claim.run.input);
-    if (claim.run.wakeParent && claim.run.parentRunId) this.waitingParents.set(runId, claim.run.parentRunId);
+    if (claim.run.wakeParent && claim.run.parentRunId) this.endings.expectParent(runId, claim.run.parentRunId);
     // One read per execution of a child run (never per step, never for other runs).
     const parent = claim.run.parentRunId;
     const orphaned = !claim.stop && parent !== undefined && this.settings.children !== undefined && (await this.settings.children.parentCancelled(parent));
@@ -204,14 +177,14 @@ export class RunExecutor {
           ? { kind: 'cancelled' as const, reason: claim.run.cancelRequested ?? '' }
           : timeoutOf(claim.run);
       try {
-        return await this.conclude(run, flow, undefined, ending, claim.run.deadline);
+        return await this.endings.conclude(run, flow, undefined, ending, claim.run.deadline);
       } catch (err) {
         if (!(err instanceof LeaseLostError)) throw err;
         return { status: 'lost' };
       } finally {
         // An orphaned child took its slot before its parent's cancel was seen: given back. Ended while
         // in a concurrency line (say, at its deadline): it leaves the line.
-        this.waitingParents.delete(runId);
+        this.endings.forgetParent(runId);
         await slot?.free();
         await this.leaveSlotGroup(runId, claim.run.slotGroup);
       }
@@ -266,7 +239,7 @@ export class RunExecutor {
       const stop = ctx.interrupt?.kind;
       if (stop !== 'released' && stop !== 'cancelled' && stop !== 'timeout') await ctx.settle();
       else await ctx.settleEndingWaits();
-      const end = await this.conclude(ctx, flow, outcome, ctx.interrupt, deadline);
+      const end = await this.endings.conclude(ctx, flow, outcome, ctx.interrupt, deadline);
       // Given back once the run is parked or ended (or its lease lost: the slot is this token's alone).
       await slot?.free();
       return end;
@@ -280,7 +253,7 @@ export class RunExecutor {
       deadlineTimer?.cancel();
       lease.stopHeartbeat();
       if (this.active.get(runId) === ctx) this.active.delete(runId);
-      this.waitingParents.delete(runId);
+      this.endings.forgetParent(runId);
     }
   }
 
@@ -296,8 +269,8 @@ export class RunExecutor {
     } catch (err) {
       if (err instanceof LeaseLostError) return undefined;
       try {
-        if (err instanceof CancelRequestedError) await this.cancelled(inHand, flow, err.reason);
-        else if (err instanceof ConcurrencyKeyError) await this.conclude(inHand, flow, { ok: false, error: err }, undefined);
+        if (err instanceof CancelRequestedError) await this.endings.cancelled(inHand, flow, err.reason);
+        else if (err instanceof ConcurrencyKeyError) await this.endings.conclude(inHand, flow, { ok: false, error: err }, undefined);
         else throw err;
       } catch (ending) {
         if (!(ending instanceof LeaseLostError)) throw ending;
@@ -341,8 +314,8 @@ export class RunExecutor {
     try {
       if (ending) {
         // No flow here, so no hooks either: say so next to the ending.
-        if (run.wakeParent && run.parentRunId) this.waitingParents.set(run.runId, run.parentRunId);
-        await this.finish({ runId: run.runId, lease }, ending).finally(() => this.waitingParents.delete(run.runId));
+        if (run.wakeParent && run.parentRunId) this.endings.expectParent(run.runId, run.parentRunId);
+        await this.endings.finish({ runId: run.runId, lease }, ending).finally(() => this.endings.forgetParent(run.runId));
         if (ending.status === 'cancelled') {
           this.log.cancelled(ref);
           this.settings.onCancelled?.(run.runId);
@@ -366,104 +339,6 @@ export class RunExecutor {
       if (err instanceof CancelRequestedError) return this.withoutFlow(lease, run, 'cancelled');
       if (!(err instanceof LeaseLostError)) throw err;
     }
-  }
-
-  /** Ends the run as the interrupt or outcome says; a cancel request found on the way wins over any other ending. */
-  private async conclude(ctx: RunInHand, flow: FlowDefinition, outcome: Outcome | undefined, interrupt: Interrupt | undefined, deadline?: number): Promise<ExecutionEnd> {
-    try {
-      return await this.concludeAs(ctx, flow, outcome, interrupt, deadline);
-    } catch (err) {
-      if (!(err instanceof CancelRequestedError)) throw err;
-      return this.cancelled(ctx, flow, err.reason);
-    }
-  }
-
-  private async concludeAs(ctx: RunInHand, flow: FlowDefinition, outcome: Outcome | undefined, interrupt: Interrupt | undefined, deadline?: number): Promise<ExecutionEnd> {
-    if (interrupt?.kind === 'lease-lost') return { status: 'lost' };
-    if (interrupt?.kind === 'infra') throw interrupt.error;
-    if (interrupt?.kind === 'released') {
-      const jobId = this.settings.queue.resumeJobId(ctx.runId);
-      await ctx.lease.release(jobId, ctx.rewinds?.());
-      await this.settings.queue.enqueueResumeJob(ctx.runId, this.settings.clock.now(), jobId);
-      return { status: 'handed-back' };
-    }
-    if (interrupt?.kind === 'cancelled') return this.cancelled(ctx, flow, interrupt.reason);
-    if (interrupt?.kind === 'timeout') return this.fail(ctx, flow, interrupt.error);
-    if (interrupt?.kind === 'suspend') {
-      // A parked run fails at its deadline, not at its wake time: it wakes at whichever comes first.
-      const wakeAt = deadline === undefined ? interrupt.wakeAt : Math.min(interrupt.wakeAt, deadline);
-      const { queue, mailbox, timerPump, clock } = this.settings;
-      // Short parks keep a delayed queue job of their own (see SHORT_PARK_MS); the others are left to the timer pump.
-      // The job's id goes into the run with the suspend (no extra round trip), so the reconciler can find the job.
-      const jobId = timerPump && wakeAt - clock.now() >= SHORT_PARK_MS ? undefined : queue.resumeJobId(ctx.runId);
-      await ctx.lease.suspend(wakeAt, jobId);
-      this.log.parked(ctx, wakeAt);
-      if (jobId === undefined) timerPump!.wakeBy(wakeAt);
-      // A signal sent (or a child ended) between the wait's look and this suspend
-      // found the run still running, so it did not wake it: look once more.
-      const signalled =
-        (interrupt.signals !== undefined && (await mailbox.holdsAny(ctx.runId, interrupt.signals))) ||
-        (interrupt.children !== undefined && (await this.settings.children!.anyEnded(interrupt.children)));
-      if (jobId !== undefined) await queue.enqueueResumeJob(ctx.runId, signalled ? clock.now() : wakeAt, jobId);
-      else if (signalled) await queue.enqueueResume(ctx.runId, clock.now());
-      return { status: 'parked', wakeAt };
-    }
-    if (interrupt?.kind === 'fatal') return this.fail(ctx, flow, interrupt.error, interrupt.stepKey);
-    if (outcome!.ok) return this.complete(ctx, flow, outcome!.value);
-    return this.fail(ctx, flow, outcome!.error);
-  }
-
-  private async complete(ctx: RunInHand, flow: FlowDefinition, value: unknown): Promise<ExecutionEnd> {
-    let output: string | undefined;
-    try {
-      output = encode(value, `Output of flow "${flow.id}"`);
-    } catch (err) {
-      return this.fail(ctx, flow, err);
-    }
-    await this.finish(ctx, { status: 'completed', output });
-    this.log.completed(ctx);
-    await runHooks(this.settings.logger, 'OnFlowSuccess', flow.hooks?.onSuccess, ctx, decode(output));
-    return { status: 'completed' };
-  }
-
-  /** Ends the run cancelled (fenced by the lease), then its OnFlowCancel hooks, once: only this write's success leads here. */
-  private async cancelled(ctx: RunInHand, flow: FlowDefinition, reason: string): Promise<ExecutionEnd> {
-    await this.finish(ctx, { status: 'cancelled', error: cancelledErrorInfo(ctx.runId, reason) }, ctx.rewinds?.());
-    this.log.cancelled(ctx);
-    await runHooks(this.settings.logger, 'OnFlowCancel', flow.hooks?.onCancel, ctx, { reason: reason || undefined });
-    this.settings.onCancelled?.(ctx.runId);
-    return { status: 'cancelled' };
-  }
-
-  private async fail(ctx: RunInHand, flow: FlowDefinition, error: unknown, stepKey?: string): Promise<ExecutionEnd> {
-    const failure: FlowFailure = { error: errorInfo(error) };
-    if (error instanceof StepFailedError) {
-      failure.stepKey = error.stepKey;
-      failure.attempt = error.attempts;
-      // The run shows the failing attempt's stack (the user's code), not the engine's rethrow.
-      failure.error = { name: error.name, message: error.message, ...(error.cause.stack ? { stack: error.cause.stack } : {}) };
-    } else if (error instanceof ChildFlowFailedError) {
-      failure.stepKey = error.stepKey;
-    } else if (stepKey) {
-      failure.stepKey = stepKey;
-    }
-    await this.finish(ctx, { status: 'failed', error: { ...failure.error, stepKey: failure.stepKey } }, ctx.rewinds?.());
-    this.log.runFailed(ctx, failure.error, failure.stepKey);
-    await runHooks(this.settings.logger, 'OnFlowFail', flow.hooks?.onFail, ctx, failure);
-    return { status: 'failed', error: { ...failure.error, stepKey: failure.stepKey } };
-  }
-
-  /**
-   * Ends the run (fenced by its lease). A child whose parent waits for it
-   * wakes the parent: its timer is moved first, so a crash between the two
-   * only delays the wake-up to the reconciler's next look.
-   */
-  private async finish(ctx: Pick<RunInHand, 'runId' | 'lease'>, outcome: RunOutcome, rewinds?: StepRewind[]): Promise<void> {
-    const parent = this.waitingParents.get(ctx.runId);
-    const children = this.settings.children;
-    if (parent && children) await children.armParent(parent);
-    await ctx.lease.finish(outcome, rewinds);
-    if (parent && children) await children.wakeParentQuietly(parent, ctx.runId);
   }
 
   private warnUntimed(flowId: string, stepKey: string): void {
