@@ -1,6 +1,6 @@
 import { backoffMs } from './backoff';
 import { decode, encode } from '../codec';
-import { checkTime, toMs, type Duration } from '../../common/duration';
+import { toMs, type Duration } from '../../common/duration';
 import { errorInfo, withoutStack } from '../error-info';
 import {
   DuplicateStepKeyError,
@@ -21,6 +21,8 @@ import { waitForSignal, type SignalWaitHost } from './primitives/signals';
 import { runChild, type ChildHost, type ChildRuns } from './primitives/child';
 import type { FlowRef } from '../../common/flow-ref';
 import { isValidConcurrency, runInLanes, type WaitResults } from './primitives/wait';
+import { sleepFor, sleepUntil } from './primitives/sleep';
+import { useStatus, type StatusHost } from './primitives/status';
 import { stepKeyProblem } from './step-key';
 import { callWithTimeout } from './timed-call';
 import { AttemptsInFlight } from './attempts-in-flight';
@@ -62,6 +64,9 @@ type TaskFn<T> = (task: TaskContext) => T | Promise<T>;
 
 /** What an attempt returns when the execution stopped under it. */
 const PARK = Symbol('park');
+
+/** The narrow view of an execution that the primitives in ./primitives work through. */
+type PrimitiveHost = SignalWaitHost & ChildHost & StatusHost;
 
 /** A promise that never settles: how a flow is parked without an exception a user could catch. */
 function parked<T>(): Promise<T> {
@@ -106,7 +111,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   /** How many ctx.wait calls the flow made so far in this execution: a replay counts them again in the same order. */
   private waits = 0;
   private signalInterrupt!: () => void;
-  private primitiveHost?: SignalWaitHost & ChildHost;
+  private primitiveHost?: PrimitiveHost;
   /** The run's whole-run deadline, which caps a child's timeout. */
   private readonly deadline?: number;
   private readonly clock: Clock;
@@ -174,48 +179,19 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     return runInLanes(futures, concurrency ?? futures.length, ++this.waits);
   }
 
-  async useStatus<T>(key: string, initial: T): Promise<[T, StatusSetter<T>]> {
+  useStatus<T>(key: string, initial: T): Promise<[T, StatusSetter<T>]> {
     this.claimKey(key);
-    if (this.interrupt) return parked();
-    const known = this.steps.get(key);
-    const seq = known?.seq ?? this.nextSeq++;
-    const value = known ? decode<T>(known.result) : initial;
-    const record = (v: T): StepRecord => ({
-      kind: 'status',
-      status: 'completed',
-      attempts: 0,
-      seq,
-      result: this.encodeChecked(v, `Status "${key}"`),
-      finishedAt: this.clock.now(),
-    });
-    if (!known) this.defer(key, record(initial));
-    const set: StatusSetter<T> = async (next) => {
-      if (!(await this.write(key, record(next)))) return parked();
-    };
-    return [value, set];
+    return useStatus((this.primitiveHost ??= this.hostForPrimitives()), key, initial);
   }
 
   sleep(key: string, duration: Duration): Promise<void> {
     this.claimKey(key);
-    let ms: number;
-    try {
-      ms = toMs(duration, `sleep "${key}" duration`);
-    } catch (error) {
-      return this.refuse(error as Error, key);
-    }
-    // Checked when the step is first reached, not on replay: a recorded sleep keeps its recorded wake time.
-    return this.sleepStep(key, () => checkTime(this.clock.now() + ms, `sleep "${key}" wake time (now + ${ms} ms)`));
+    return sleepFor((this.primitiveHost ??= this.hostForPrimitives()), key, duration);
   }
 
   sleepUntil(key: string, until: Date | number): Promise<void> {
     this.claimKey(key);
-    const at = until instanceof Date ? until.getTime() : until;
-    try {
-      checkTime(typeof at === 'number' ? at : NaN, `sleepUntil "${key}" time ${String(until)}`);
-    } catch (error) {
-      return this.refuse(error as Error, key);
-    }
-    return this.sleepStep(key, () => at);
+    return sleepUntil((this.primitiveHost ??= this.hostForPrimitives()), key, until);
   }
 
   waitForSignal<T = unknown>(key: string, name: string, options?: WaitForSignalOptions): Promise<ReceivedSignal<T> | null> {
@@ -432,27 +408,6 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
     return callWithTimeout(fn, { attempt, runId: this.runId, flowId: this.flowId, key }, this.abort.signal, ms);
   }
 
-  private async sleepStep(key: string, dueAt: () => number): Promise<void> {
-    if (this.interrupt) return parked();
-    const known = this.steps.get(key);
-    if (known?.status === 'completed') return;
-    const now = this.clock.now();
-    let wakeAt: number;
-    try {
-      wakeAt = known?.wakeAt ?? dueAt();
-    } catch (error) {
-      return this.refuse(error as Error, key);
-    }
-    const seq = known?.seq ?? this.nextSeq++;
-    if (wakeAt <= now) {
-      // Written with the next step, not on its own: a lost marker only means the sleep is passed again.
-      this.defer(key, { kind: 'sleep', status: 'completed', attempts: 1, seq, wakeAt, finishedAt: now, startedAt: known?.startedAt ?? now });
-      return;
-    }
-    if (!known) this.defer(key, { kind: 'sleep', status: 'sleeping', attempts: 0, seq, wakeAt, startedAt: now });
-    return this.stop({ kind: 'suspend', wakeAt });
-  }
-
   private encodeChecked(value: unknown, what: string): string | undefined {
     const text = encode(value, what);
     // A UTF-8 char is at most 3 bytes per UTF-16 unit: short strings skip the byte count.
@@ -464,7 +419,7 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
   }
 
   /** The narrow view of this execution that primitives in ./primitives work through. */
-  private hostForPrimitives(): SignalWaitHost & ChildHost {
+  private hostForPrimitives(): PrimitiveHost {
     const track = <T>(work: Promise<T>): Promise<T> => {
       this.inflight.add(work);
       const forget = () => this.inflight.delete(work);
@@ -493,6 +448,8 @@ export class Execution<TInput = unknown> implements FlowContext<TInput> {
       track,
       stop: (interrupt) => this.stop(interrupt),
       parked,
+      encodeChecked: (value, what) => this.encodeChecked(value, what),
+      write: (key, record) => this.write(key, record),
     };
   }
 
