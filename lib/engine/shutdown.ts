@@ -1,6 +1,4 @@
 import type { RunQueue } from './ports';
-import type { RedisClient } from './redis/connection';
-import type { ConnectionWatch } from './redis/connection-watch';
 import type { RunExecutor } from './worker/run-executor';
 
 /** Past shutdownTimeout: how long the runs in hand get to be handed back, then to drop the connections. */
@@ -10,8 +8,8 @@ const DISCONNECT_MS = 500;
 export interface ShutdownParts {
   queue?: RunQueue;
   executor?: RunExecutor;
-  clients: readonly RedisClient[];
-  watch: ConnectionWatch;
+  /** Drops the backend's connections, given how long they may take to close cleanly. */
+  disconnect?: (withinMs: number) => Promise<void>;
   shutdownTimeoutMs: number;
 }
 
@@ -38,20 +36,11 @@ export async function shutDown(deps: ShutdownParts): Promise<void> {
     }
     await settlesWithin(queue.close().catch(() => undefined), closeBy - Date.now());
   }
-  deps.watch.close();
-  // The store only borrows its client: every client is closed once, here (a second QUIT on a
-  // closed ioredis client makes it reconnect, which held the process open for two seconds).
-  // QUIT lets a healthy Redis answer what is in flight; a silent one is not waited for.
-  await Promise.all(
-    deps.clients.map(async (client) => {
-      await settlesWithin(client.quit().catch(() => undefined), closeBy - Date.now());
-      if (client.status !== 'end') client.disconnect();
-    }),
-  );
+  await deps.disconnect?.(closeBy - Date.now());
 }
 
 /** True when `promise` settles within `ms`; false (leaving it to settle whenever) otherwise. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, ms))));
   try {

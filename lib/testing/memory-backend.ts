@@ -1,6 +1,5 @@
-import type { BackendPorts, EngineBackend } from '../engine/backend';
+import type { BackendPorts, BackendSettings, EngineBackend } from '../engine/backend';
 import type { FlowDefinition } from '../engine/flow-definition';
-import type { ResolvedOptions } from '../engine/options';
 import { MemoryConcurrencySlots } from './memory/memory-concurrency-slots';
 import { MemoryDb } from './memory/memory-db';
 import { MemoryMailboxStore } from './memory/memory-mailbox-store';
@@ -28,7 +27,7 @@ export class MemoryBackend implements EngineBackend {
     this.clock = new VirtualClock(start ?? Date.now());
   }
 
-  open(settings: ResolvedOptions): BackendPorts {
+  open(settings: BackendSettings): BackendPorts {
     if (this.opened) throw new Error('A MemoryBackend serves one engine; make one per engine.');
     const db = new MemoryDb(this.clock);
     const queue = new MemoryRunQueue(this.clock, settings.concurrency, settings.logger);

@@ -371,7 +371,7 @@ describe('child flows on a real Redis', () => {
       { worker: { lease: '2s' } },
     );
     // What a SIGKILL between the child's end and the wake-up job leaves: the child ended, no job for the parent.
-    const children = (engine as unknown as { childRuns: { wakeParent: (id: string) => Promise<void> } }).childRuns;
+    const children = (engine as unknown as { node: { childRuns: { wakeParent: (id: string) => Promise<void> } } }).node.childRuns;
     const dropped: string[] = [];
     children.wakeParent = async (id) => void dropped.push(id);
     const { runId } = await engine.trigger('parent/waits');
@@ -523,7 +523,7 @@ describe('child flows on a real Redis', () => {
       { id: 'parent/napper', handler: async (ctx: FlowContext) => ctx.child('kid', 'kid/napper') },
     ]);
     // What a node dying between a parent's cancel and its cascade leaves: the parent cancelled, the child untouched.
-    const children = (engine as unknown as { childRuns: { cancelChildren: () => Promise<void> } }).childRuns;
+    const children = (engine as unknown as { node: { childRuns: { cancelChildren: () => Promise<void> } } }).node.childRuns;
     children.cancelChildren = async () => undefined;
     const { runId } = await engine.trigger('parent/napper');
     const parked = await waitUntil(async () => {
@@ -576,7 +576,7 @@ describe('child flows on a real Redis', () => {
       },
     ], { worker: { concurrency: 20 } });
     // A slow reply to one creation (a loaded Redis, a far shard): the parent must not park without its record.
-    const children = (engine as unknown as { childRuns: { start: (...args: any[]) => Promise<unknown> } }).childRuns;
+    const children = (engine as unknown as { node: { childRuns: { start: (...args: any[]) => Promise<unknown> } } }).node.childRuns;
     const start = children.start.bind(children);
     children.start = async (...args: any[]) => {
       if (args[2].parent.stepKey === 'c') await new Promise((resolve) => setTimeout(resolve, 100));

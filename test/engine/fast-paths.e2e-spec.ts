@@ -4,7 +4,7 @@ import { RedisRunStore } from '../../lib/engine/redis/run-store';
 import { useEngines } from '../support/engine-harness';
 import { waitUntil } from '../support/wait-until';
 
-type Internals = { runEnds: { unsubscribe(): Promise<void> } };
+type Internals = { node: { runEnds: { unsubscribe(): Promise<void> } } };
 const internals = (engine: GoTickEngine) => engine as unknown as Internals;
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -145,7 +145,7 @@ describe('one-round-trip triggers, triggerMany and woken waits', () => {
     const { runId } = await engine.trigger('perf/slow', { ms: 400 });
     const waiting = engine.waitForRun(runId, { timeout: '10s' });
     await pause(50);
-    await internals(engine).runEnds.unsubscribe();
+    await internals(engine).node.runEnds.unsubscribe();
     const probe = new Redis(env.redis.url);
     try {
       const prefix = (engine as unknown as { settings: { prefix: string } }).settings.prefix;
