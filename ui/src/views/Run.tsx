@@ -4,7 +4,7 @@ import { useAuthLost } from '../auth-lost';
 import { duration, Json, parseJson, time } from '../components/Json';
 import { Status } from '../components/Status';
 import { href, useNow, usePolled } from '../hooks';
-import { LIVE, type Run, type Step } from '../types';
+import { LIVE, slotLabel, type Run, type SlotWait, type Step } from '../types';
 import { Graph } from './Graph';
 import { Timeline } from './Timeline';
 
@@ -49,6 +49,7 @@ export function RunView({ runId }: { runId: string }) {
         <span className="mono">{run.runId}</span> <Status status={run.status} />
       </h1>
       {loaded.error && <p role="alert" className="error">Refresh failed: {loaded.error.message}</p>}
+      {run.waitingForSlot && <SlotWaitLine slot={run.waitingForSlot} />}
       <div className="run-top">
         <dl className="facts card">
           <dt>Flow</dt>
@@ -261,6 +262,17 @@ function StepDetail({ step, onClose }: { step: Step; onClose: () => void }) {
 }
 
 /** Cancel, retry and signal: each says what happened, and an error stays beside the button that caused it. */
+/** Why a queued run has not started: its flow's concurrency cap is full. */
+function SlotWaitLine({ slot }: { slot: SlotWait }) {
+  return (
+    <p className="slot-wait card" data-testid="slot-wait">
+      <span aria-hidden="true">◌ </span>
+      <strong>Waiting for a concurrency slot</strong> ({slotLabel(slot)}) since {time(slot.since)}: the flow's cap is in use by other runs; this one starts
+      as soon as a slot frees.
+    </p>
+  );
+}
+
 function Actions({ run, onDone }: { run: Run; onDone: () => void }) {
   const authLost = useAuthLost();
   const live = LIVE.has(run.status);
