@@ -62,6 +62,8 @@ describe('dashboard: a run held back by a concurrency cap says why it waits', ()
     const line = page.getByTestId('slot-wait');
     await line.waitFor();
     expect(await line.innerText()).toMatch(/Waiting for a concurrency slot \(key: customer-42\) since /);
+    // The graph's end node says it too.
+    await page.locator('.react-flow__node', { hasText: 'run queued · waiting for slot' }).waitFor();
     // The holder's page has no such line: it runs.
     await page.goto(`${ui}#/runs/${holder.runId}`);
     await page.getByRole('heading', { name: new RegExp(holder.runId) }).waitFor();
