@@ -129,8 +129,9 @@ describe('waitingForSlot: why a queued run waits', () => {
     const first = await worker.trigger('why/handback', { customer: 'customer-9', n: 1 });
     await waitUntil(() => gates.has(1), 'the first run to hold the slot');
     const second = await worker.trigger('why/handback', { customer: 'customer-9', n: 2 });
-    const third = await worker.trigger('why/handback', { customer: 'customer-9', n: 3 });
+    // In line before the third is created: the line is by creation time, so the second is next.
     await inLine(second.runId);
+    const third = await worker.trigger('why/handback', { customer: 'customer-9', n: 3 });
     await inLine(third.runId);
 
     gates.get(1)!();
