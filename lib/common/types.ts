@@ -137,7 +137,8 @@ export interface RunView<TInput = unknown, TOutput = unknown> {
    * Why a `queued` run has not started: its flow's concurrency cap is full and
    * the run waits in line for a slot. Absent on every other run: one no worker
    * has picked up yet, and one that holds its slot (running), sleeps or has
-   * ended. In run lists too.
+   * ended. A run just handed a freed slot keeps it until its execution starts
+   * (the hand-over's job starts it at once). In run lists too.
    */
   waitingForSlot?: SlotWait;
   steps: StepView[];
@@ -152,8 +153,7 @@ export interface SlotWait {
    */
   key: string;
   /**
-   * When the run joined the line (ISO time). A slot handed to it shows here
-   * until its execution starts, which the hand-over's job does at once.
+   * When the run joined the line (ISO time).
    */
   since: string;
 }

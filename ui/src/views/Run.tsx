@@ -261,18 +261,18 @@ function StepDetail({ step, onClose }: { step: Step; onClose: () => void }) {
   );
 }
 
-/** Cancel, retry and signal: each says what happened, and an error stays beside the button that caused it. */
 /** Why a queued run has not started: its flow's concurrency cap is full. */
 function SlotWaitLine({ slot }: { slot: SlotWait }) {
   return (
     <p className="slot-wait card" data-testid="slot-wait">
       <span aria-hidden="true">◌ </span>
-      <strong>Waiting for a concurrency slot</strong> ({slotLabel(slot)}) since {time(slot.since)}: the flow's cap is in use by other runs; this one starts
-      as soon as a slot frees.
+      <strong>Waiting for a concurrency slot</strong> ({slotLabel(slot)}) since {time(slot.since)}: other runs hold every slot of the cap; this one starts
+      as soon as one frees.
     </p>
   );
 }
 
+/** Cancel, retry and signal: each says what happened, and an error stays beside the button that caused it. */
 function Actions({ run, onDone }: { run: Run; onDone: () => void }) {
   const authLost = useAuthLost();
   const live = LIVE.has(run.status);
