@@ -133,7 +133,29 @@ export interface RunView<TInput = unknown, TOutput = unknown> {
   slotAt?: string;
   /** The errors of the attempts before the last retry, oldest first (at most 10). */
   previousErrors?: PreviousRunError[];
+  /**
+   * Why a `queued` run has not started: its flow's concurrency cap is full and
+   * the run waits in line for a slot. Absent on every other run: one no worker
+   * has picked up yet, and one that holds its slot (running), sleeps or has
+   * ended. A run just handed a freed slot keeps it until its execution starts
+   * (the hand-over's job starts it at once). In run lists too.
+   */
+  waitingForSlot?: SlotWait;
   steps: StepView[];
+}
+
+/** A run's place in a concurrency line: see {@link RunView.waitingForSlot}. @public */
+export interface SlotWait {
+  /**
+   * The concurrency key the run waits on: what the flow's `concurrency.key`
+   * returned for its input (e.g. `'customer-42'`). `''` when the cap has no
+   * `key`: one line for the whole flow.
+   */
+  key: string;
+  /**
+   * When the run joined the line (ISO time).
+   */
+  since: string;
 }
 
 /** The error a run had before `retry(runId)` cleared it. @public */

@@ -30,6 +30,8 @@ export interface RunRecord {
   unknownFlowSince?: number;
   /** The concurrency group (JSON [flowId, key]) the run last waited in for a slot. */
   slotGroup?: string;
+  /** When the run last joined its concurrency group's line (ms); set only while it waits there (cleared by its next claim). */
+  slotWaitAt?: number;
   /** Errors of earlier attempts of the run, oldest first (set by retry). */
   previousErrors?: Array<ErrorInfo & { stepKey?: string; failedAt?: number }>;
   /** W3C traceparent of the span that triggered the run (tracing on). */

@@ -1,7 +1,8 @@
 import { decode } from './codec';
+import { parseSlotGroup } from './concurrency';
 import { withoutStack } from './error-info';
 import type { RunRecord, StepRecord } from './ports';
-import type { RunSummary, RunView, StepView } from '../common/types';
+import type { RunSummary, RunView, SlotWait, StepView } from '../common/types';
 
 /**
  * ISO time of a stored timestamp. Never throws: one record with a time no Date
@@ -18,6 +19,17 @@ export function iso(ms: number | undefined): string | undefined {
 function compact<T extends object>(value: T): T {
   for (const key of Object.keys(value) as (keyof T)[]) if (value[key] === undefined) delete value[key];
   return value;
+}
+
+/**
+ * The line a queued run waits in, from the two fields wait-for-slot-1 writes:
+ * the mark (slotWaitAt) goes with the run's next claim or retry; slotGroup
+ * stays for good, so it names the line only while the mark is there.
+ */
+function slotWait(run: RunRecord): SlotWait | undefined {
+  if (run.status !== 'queued' || run.slotWaitAt === undefined || run.slotGroup === undefined) return undefined;
+  const group = parseSlotGroup(run.slotGroup);
+  return group && { key: group.key, since: iso(run.slotWaitAt)! };
 }
 
 export function toRunSummary(run: RunRecord): RunSummary {
@@ -39,6 +51,7 @@ export function toRunSummary(run: RunRecord): RunSummary {
     scheduleId: run.scheduleId,
     slotAt: iso(run.slotAt),
     previousErrors: run.previousErrors?.map(({ failedAt, ...error }) => compact({ ...withoutStack(error), failedAt: iso(failedAt) })),
+    waitingForSlot: slotWait(run),
   });
 }
 

@@ -17,6 +17,7 @@ export {
   GoTickErrorInfo,
   GoTickRunError,
   GoTickPreviousRunError,
+  GoTickSlotWait,
   GoTickStepError,
   GoTickStepView,
   GoTickRunSummary,

@@ -709,5 +709,63 @@ export function contractSuite(driver: ContractDriver): void {
       expect((await api.getRun(second.runId))!.status).toBe('cancelled');
       expect(bodies).toEqual(['first', 'third']);
     });
+
+    it('a run held back by a full cap says why (waitingForSlot: its key, since when) in getRun and listRuns, until it starts', async () => {
+      const gates = new Map([['first', gate()], ['second', gate()], ['whole-1', gate()]]);
+      const bodies: string[] = [];
+      const body = (ctx: FlowContext<{ k?: string; name: string }>) =>
+        ctx.memo('work', async () => {
+          bodies.push(ctx.input.name);
+          await gates.get(ctx.input.name)?.promise;
+          return ctx.input.name;
+        });
+      const api = await driver.start([
+        { id: 'c/per-customer', options: { concurrency: { limit: 1, key: (input: { k: string }) => input.k } }, handler: body },
+        { id: 'c/flow-wide', options: { concurrency: 1 }, handler: body },
+      ]);
+      const waitsInLine = (runId: string) =>
+        waitUntil(async () => (await api.getRun(runId))?.waitingForSlot, `run ${runId} to wait for a slot`, 10_000);
+
+      // Not yet picked up (delayed): queued, with no line to wait in.
+      const later = await api.trigger('c/per-customer', { k: 'customer-42', name: 'later' }, { delay: '1h' });
+      expect(await api.getRun(later.runId)).toMatchObject({ status: 'queued' });
+      expect(await api.getRun(later.runId)).not.toHaveProperty('waitingForSlot');
+
+      const first = await api.trigger('c/per-customer', { k: 'customer-42', name: 'first' });
+      await waitUntil(() => bodies.includes('first'), 'the first run to hold the slot', 10_000);
+      const beforeSecond = driver.now();
+      const second = await api.trigger('c/per-customer', { k: 'customer-42', name: 'second' });
+      const slot = await waitsInLine(second.runId);
+      expect(slot).toEqual({ key: 'customer-42', since: expect.any(String) });
+      expect(Date.parse(slot.since)).toBeGreaterThanOrEqual(beforeSecond);
+      expect(await api.getRun(second.runId)).toMatchObject({ status: 'queued', executions: 0 });
+      expect(await api.getRun(first.runId)).toMatchObject({ status: 'running' });
+      expect(await api.getRun(first.runId)).not.toHaveProperty('waitingForSlot');
+      // Lists carry it too: the run list can tell the two queued runs apart.
+      const listed = new Map((await api.listRuns({ flowId: 'c/per-customer' })).runs.map((run) => [run.runId, run]));
+      expect(listed.get(second.runId)).toMatchObject({ status: 'queued', waitingForSlot: slot });
+      expect(listed.get(later.runId)).toMatchObject({ status: 'queued' });
+      expect(listed.get(later.runId)).not.toHaveProperty('waitingForSlot');
+      expect(listed.get(first.runId)).not.toHaveProperty('waitingForSlot');
+      expect((await api.listRuns({ flowId: 'c/per-customer', status: 'queued' })).runs.filter((run) => run.waitingForSlot).map((run) => run.runId)).toEqual([second.runId]);
+
+      // A cap without a key: one line for the whole flow, key ''.
+      await api.trigger('c/flow-wide', { name: 'whole-1' });
+      await waitUntil(() => bodies.includes('whole-1'), 'the flow-wide slot to be held', 10_000);
+      const whole2 = await api.trigger('c/flow-wide', { name: 'whole-2' });
+      expect(await waitsInLine(whole2.runId)).toEqual({ key: '', since: expect.any(String) });
+
+      // Its slot taken, the run runs: the field is gone, and stays gone once it has ended.
+      gates.get('first')!.open();
+      await waitUntil(() => bodies.includes('second'), 'the second run to start', 10_000);
+      expect(await api.getRun(second.runId)).toMatchObject({ status: 'running', executions: 1 });
+      expect(await api.getRun(second.runId)).not.toHaveProperty('waitingForSlot');
+      gates.get('second')!.open();
+      gates.get('whole-1')!.open();
+      expect(await driver.finished(second.runId)).not.toHaveProperty('waitingForSlot');
+      expect(await driver.finished(whole2.runId)).toMatchObject({ status: 'completed' });
+      expect(await api.getRun(whole2.runId)).not.toHaveProperty('waitingForSlot');
+      await api.cancel(later.runId);
+    });
   });
 }

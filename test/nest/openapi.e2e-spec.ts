@@ -23,8 +23,17 @@ interface OpenApiDocument {
   components: { schemas: Record<string, Schema>; securitySchemes?: Record<string, { type: string; scheme?: string }> };
 }
 
+/** Holds the capped flow's first run (and so its slot) until the test lets it go. */
+let releaseCapped: () => void = () => undefined;
+const cappedHeld = new Promise<void>((resolve) => (releaseCapped = resolve));
+
 @Injectable()
 class DocFlows {
+  @Flow('docs/capped', { concurrency: { limit: 1, key: (input: { customer: string }) => input.customer } })
+  async capped(ctx: FlowContext<{ customer: string; hold?: boolean }>) {
+    await ctx.task('sync', () => (ctx.input.hold ? cappedHeld : undefined));
+  }
+
   @Flow('docs/full')
   async full(ctx: FlowContext<{ n: number }>) {
     await ctx.task('flaky', (task) => {
@@ -185,6 +194,15 @@ describe('OpenAPI document of the REST routes (@nestjs/swagger)', () => {
     expect(failed.error).toMatchObject({ name: 'StepFailedError', message: expect.stringContaining('always'), stepKey: 'explode' });
     await check('post', '/gotick/runs/{runId}/retry', '/runs/doc-boom/retry');
     await check('post', '/gotick/runs/{runId}/cancel', '/runs/doc-boom/cancel', { reason: 'enough' });
+    // A run held back by its flow's concurrency cap: waitingForSlot, in the run and in the list.
+    await check('post', '/gotick/flows/{flowId}/runs', '/flows/docs%2Fcapped/runs', { input: { customer: 'c-1', hold: true }, runId: 'doc-holder' });
+    await waitUntil(async () => ((await call('get', '/runs/doc-holder')).json as { status: string }).status === 'running', 'the first capped run to hold its slot');
+    await check('post', '/gotick/flows/{flowId}/runs', '/flows/docs%2Fcapped/runs', { input: { customer: 'c-1' }, runId: 'doc-in-line' });
+    await waitUntil(async () => ((await call('get', '/runs/doc-in-line')).json as { waitingForSlot?: unknown }).waitingForSlot, 'the second capped run to wait in line');
+    expect((await check('get', '/gotick/runs/{runId}', '/runs/doc-in-line')).waitingForSlot).toEqual({ key: 'c-1', since: expect.any(String) });
+    const inLine = await check('get', '/gotick/runs', '/runs?flowId=docs%2Fcapped');
+    expect((inLine.runs as Array<{ runId: string; waitingForSlot?: unknown }>).find((run) => run.runId === 'doc-in-line')!.waitingForSlot).toMatchObject({ key: 'c-1' });
+    releaseCapped();
     const page = await check('get', '/gotick/runs', '/runs?limit=2');
     expect(page.nextCursor).toEqual(expect.any(String));
     await check('get', '/gotick/flows', '/flows');

@@ -29,6 +29,7 @@ export function toRun(runId: string, fields: Map<string, string>): RunRecord {
     previousErrors: fields.has('previousErrors') ? JSON.parse(fields.get('previousErrors')!) : undefined,
     unknownFlowSince: num(fields.get('unknownFlowSince')),
     slotGroup: fields.get('slotGroup'),
+    slotWaitAt: num(fields.get('slotWaitAt')),
     scheduleId: fields.get('scheduleId'),
     slotAt: num(fields.get('slotAt')),
     parentRunId: fields.get('parentRunId'),

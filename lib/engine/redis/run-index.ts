@@ -6,7 +6,7 @@ import { flatPairs, toRun } from './run-fields';
 import { guarded } from './guarded';
 
 /** The run fields a list needs: never the input, output or steps, however large they are. */
-const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error', 'retries', 'previousErrors', 'scheduleId', 'slotAt', 'parentRunId', 'parentStep'] as const;
+const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error', 'retries', 'previousErrors', 'scheduleId', 'slotAt', 'parentRunId', 'parentStep', 'slotGroup', 'slotWaitAt'] as const;
 
 /** Where a page ended: the last run's index score and id. */
 interface Position {

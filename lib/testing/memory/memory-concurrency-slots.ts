@@ -71,7 +71,8 @@ export class MemoryConcurrencySlots implements ConcurrencySlots {
     if (!hash || hash.get('lease') !== token) throw new LeaseLostError(runId);
     const cancelRequested = hash.get('cancelRequested');
     if (cancelRequested !== undefined) throw new CancelRequestedError(runId, cancelRequested);
-    hash.set('status', 'queued').set('updatedAt', String(this.clock.now())).set('slotGroup', groupId);
+    const now = String(this.clock.now());
+    hash.set('status', 'queued').set('updatedAt', now).set('slotGroup', groupId).set('slotWaitAt', now);
     hash.delete('lease');
     hash.delete('leaseUntil');
     const executions = Number(hash.get('executions') ?? 0) - 1;

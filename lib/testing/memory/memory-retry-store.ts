@@ -31,7 +31,7 @@ export class MemoryRetryStore implements RetryStore {
       if (field.startsWith(STEP_FIELD) && unpackStep(value).status === 'failed') hash.delete(field);
     }
     hash.set('status', 'queued').set('updatedAt', String(now)).set('retries', String(Number(hash.get('retries') ?? 0) + 1));
-    for (const field of ['error', 'finishedAt', 'output', 'cancelRequested', 'deadline', 'wakeAt', 'lease', 'leaseUntil', 'unknownFlowSince']) hash.delete(field);
+    for (const field of ['error', 'finishedAt', 'output', 'cancelRequested', 'deadline', 'wakeAt', 'lease', 'leaseUntil', 'unknownFlowSince', 'slotWaitAt']) hash.delete(field);
     this.db.persistRun(runId);
     return { kind: 'queued' };
   }

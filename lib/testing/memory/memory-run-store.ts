@@ -10,7 +10,7 @@ import { TERMINAL, type Hash, type MemoryDb } from './memory-db';
 const TIMER_GRACE_MS = 5000;
 
 /** The run fields a list carries: never input, output or steps. */
-const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error', 'retries', 'previousErrors', 'scheduleId', 'slotAt', 'parentRunId', 'parentStep'];
+const SUMMARY_FIELDS = ['flowId', 'status', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'wakeAt', 'executions', 'error', 'retries', 'previousErrors', 'scheduleId', 'slotAt', 'parentRunId', 'parentStep', 'slotGroup', 'slotWaitAt'];
 
 /** Cursors as the Redis index writes them: "<score>:<runId>". */
 const CURSOR = /^(\d+(?:\.\d+)?)(?::([A-Za-z0-9_.-]{1,200}))?$/;
@@ -150,6 +150,7 @@ export class MemoryRunStore implements RunStore {
     hash.set('lease', token).set('leaseUntil', String(now + leaseMs)).set('status', 'running').set('updatedAt', String(now));
     if (!hash.has('startedAt')) hash.set('startedAt', String(now));
     hash.delete('wakeAt');
+    hash.delete('slotWaitAt');
     if (holder !== token) hash.set('executions', String(Number(hash.get('executions') ?? 0) + 1));
     if (hash.has('cancelRequested')) return { kind: 'claimed', ...snapshot(runId, hash), stop: 'cancelled' };
     const timeoutMs = hash.get('timeoutMs');

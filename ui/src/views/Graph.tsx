@@ -73,7 +73,7 @@ export function buildGraph(run: Run): { nodes: Node[]; edges: Edge[] } {
   nodes.push({
     id: 'end',
     position: { x: -X / 2, y: level * Y },
-    data: { label: `${ICON[run.status] ?? '•'} run ${run.status}` },
+    data: { label: `${ICON[run.status] ?? '•'} run ${run.status}${run.waitingForSlot ? ' · waiting for slot' : ''}` },
     className: `gnode gnode-${run.status}`,
     type: 'output',
   });

@@ -4,7 +4,7 @@ import { useAuthLost } from '../auth-lost';
 import { duration, Json, parseJson, time } from '../components/Json';
 import { Status } from '../components/Status';
 import { href, useNow, usePolled } from '../hooks';
-import { LIVE, type Run, type Step } from '../types';
+import { LIVE, slotLabel, type Run, type SlotWait, type Step } from '../types';
 import { Graph } from './Graph';
 import { Timeline } from './Timeline';
 
@@ -49,6 +49,7 @@ export function RunView({ runId }: { runId: string }) {
         <span className="mono">{run.runId}</span> <Status status={run.status} />
       </h1>
       {loaded.error && <p role="alert" className="error">Refresh failed: {loaded.error.message}</p>}
+      {run.waitingForSlot && <SlotWaitLine slot={run.waitingForSlot} />}
       <div className="run-top">
         <dl className="facts card">
           <dt>Flow</dt>
@@ -257,6 +258,17 @@ function StepDetail({ step, onClose }: { step: Step; onClose: () => void }) {
         </>
       )}
     </section>
+  );
+}
+
+/** Why a queued run has not started: its flow's concurrency cap is full. */
+function SlotWaitLine({ slot }: { slot: SlotWait }) {
+  return (
+    <p className="slot-wait card" data-testid="slot-wait">
+      <span aria-hidden="true">◌ </span>
+      <strong>Waiting for a concurrency slot</strong> ({slotLabel(slot)}) since {time(slot.since)}: other runs hold every slot of the cap; this one starts
+      as soon as one frees.
+    </p>
   );
 }
 

@@ -5,7 +5,7 @@ import { useAuthLost } from '../auth-lost';
 import { duration, time } from '../components/Json';
 import { Status } from '../components/Status';
 import { href, usePolled } from '../hooks';
-import { RUN_STATUSES, type RunSummary } from '../types';
+import { RUN_STATUSES, slotLabel, type RunSummary } from '../types';
 
 const PAGE = 100;
 /** The page shown is read again this often (or less, when it is slow to read): a new run or a status change shows within a second. */
@@ -145,8 +145,13 @@ function RunList({ runs }: { runs: RunSummary[] }) {
                 href={href(['runs', run.runId])}
                 style={{ transform: `translateY(${item.start}px)`, height: ROW_PX }}
               >
-                <span role="cell">
+                <span role="cell" className="status-cell">
                   <Status status={run.status} />
+                  {run.waitingForSlot && (
+                    <span className="slot-wait-tag" title={`Waiting for a concurrency slot (${slotLabel(run.waitingForSlot)}) since ${time(run.waitingForSlot.since)}`}>
+                      {' · waiting for slot'}
+                    </span>
+                  )}
                 </span>
                 <span role="cell" className="mono ellipsis">
                   {run.runId}

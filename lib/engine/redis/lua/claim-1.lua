@@ -18,6 +18,8 @@
                        job without waiting to learn whether the run was new); nothing changed
   The first claim of a run with a timeoutMs fixes its deadline (now + timeoutMs: its first start,
   or its first start after a retry, which clears the deadline).
+  A claimed run no longer waits for a concurrency slot: its slotWaitAt (wait-for-slot-1) goes, in the
+  HDEL already made for wakeAt. slotGroup stays: a later execution that finds the run finished needs it.
 ]]
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {0} end
@@ -34,7 +36,7 @@ if holder and holder ~= ARGV[1] and leaseEnd > now then
 end
 redis.call('HSET', KEYS[1], 'lease', ARGV[1], 'leaseUntil', now + tonumber(ARGV[3]), 'status', 'running', 'updatedAt', ARGV[2])
 redis.call('HSETNX', KEYS[1], 'startedAt', ARGV[2])
-redis.call('HDEL', KEYS[1], 'wakeAt')
+redis.call('HDEL', KEYS[1], 'wakeAt', 'slotWaitAt')
 -- A resent claim (its reply was lost) finds its own token: same execution, not counted twice.
 if holder ~= ARGV[1] then redis.call('HINCRBY', KEYS[1], 'executions', 1) end
 if redis.call('HEXISTS', KEYS[1], 'cancelRequested') == 1 then return {4, redis.call('HGETALL', KEYS[1])} end

@@ -6,7 +6,9 @@
   one would fail the retried run at once); the run's error moves
   to previousErrors (capped, without its stack); retention expiry is lifted from the run and
   its mailbox; a whole-run deadline is cleared so the next start sets a fresh one,
-  and so is unknownFlowSince, so a run of a missing flow gets a fresh grace.
+  and so is unknownFlowSince, so a run of a missing flow gets a fresh grace; slotWaitAt too
+  (a run cancelled while it waited for a concurrency slot starts over from its job, and marks
+  itself again should it have to wait).
   KEYS[1] run hash  KEYS[2] mailbox hash
   ARGV[1] now (ms)  ARGV[2] most previous errors kept
   Returns {1}         queued (the caller enqueues a job)
@@ -35,7 +37,7 @@ for i = 1, #fields, 2 do
 end
 redis.call('HSET', KEYS[1], 'status', 'queued', 'updatedAt', ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'retries', 1)
-redis.call('HDEL', KEYS[1], 'error', 'finishedAt', 'output', 'cancelRequested', 'deadline', 'wakeAt', 'lease', 'leaseUntil', 'unknownFlowSince')
+redis.call('HDEL', KEYS[1], 'error', 'finishedAt', 'output', 'cancelRequested', 'deadline', 'wakeAt', 'lease', 'leaseUntil', 'unknownFlowSince', 'slotWaitAt')
 redis.call('PERSIST', KEYS[1])
 redis.call('PERSIST', KEYS[2])
 return {1}

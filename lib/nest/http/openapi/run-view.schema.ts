@@ -49,6 +49,13 @@ export class GoTickStepView {
   @DocOptional({ description: 'The run a child step started (ctx.child, ctx.startChild).' }) childRunId?: string;
 }
 
+/** Why a queued run has not started: it waits in its flow's concurrency line. @public */
+export class GoTickSlotWait {
+  @DocProperty({ example: 'customer-42', description: "The concurrency key the run waits on (what the flow's concurrency key returned); '' for a cap without a key (one line for the whole flow)." })
+  key!: string;
+  @DocProperty({ ...ISO_TIME, description: 'When the run joined the line.' }) since!: string;
+}
+
 /** A run without its steps, input and output, as lists show it. @public */
 export class GoTickRunSummary {
   @DocProperty() runId!: string;
@@ -68,6 +75,11 @@ export class GoTickRunSummary {
   @DocOptional({ description: "The parent's step that started this run." }) parentStepKey?: string;
   @DocOptional({ type: () => [GoTickPreviousRunError], description: 'Errors before the last retry, oldest first (at most 10).' })
   previousErrors?: GoTickPreviousRunError[];
+  @DocOptional({
+    type: () => GoTickSlotWait,
+    description: "Present only on a queued run that waits for a slot of its flow's concurrency cap (not on one no worker has picked up yet); gone once it starts.",
+  })
+  waitingForSlot?: GoTickSlotWait;
 }
 
 /** A run with its input, output and every step: GET /runs/:runId. @public */
