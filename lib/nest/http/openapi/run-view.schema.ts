@@ -1,7 +1,7 @@
 import { RUN_STATUSES } from '../../../common/types';
 import { ANY_JSON, DocOptional, DocProperty } from './swagger';
 
-// The JSON shapes of RunView and friends (lib/common/types.ts), as classes for OpenAPI only:
+// The JSON shapes of RunView and friends (lib/common/types/run-view.ts), as classes for OpenAPI only:
 // test/nest/openapi.e2e-spec.ts holds them to what the routes really answer.
 
 const STEP_KINDS = ['task', 'memo', 'status', 'sleep', 'array', 'async', 'signal', 'child'];

@@ -1,6 +1,6 @@
 import { ANY_JSON, DocOptional, DocProperty, DURATION } from './swagger';
 
-// The schedule routes' answers (ScheduleView in lib/common/types.ts), as classes for OpenAPI only.
+// The schedule routes' answers (ScheduleView in lib/common/types/flow-options.ts), as classes for OpenAPI only.
 
 const ISO_TIME = { type: 'string', format: 'date-time' };
 
