@@ -1,9 +1,9 @@
-import { Injectable, type INestApplication } from '@nestjs/common';
-import type { Browser, Page } from 'playwright-core';
+import { Injectable } from '@nestjs/common';
+import type { Page } from 'playwright-core';
 import { Flow, GoTickModule, TickService, type FlowContext } from '../../lib';
-import { startRedis, type TestRedis } from '../support/redis-server';
+import type { TestRedis } from '../support/redis-server';
 import { waitUntil } from '../support/wait-until';
-import { ensureDashboardBuilt, launchChromium, listenDashboardApp, openPage, screenshot, signIn, type Watched } from './support/dashboard';
+import { listenDashboardApp, screenshot, type Watched, useSignedInDashboard } from './support/dashboard';
 
 const TOKEN = 'ui-large-token';
 const STEPS = 10_000;
@@ -28,33 +28,13 @@ class LargeFlows {
 }
 
 describe('dashboard: large runs and long lists', () => {
+  const session = useSignedInDashboard({ token: TOKEN, prefix: 'uilarge', providers: [LargeFlows], module: { worker: false }, timeoutMs: 120_000 });
   let redis: TestRedis;
-  let worker: INestApplication;
   let ui: string;
   let ticks: TickService;
-  let browser: Browser;
   let watched: Watched;
   let page: Page;
-
-  beforeAll(async () => {
-    ensureDashboardBuilt();
-    redis = await startRedis();
-    // Trigger-only: the 100,000 runs stay queued, so listing them is all that is measured.
-    ({ app: worker, ui } = await listenDashboardApp({
-      imports: [GoTickModule.forRoot({ connection: redis.url, prefix: `uilarge${process.pid}`, worker: false, http: { path: 'gotick', token: TOKEN } })],
-      providers: [LargeFlows],
-    }));
-    ticks = worker.get(TickService);
-    browser = await launchChromium();
-    watched = await openPage(browser, ui);
-    page = watched.page;
-    await signIn(page, TOKEN);
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await worker?.close();
-    await redis?.stop();
-  });
+  beforeAll(() => ({ redis, ui, ticks, watched, page } = session));
 
   it(`renders a run of ${STEPS.toLocaleString()} steps in under 2 s, keeping only the rows in view in the page`, async () => {
     // A second app on the same Redis and prefix runs the flow (the page's app triggers only).

@@ -1,9 +1,8 @@
-import { Injectable, type INestApplication } from '@nestjs/common';
-import type { Browser, Page } from 'playwright-core';
-import { Flow, GoTickModule, NonRetriableError, TickService, type FlowContext } from '../../lib';
-import { startRedis, type TestRedis } from '../support/redis-server';
+import { Injectable } from '@nestjs/common';
+import type { Page } from 'playwright-core';
+import { Flow, NonRetriableError, TickService, type FlowContext } from '../../lib';
 import { waitUntil } from '../support/wait-until';
-import { ensureDashboardBuilt, launchChromium, listenDashboardApp, openPage, screenshot, signIn, type Watched } from './support/dashboard';
+import { screenshot, type Watched, useSignedInDashboard } from './support/dashboard';
 
 const TOKEN = 'ui-run-token';
 const fragile = { broken: true };
@@ -60,13 +59,12 @@ class TourFlows {
 }
 
 describe('dashboard: a run, its steps and the actions on it', () => {
-  let redis: TestRedis;
-  let app: INestApplication;
+  const session = useSignedInDashboard({ token: TOKEN, prefix: 'uirun', providers: [TourFlows], module: { limits: { maxPayloadBytes: 4096 } } });
   let ui: string;
   let ticks: TickService;
-  let browser: Browser;
   let watched: Watched;
   let page: Page;
+  beforeAll(() => ({ ui, ticks, watched, page } = session));
 
   const openRun = async (runId: string) => {
     await page.goto(`${ui}#/runs/${runId}`);
@@ -75,26 +73,7 @@ describe('dashboard: a run, its steps and the actions on it', () => {
   const runStatus = (page: Page) => page.locator('#run-title [data-status]').getAttribute('data-status');
   const stepRow = (key: string) => page.locator(`[data-step="${key}"]`);
 
-  beforeAll(async () => {
-    ensureDashboardBuilt();
-    redis = await startRedis();
-    ({ app, ui } = await listenDashboardApp({
-      imports: [GoTickModule.forRoot({ connection: redis.url, prefix: `uirun${process.pid}`, http: { path: 'gotick', token: TOKEN }, limits: { maxPayloadBytes: 4096 } })],
-      providers: [TourFlows],
-    }));
-    ticks = app.get(TickService);
-    browser = await launchChromium();
-    watched = await openPage(browser, ui);
-    page = watched.page;
-    await signIn(page, TOKEN);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await redis?.stop();
-  });
   afterEach(() => {
-    expect(watched.offsite).toEqual([]);
     expect(watched.consoleErrors.filter((line) => !/\/schedules$/.test(line))).toEqual([]);
   });
 

@@ -1,9 +1,8 @@
-import { Injectable, type INestApplication } from '@nestjs/common';
-import type { Browser, Page } from 'playwright-core';
-import { Flow, GoTickModule, TickService, type FlowContext } from '../../lib';
-import { startRedis, type TestRedis } from '../support/redis-server';
+import { Injectable } from '@nestjs/common';
+import type { Page } from 'playwright-core';
+import { Flow, TickService, type FlowContext } from '../../lib';
 import { waitUntil } from '../support/wait-until';
-import { ensureDashboardBuilt, launchChromium, listenDashboardApp, openPage, screenshot, signIn, type Watched } from './support/dashboard';
+import { screenshot, type Watched, useSignedInDashboard } from './support/dashboard';
 
 const TOKEN = 'ui-slot-token';
 /** Each run holds its customer's slot until the test releases it by name. */
@@ -18,35 +17,18 @@ class SyncFlows {
 }
 
 describe('dashboard: a run held back by a concurrency cap says why it waits', () => {
-  let redis: TestRedis;
-  let app: INestApplication;
+  // Before the session's own afterAll: a run still holding its slot would hold up the app's close.
+  afterAll(() => {
+    for (const release of gates.values()) release();
+  });
+  const session = useSignedInDashboard({ token: TOKEN, prefix: 'uislot', providers: [SyncFlows] });
   let ui: string;
   let ticks: TickService;
-  let browser: Browser;
   let watched: Watched;
   let page: Page;
+  beforeAll(() => ({ ui, ticks, watched, page } = session));
 
-  beforeAll(async () => {
-    ensureDashboardBuilt();
-    redis = await startRedis();
-    ({ app, ui } = await listenDashboardApp({
-      imports: [GoTickModule.forRoot({ connection: redis.url, prefix: `uislot${process.pid}`, http: { path: 'gotick', token: TOKEN } })],
-      providers: [SyncFlows],
-    }));
-    ticks = app.get(TickService);
-    browser = await launchChromium();
-    watched = await openPage(browser, ui);
-    page = watched.page;
-    await signIn(page, TOKEN);
-  });
-  afterAll(async () => {
-    for (const release of gates.values()) release();
-    await browser?.close();
-    await app?.close();
-    await redis?.stop();
-  });
   afterEach(() => {
-    expect(watched.offsite).toEqual([]);
     expect(watched.consoleErrors.filter((line) => !/\/schedules$/.test(line))).toEqual([]);
   });
 

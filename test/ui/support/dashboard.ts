@@ -1,10 +1,12 @@
 import 'reflect-metadata';
-import type { INestApplication, ModuleMetadata } from '@nestjs/common';
+import type { INestApplication, ModuleMetadata, Provider } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { GoTickModule, TickService, type GoTickModuleOptions } from '../../../lib';
+import { startRedis, type TestRedis } from '../../support/redis-server';
 
 const ROOT = join(__dirname, '..', '..', '..');
 export const ARTIFACTS = join(ROOT, 'test-artifacts', 'ui');
@@ -86,4 +88,44 @@ export async function signIn(page: Page, token: string): Promise<void> {
   await page.getByLabel('Bearer token').fill(token);
   await page.getByRole('button', { name: 'Open dashboard' }).click();
   await page.getByRole('navigation', { name: 'Views' }).waitFor();
+}
+
+/** What a dashboard spec works with; set in its beforeAll, so read it inside tests. */
+export interface DashboardSession {
+  redis: TestRedis;
+  app: INestApplication;
+  /** The dashboard's URL. */
+  ui: string;
+  ticks: TickService;
+  browser: Browser;
+  watched: Watched;
+  page: Page;
+}
+
+/**
+ * The usual dashboard spec: a private redis-server, an app with GoTick's routes
+ * on a real socket (`module` adds to the connection, prefix and token given here),
+ * Debian's chromium on the dashboard, signed in. Everything is closed after the
+ * file; after each test, the page must have made no request off the machine.
+ */
+export function useSignedInDashboard(setup: { token: string; prefix: string; providers: Provider[]; module?: Partial<GoTickModuleOptions>; timeoutMs?: number }): DashboardSession {
+  const session = {} as DashboardSession;
+  beforeAll(async () => {
+    ensureDashboardBuilt();
+    session.redis = await startRedis();
+    const gotick = GoTickModule.forRoot({ connection: session.redis.url, prefix: `${setup.prefix}${process.pid}`, http: { path: 'gotick', token: setup.token }, ...setup.module });
+    ({ app: session.app, ui: session.ui } = await listenDashboardApp({ imports: [gotick], providers: setup.providers }));
+    session.ticks = session.app.get(TickService);
+    session.browser = await launchChromium();
+    session.watched = await openPage(session.browser, session.ui);
+    session.page = session.watched.page;
+    await signIn(session.page, setup.token);
+  }, setup.timeoutMs);
+  afterAll(async () => {
+    await session.browser?.close();
+    await session.app?.close();
+    await session.redis?.stop();
+  });
+  afterEach(() => expect(session.watched.offsite).toEqual([]));
+  return session;
 }
