@@ -7,8 +7,8 @@ import {
   takeEvents,
   useWorkerProcesses,
 } from '../support/child-worker';
-import { EngineHarness, useEngines } from '../support/engine-harness';
-import { startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
+import { useEngines } from '../support/engine-harness';
+import { useCluster } from '../support/redis-cluster';
 import { waitUntil } from '../support/wait-until';
 
 /** A flow whose steps count their runs per run id, and whose OnFlowCancel hook records each call. */
@@ -319,14 +319,7 @@ describe('cancel, across processes', () => {
 });
 
 describe('cancel on a 3-master Redis Cluster', () => {
-  let cluster: TestRedisCluster;
-  const harness = new EngineHarness('unused');
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster(3);
-  }, 60_000);
-  afterEach(() => harness.closeAll());
-  afterAll(() => cluster?.stop());
+  const env = useCluster();
 
   it('the nudge reaches the worker through the cluster, and a sleeping run is cancelled in its slot', async () => {
     let aborted: unknown;
@@ -340,9 +333,9 @@ describe('cancel on a 3-master Redis Cluster', () => {
         })));
       },
     };
-    const connection = { cluster: cluster.nodes };
-    await harness.start([flow], { connection, prefix: 'gcc', worker: { lease: '30s' } });
-    const producer = await harness.start([flow], { connection, prefix: 'gcc', worker: false });
+    const connection = { cluster: env.cluster.nodes };
+    await env.harness.start([flow], { connection, prefix: 'gcc', worker: { lease: '30s' } });
+    const producer = await env.harness.start([flow], { connection, prefix: 'gcc', worker: false });
 
     const running = await producer.trigger('cancel/cluster', {});
     await waitUntil(async () => (await producer.getRun(running.runId))?.status === 'running', 'the run to start');

@@ -1,6 +1,5 @@
 import { ChildFlowFailedError, type FlowContext } from '../../lib/engine';
-import { EngineHarness } from '../support/engine-harness';
-import { startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
+import { useCluster } from '../support/redis-cluster';
 import { waitUntil } from '../support/wait-until';
 
 /**
@@ -9,18 +8,10 @@ import { waitUntil } from '../support/wait-until';
  * need a script over both.
  */
 describe('child flows on a 3-master Redis Cluster', () => {
-  let cluster: TestRedisCluster;
-  let harness: EngineHarness;
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster(3);
-  }, 60_000);
-  afterEach(() => harness?.closeAll());
-  afterAll(() => cluster?.stop());
+  const env = useCluster();
 
   it('children across every shard return to their parents; failures and cancels cascade', async () => {
-    harness = new EngineHarness('unused');
-    const engine = await harness.start(
+    const engine = await env.harness.start(
       [
         {
           id: 'kid/double',
@@ -51,7 +42,7 @@ describe('child flows on a 3-master Redis Cluster', () => {
           },
         },
       ],
-      { connection: { cluster: cluster.nodes }, prefix: 'gtc', partitions: 3, worker: { concurrency: 12 } },
+      { prefix: 'gtc', partitions: 3, worker: { concurrency: 12 } },
     );
     const ids = (await Promise.all(Array.from({ length: 30 }, (_, n) => engine.trigger('parent/sum', { n })))).map((t) => t.runId);
     for (const [n, runId] of ids.entries()) {

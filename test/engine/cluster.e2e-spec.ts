@@ -1,7 +1,6 @@
 import type { FlowContext } from '../../lib/engine';
-import { EngineHarness } from '../support/engine-harness';
 import { waitUntil } from '../support/wait-until';
-import { startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
+import { useCluster, type TestRedisCluster } from '../support/redis-cluster';
 
 /** Which master owns a key, by asking the cluster. */
 async function ownerOf(cluster: TestRedisCluster, key: string): Promise<string> {
@@ -13,18 +12,10 @@ async function ownerOf(cluster: TestRedisCluster, key: string): Promise<string> 
 }
 
 describe('on a 3-master Redis Cluster', () => {
-  let cluster: TestRedisCluster;
-  let harness: EngineHarness;
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster(3);
-  }, 60_000);
-  afterEach(() => harness?.closeAll());
-  afterAll(() => cluster?.stop());
+  const env = useCluster();
 
   it('runs flows with sleeps, retries and fan-out, each run in one slot, queue partitions spread over the shards', async () => {
-    harness = new EngineHarness('unused');
-    const engine = await harness.start(
+    const engine = await env.harness.start(
       [
         {
           id: 'cluster/flow',
@@ -39,7 +30,7 @@ describe('on a 3-master Redis Cluster', () => {
           },
         },
       ],
-      { connection: { cluster: cluster.nodes }, prefix: 'gtc', partitions: 6, worker: { concurrency: 12 } },
+      { prefix: 'gtc', partitions: 6, worker: { concurrency: 12 } },
     );
     const inputs = Array.from({ length: 60 }, (_, i) => i);
     const ids = (await Promise.all(inputs.map((n) => engine.trigger('cluster/flow', n)))).map((t) => t.runId);
@@ -51,22 +42,21 @@ describe('on a 3-master Redis Cluster', () => {
     // A run is one hash (fields and steps) on one shard: its scripts never cross slots.
     const view = await engine.getRun(ids[0]);
     expect(view!.steps.map((step) => step.key)).toEqual(['split', 'nap', 'flaky', 'part:0', 'part:1', 'part:2']);
-    expect(await cluster.client.hexists(`gtc:run:{${ids[0]}}`, 's:flaky')).toBe(1);
+    expect(await env.cluster.client.hexists(`gtc:run:{${ids[0]}}`, 's:flaky')).toBe(1);
     // Six partitions, each its own hash tag, all of them used (their event streams exist),
     // and together on more than one master.
     const partitions = Array.from({ length: 6 }, (_, i) => `{gtc:p${i}}:runs:events`);
-    expect(await Promise.all(partitions.map((key) => cluster.client.exists(key)))).toEqual([1, 1, 1, 1, 1, 1]);
-    const owners = new Set(await Promise.all(partitions.map((key) => ownerOf(cluster, key))));
+    expect(await Promise.all(partitions.map((key) => env.cluster.client.exists(key)))).toEqual([1, 1, 1, 1, 1, 1]);
+    const owners = new Set(await Promise.all(partitions.map((key) => ownerOf(env.cluster, key))));
     expect(owners.size).toBeGreaterThan(1);
     const listed = await engine.listRuns({ flowId: 'cluster/flow', limit: 100 });
     expect(listed.runs).toHaveLength(60);
   });
 
   it('triggerMany spreads runs over the shards and partitions, idempotent per runId; waitForRun is woken through cluster pub/sub', async () => {
-    harness = new EngineHarness('unused');
-    const engine = await harness.start(
+    const engine = await env.harness.start(
       [{ id: 'cluster/echo', handler: async (ctx: FlowContext<number>) => ctx.memo('double', () => ctx.input * 2) }],
-      { connection: { cluster: cluster.nodes }, prefix: 'gtcb', partitions: 4, worker: { concurrency: 12 } },
+      { prefix: 'gtcb', partitions: 4, worker: { concurrency: 12 } },
     );
     const items = Array.from({ length: 300 }, (_, i) => ({ input: i, runId: `cb-${i}` }));
     expect((await engine.triggerMany('cluster/echo', items)).every((r) => r.created)).toBe(true);
@@ -83,22 +73,21 @@ describe('on a 3-master Redis Cluster', () => {
     }
   });
   it('sleeping runs wake through the timer pump: the wakes set shares the timers slot, no queue job waits', async () => {
-    harness = new EngineHarness('unused');
-    const engine = await harness.start(
+    const engine = await env.harness.start(
       [{ id: 'cluster/alarm', handler: async (ctx: FlowContext<{ at: number }>) => void (await ctx.sleepUntil('nap', ctx.input.at)) }],
-      { connection: { cluster: cluster.nodes }, prefix: 'gtcw', partitions: 4, worker: { concurrency: 12 } },
+      { prefix: 'gtcw', partitions: 4, worker: { concurrency: 12 } },
     );
-    expect(await cluster.client.cluster('KEYSLOT', '{gtcw:timers}:wakes')).toBe(await cluster.client.cluster('KEYSLOT', 'gtcw:timers'));
+    expect(await env.cluster.client.cluster('KEYSLOT', '{gtcw:timers}:wakes')).toBe(await env.cluster.client.cluster('KEYSLOT', 'gtcw:timers'));
     const at = Date.now() + 2500;
     const ids = (await Promise.all(Array.from({ length: 40 }, () => engine.trigger('cluster/alarm', { at })))).map((t) => t.runId);
-    await waitUntil(async () => (await cluster.client.zcard('{gtcw:timers}:wakes')) === 40, 'every run to park', 2000);
-    const delayed = await Promise.all(Array.from({ length: 4 }, (_, i) => cluster.client.zcard(`{gtcw:p${i}}:runs:delayed`)));
+    await waitUntil(async () => (await env.cluster.client.zcard('{gtcw:timers}:wakes')) === 40, 'every run to park', 2000);
+    const delayed = await Promise.all(Array.from({ length: 4 }, (_, i) => env.cluster.client.zcard(`{gtcw:p${i}}:runs:delayed`)));
     expect(delayed).toEqual([0, 0, 0, 0]);
     for (const runId of ids) {
       const run = await engine.waitForRun(runId, { timeout: '15s' });
       expect({ status: run.status, executions: run.executions }).toEqual({ status: 'completed', executions: 2 });
       expect(Date.parse(run.finishedAt!)).toBeGreaterThanOrEqual(at);
     }
-    expect(await cluster.client.zcard('{gtcw:timers}:wakes')).toBe(0);
+    expect(await env.cluster.client.zcard('{gtcw:timers}:wakes')).toBe(0);
   });
 });

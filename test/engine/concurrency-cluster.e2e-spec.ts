@@ -1,7 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { FlowContext } from '../../lib/engine';
-import { EngineHarness } from '../support/engine-harness';
-import { startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
+import { useCluster } from '../support/redis-cluster';
 
 /**
  * On a Cluster every script of a concurrency group touches the group's two
@@ -9,14 +8,7 @@ import { startRedisCluster, type TestRedisCluster } from '../support/redis-clust
  * would refuse it with CROSSSLOT).
  */
 describe('concurrency limits on a 3-master Redis Cluster', () => {
-  let cluster: TestRedisCluster;
-  const harness = new EngineHarness('unused');
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster(3);
-  }, 60_000);
-  afterEach(() => harness.closeAll());
-  afterAll(() => cluster?.stop());
+  const env = useCluster();
 
   it('per key, limit 2 with 4 keys, two nodes, 6 partitions: at most 2 per key execute at once', async () => {
     const current = new Map<string, number>();
@@ -36,9 +28,9 @@ describe('concurrency limits on a 3-master Redis Cluster', () => {
           }
         }),
     };
-    const options = { connection: { cluster: cluster.nodes }, prefix: 'gtcc', partitions: 6, worker: { concurrency: 10, lease: '2s' } } as const;
-    const engine = await harness.start([flow], options);
-    await harness.start([flow], options);
+    const options = { prefix: 'gtcc', partitions: 6, worker: { concurrency: 10, lease: '2s' } } as const;
+    const engine = await env.harness.start([flow], options);
+    await env.harness.start([flow], options);
     const items = Array.from({ length: 48 }, (_, i) => ({ input: { key: `k${i % 4}` } }));
     const ids = (await engine.triggerMany('cluster/capped', items)).map((r) => r.runId);
     for (const runId of ids) expect((await engine.waitForRun(runId, { timeout: '30s' })).status).toBe('completed');

@@ -1,24 +1,15 @@
 import type { FlowContext } from '../../lib/engine';
-import { EngineHarness } from '../support/engine-harness';
-import { startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
+import { useCluster } from '../support/redis-cluster';
 import { waitUntil } from '../support/wait-until';
 
 describe('schedules on a 3-master Redis Cluster', () => {
-  let cluster: TestRedisCluster;
-  let harness: EngineHarness;
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster(3);
-    harness = new EngineHarness('unused');
-  }, 60_000);
-  afterEach(() => harness?.closeAll());
-  afterAll(() => cluster?.stop());
+  const env = useCluster();
 
   it('two nodes, every 1s: one run per slot, consecutive slots, the run view and the list name the schedule', async () => {
     const executions = new Map<string, number>();
     const flow = { id: 'cluster/tick', options: { schedule: { id: 'cluster-every', every: '1s' as const, input: { n: 1 } } }, handler: async (ctx: FlowContext<{ n: number }>) => void executions.set(ctx.runId, (executions.get(ctx.runId) ?? 0) + ctx.input.n) };
-    const options = { connection: { cluster: cluster.nodes }, prefix: 'gts', partitions: 3 };
-    const [a, b] = [await harness.start([flow], options), await harness.start([flow], options)];
+    const options = { prefix: 'gts', partitions: 3 };
+    const [a, b] = [await env.harness.start([flow], options), await env.harness.start([flow], options)];
     await waitUntil(() => executions.size >= 5, 'five slots', 20_000);
     const [schedule] = await b.listSchedules();
     expect(schedule).toMatchObject({ scheduleId: 'cluster-every', flowId: 'cluster/tick', source: 'code', spec: { every: '1s', input: { n: 1 } } });

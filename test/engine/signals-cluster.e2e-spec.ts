@@ -1,23 +1,14 @@
 import type { FlowContext } from '../../lib/engine';
-import { EngineHarness } from '../support/engine-harness';
-import { startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
+import { useCluster } from '../support/redis-cluster';
 import { waitUntil } from '../support/wait-until';
 
 /** The mailbox shares its run's hash tag, so the signal, take and retry scripts never cross slots. */
 describe('signals and retry on a 3-master Redis Cluster', () => {
-  let cluster: TestRedisCluster;
-  let harness: EngineHarness;
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster(3);
-  }, 60_000);
-  afterEach(() => harness?.closeAll());
-  afterAll(() => cluster?.stop());
+  const env = useCluster();
 
   it('delivers signals and retries failed runs, across every shard', async () => {
     const state = { broken: true };
-    harness = new EngineHarness('unused');
-    const engine = await harness.start(
+    const engine = await env.harness.start(
       [
         {
           id: 'cluster/signal',
@@ -30,7 +21,7 @@ describe('signals and retry on a 3-master Redis Cluster', () => {
           },
         },
       ],
-      { connection: { cluster: cluster.nodes }, prefix: 'gts', partitions: 3, worker: { concurrency: 12 } },
+      { prefix: 'gts', partitions: 3, worker: { concurrency: 12 } },
     );
     const ids = (await Promise.all(Array.from({ length: 30 }, (_, i) => engine.trigger('cluster/signal', undefined, { runId: `c-${i}` })))).map((t) => t.runId);
     // Half get their signal before they wait, half while they wait.

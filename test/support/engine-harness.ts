@@ -1,4 +1,4 @@
-import { GoTickEngine, type FlowDefinition, type GoTickEngineOptions } from '../../lib/engine';
+import { GoTickEngine, type FlowDefinition, type GoTickEngineOptions, type RedisConnection } from '../../lib/engine';
 import { startRedis, type TestRedis } from './redis-server';
 
 let counter = 0;
@@ -7,11 +7,11 @@ let counter = 0;
 export class EngineHarness {
   private readonly engines: GoTickEngine[] = [];
 
-  constructor(private readonly url: string) {}
+  constructor(private readonly connection: RedisConnection) {}
 
   async start(flows: FlowDefinition[], options: GoTickEngineOptions = {}): Promise<GoTickEngine> {
     const engine = new GoTickEngine({
-      connection: this.url,
+      connection: this.connection,
       prefix: options.prefix ?? `t${process.pid}x${++counter}`,
       defaults: { retries: 3, backoff: 20 },
       ...options,

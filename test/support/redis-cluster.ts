@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster } from 'ioredis';
+import { EngineHarness } from './engine-harness';
 import { waitUntil } from './wait-until';
 
 const exec = promisify(execFile);
@@ -83,4 +84,20 @@ export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> 
       await stop();
     },
   };
+}
+
+/**
+ * The usual set-up of a Cluster test file: one 3-master cluster for the file,
+ * and engines on it (the harness's default connection) closed after each
+ * test. Read `cluster` and `harness` inside tests (they are set in beforeAll).
+ */
+export function useCluster(): { cluster: TestRedisCluster; harness: EngineHarness } {
+  const env = {} as { cluster: TestRedisCluster; harness: EngineHarness };
+  beforeAll(async () => {
+    env.cluster = await startRedisCluster(3);
+    env.harness = new EngineHarness({ cluster: env.cluster.nodes });
+  }, 60_000);
+  afterEach(() => env.harness?.closeAll());
+  afterAll(() => env.cluster?.stop());
+  return env;
 }
